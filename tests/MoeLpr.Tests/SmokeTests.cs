@@ -1,0 +1,1 @@
+namespace MoeLpr.Tests; public class SmokeTests { [Fact] public void TensorOpRuns() => Assert.Equal(3f, MoeLpr.Smoke.Sum()); }
