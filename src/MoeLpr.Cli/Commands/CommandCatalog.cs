@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace MoeLpr.Cli.Commands;
+
+/// <summary>Every subcommand of <c>moelpr</c>, one line each.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MoeLpr.Model;
+
+/// <summary>
+/// A HuggingFace <c>config.json</c> for the LLaMA family (<c>llama</c>, <c>mistral</c>, <c>qwen2</c>).
+/// Property names are the HF keys so the file round-trips with <c>transformers</c>.
+/// </summary>
+public sealed record ModelConfig
+{
+    public static readonly string[] SupportedModelTypes = ["llama", "mistral", "qwen2"];
+
+    [JsonPropertyName("model_type")] public string ModelType { get; init; } = "llama";
+    [JsonPropertyName("architectures")] public string[]? Architectures { get; init; }
+    [JsonPropertyName("vocab_size")] public int VocabSize { get; init; }
+    [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; }
+    [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; }
+    [JsonPropertyName("num_hidden_layers")] public int NumHiddenLayers { get; init; }
+    [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; init; }
+    [JsonPropertyName("num_key_value_heads")] public int? NumKeyValueHeads { get; init; }
+    [JsonPropertyName("head_dim")] public int? HeadDimOverride { get; init; }
+    [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "silu";
+    [JsonPropertyName("max_position_embeddings")] public int MaxPositionEmbeddings { get; init; } = 2048;
+    [JsonPropertyName("rms_norm_eps")] public double RmsNormEps { get; init; } = 1e-6;
+    [JsonPropertyName("rope_theta")] public double RopeTheta { get; init; } = 10000.0;
+    [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; }
+    /// <summary>LLaMA's optional q/k/v/o bias; Qwen2 always has q/k/v bias (see <see cref="HasQkvBias"/>).</summary>
+    [JsonPropertyName("attention_bias")] public bool AttentionBias { get; init; }
+    [JsonPropertyName("torch_dtype")] public string TorchDtype { get; init; } = "float32";
+    [JsonPropertyName("bos_token_id")] public int? BosTokenId { get; init; }
+    [JsonPropertyName("eos_token_id")] public int? EosTokenId { get; init; }
+    [JsonPropertyName("pad_token_id")] public int? PadTokenId { get; init; }
+
+    [JsonIgnore] public int KeyValueHeads => NumKeyValueHeads ?? NumAttentionHeads;
+    [JsonIgnore] public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
+    [JsonIgnore] public bool HasQkvBias => ModelType == "qwen2" || AttentionBias;
+    [JsonIgnore] public bool HasOutputBias => ModelType != "qwen2" && AttentionBias;
+
+    static readonly JsonSerializerOptions WriteOptions = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Reads and validates a config.json; every problem names the file.</summary>
+    public static ModelConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: config.json not found");
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("model_type", out var type) || type.ValueKind != JsonValueKind.String)
+                throw new InvalidDataException($"{path}: missing field 'model_type'");
+            if (!SupportedModelTypes.Contains(type.GetString()))
+                throw new InvalidDataException(
+                    $"{path}: unsupported model_type '{type.GetString()}' (supported: {string.Join(", ", SupportedModelTypes)})");
+            foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads" })
+                if (!root.TryGetProperty(field, out var v) || v.ValueKind != JsonValueKind.Number || v.GetInt64() <= 0)
+                    throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
+            var config = root.Deserialize<ModelConfig>()!;
+            config.Validate(path);
+            return config;
+        }
+    }
+
+    public void Validate(string source)
+    {
+        if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)
+            throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
+        if (NumAttentionHeads % KeyValueHeads != 0)
+            throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of num_key_value_heads {KeyValueHeads}");
+        if (HiddenAct != "silu")
+            throw new InvalidDataException($"{source}: hidden_act '{HiddenAct}' is not supported (LLaMA-family models use 'silu')");
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);
+}

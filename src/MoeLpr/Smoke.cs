@@ -1,1 +1,0 @@
-namespace MoeLpr; public static class Smoke { public static float Sum() => TorchSharp.torch.ones(3).sum().item<float>(); }
