@@ -11,5 +11,7 @@ public static class CommandCatalog
         InspectCommand.Create(),
         ExportCommand.Create(),
         CorpusCommand.Create(),
+        TrainCommand.Create(),
+        EvalCommand.Create(),
     ];
 }
