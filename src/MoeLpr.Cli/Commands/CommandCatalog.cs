@@ -13,5 +13,6 @@ public static class CommandCatalog
         CorpusCommand.Create(),
         TrainCommand.Create(),
         EvalCommand.Create(),
+        TokenizerCommand.Create(),
     ];
 }
