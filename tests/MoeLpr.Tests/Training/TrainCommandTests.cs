@@ -40,6 +40,18 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void Bfloat16Weights_TrainAndSaveAsBfloat16()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        string output = ws.Output("bf16");
+        var train = CliRunner.Run(Train(ws, "1", "new_text", output, "--dtype", "bfloat16", "--logging-steps", "1"));
+        Assert.True(train.ExitCode == 0, train.Error);
+        var adapter = SafeTensors.Load(Path.Combine(output, MoeAdapter.WeightsFileName));
+        Assert.All(adapter.Values, t => Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, t.dtype));
+        Assert.All(MetricsFile.Read(Path.Combine(output, MetricsFile.FileName)), m => Assert.True(double.IsFinite(m.Loss)));
+    }
+
+    [Fact]
     public void BadInput_GivesOneLineErrors()
     {
         using var ws = new TinyTrainingWorkspace(documents: 12);
