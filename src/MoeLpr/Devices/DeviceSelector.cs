@@ -33,10 +33,9 @@ public static class DeviceSelector
                 if (!torch.mps_is_available())
                     throw new ArgumentException($"device '{name}': MPS is not available (it needs Apple silicon and the macOS arm64 libtorch)");
                 return torch.MPS;
-            case "npu":
-                throw new ArgumentException(
-                    $"device '{name}': TorchSharp's libtorch has no Ascend (NPU) backend; use cpu or cuda");
         }
+        if (normalized == "npu" || normalized.StartsWith("npu:"))
+            throw new ArgumentException($"device '{name}': TorchSharp's libtorch has no Ascend (NPU) backend; use cpu or cuda");
         if (normalized.StartsWith("cuda:"))
         {
             var suffix = normalized["cuda:".Length..];
