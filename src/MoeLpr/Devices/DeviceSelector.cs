@@ -17,7 +17,8 @@ public static class DeviceSelector
 
     public static Device Resolve(string name)
     {
-        var normalized = (name ?? "").Trim().ToLowerInvariant();
+        ArgumentNullException.ThrowIfNull(name);
+        var normalized = name.Trim().ToLowerInvariant();
         switch (normalized)
         {
             case "auto":
@@ -27,7 +28,7 @@ public static class DeviceSelector
             case "cpu":
                 return torch.CPU;
             case "cuda":
-                RequireCuda(name!);
+                RequireCuda(name);
                 return torch.CUDA;
             case "mps":
                 if (!torch.mps_is_available())
