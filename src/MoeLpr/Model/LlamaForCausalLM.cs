@@ -8,7 +8,8 @@ namespace MoeLpr.Model;
 
 /// <summary>
 /// A LLaMA-family causal LM (llama, mistral, qwen2) built from a HF <see cref="ModelConfig"/>.
-/// Weights may be float32, float16 or bfloat16; norms, attention softmax, router softmax and logits run in float32.
+/// Weights may be float32, float16 or bfloat16; norms, attention softmax, router softmax and logits run in float32
+/// (float64 weights, used by gradient checks, keep everything in float64).
 /// With tied embeddings there is no <c>lm_head</c> entry: the output projection reuses <c>model.embed_tokens.weight</c>.
 /// </summary>
 public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
@@ -20,15 +21,16 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
     private readonly Linear? lm_head;
 
     public ModelConfig Config { get; }
-    public ScalarType DType { get; }
+
+    /// <summary>The weight dtype (follows <c>to(dtype)</c> conversions).</summary>
+    public ScalarType DType => model.EmbeddingWeight.dtype;
 
     public LlamaForCausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaForCausalLM))
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64))
-            throw new ArgumentException($"unsupported weight dtype {dtype} (use Float32, Float16 or BFloat16)", nameof(dtype));
+            throw new ArgumentException($"unsupported weight dtype {dtype} (use Float32, Float16, BFloat16, or Float64 for gradient checks)", nameof(dtype));
         config.Validate("model config");
         Config = config;
-        DType = dtype;
         model = new LlamaModel(config, dtype);
         lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, dtype: dtype);
         RegisterComponents();
@@ -46,7 +48,7 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
         var projected = lm_head is null
             ? nn.functional.linear(body.HiddenStates, model.EmbeddingWeight)
             : lm_head.forward(body.HiddenStates);
-        var logits = projected.to_type(ScalarType.Float32);
+        var logits = projected.to_type(Precision.AtLeastFloat32(projected.dtype));
 
         Tensor? lmLoss = null;
         if (input.Labels is not null)

@@ -53,7 +53,8 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         var tokens = hiddenStates.reshape(-1, shape[^1]);                         // [B*T, h]
 
         var routerLogits = moe_router_embedding.forward(tokens);                  // [B*T, N], model dtype
-        var probabilities = routerLogits.softmax(1, ScalarType.Float32);          // over all N experts
+        var routingDtype = Precision.AtLeastFloat32(hiddenStates.dtype);
+        var probabilities = routerLogits.softmax(1, routingDtype);                // over all N experts, float32
         var (weights, selected) = probabilities.topk(TopK, dim: -1);              // [B*T, K]
         if (TopK > 1)
             weights = weights / weights.sum(-1, keepdim: true);
@@ -75,6 +76,6 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
 
         return new MoeBlockOutput(
             mixed.reshape(shape).MoveToOuterDisposeScope(),
-            routerLogits.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+            routerLogits.to_type(routingDtype).MoveToOuterDisposeScope());
     }
 }

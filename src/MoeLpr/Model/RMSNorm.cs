@@ -24,7 +24,7 @@ public sealed class RMSNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var x = input.to_type(ScalarType.Float32);
+        var x = input.to_type(Precision.AtLeastFloat32(input.dtype));
         var variance = x.pow(2).mean([-1], keepdim: true);
         var normed = (x * torch.rsqrt(variance + _eps)).to_type(input.dtype);
         return (weight * normed).MoveToOuterDisposeScope();

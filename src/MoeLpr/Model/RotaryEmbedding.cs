@@ -5,7 +5,7 @@ namespace MoeLpr.Model;
 
 /// <summary>
 /// Rotary position embedding, HF "half-split" convention: the head dimension is split into two halves
-/// (x1, x2) and rotated as (x1·cos − x2·sin, x2·cos + x1·sin) with frequencies θ^(−2i/d).
+/// (x1, x2) and rotated as (x1·cos − x2·sin, x2·cos + x1·sin) with angle position · θ^(−2i/d).
 /// Holds no state-dict entries: the frequencies are recomputed from <c>rope_theta</c>.
 /// </summary>
 public sealed class RotaryEmbedding
@@ -19,27 +19,30 @@ public sealed class RotaryEmbedding
         _theta = theta;
     }
 
-    /// <summary>cos and sin tables [T, headDim] in float32 for positions 0..T-1 on <paramref name="device"/>.</summary>
-    public (Tensor Cos, Tensor Sin) Compute(long seqLen, Device device)
+    /// <summary>
+    /// cos and sin tables [T, headDim] for positions 0..T-1, computed in <paramref name="dtype"/> (float32 as HF,
+    /// float64 for float64 models).
+    /// </summary>
+    public (Tensor Cos, Tensor Sin) Compute(long seqLen, Device device, ScalarType dtype)
     {
         using var scope = torch.NewDisposeScope();
-        var exponents = torch.arange(0, _headDim, 2, dtype: ScalarType.Float64, device: device) / _headDim;
-        var invFreq = torch.pow(_theta, exponents).reciprocal().to_type(ScalarType.Float32);
-        var positions = torch.arange(seqLen, dtype: ScalarType.Float32, device: device);
-        var freqs = positions.unsqueeze(1) * invFreq.unsqueeze(0);      // [T, d/2]
-        var angles = torch.cat([freqs, freqs], dim: -1);                // [T, d]
+        var exponents = torch.arange(0, _headDim, 2, dtype: dtype, device: device) / _headDim;
+        var invFreq = torch.pow(_theta, exponents).reciprocal();            // θ^(−2i/d), [d/2]
+        var positions = torch.arange(seqLen, dtype: dtype, device: device);
+        var freqs = positions.unsqueeze(1) * invFreq.unsqueeze(0);         // [T, d/2]
+        var angles = torch.cat([freqs, freqs], dim: -1);                   // [T, d]: both halves share angles
         return (angles.cos().MoveToOuterDisposeScope(), angles.sin().MoveToOuterDisposeScope());
     }
 
-    /// <summary>Rotates <paramref name="x"/> [B, H, T, d]; the rotation runs in float32 and returns x's dtype.</summary>
+    /// <summary>Rotates <paramref name="x"/> [B, H, T, d] in x's dtype (cos/sin are cast to it first, as HF does).</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = torch.NewDisposeScope();
-        var xf = x.to_type(ScalarType.Float32);
-        var rotated = xf * cos + RotateHalf(xf) * sin;
-        return rotated.to_type(x.dtype).MoveToOuterDisposeScope();
+        var rotated = x * cos.to_type(x.dtype) + RotateHalf(x) * sin.to_type(x.dtype);
+        return rotated.MoveToOuterDisposeScope();
     }
 
+    /// <summary>(x1, x2) → (−x2, x1) over the two halves of the last dimension.</summary>
     private static Tensor RotateHalf(Tensor x)
     {
         var half = x.shape[^1] / 2;

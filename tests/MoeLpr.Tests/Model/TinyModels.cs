@@ -24,12 +24,34 @@ internal static class TinyModels
     /// <summary>A model whose every parameter (norm weights and biases included) is seeded random, not the default ones/zeros.</summary>
     public static LlamaForCausalLM Create(ModelConfig config, long seed, ScalarType dtype = ScalarType.Float32)
     {
-        torch.manual_seed(seed);
         var model = new LlamaForCausalLM(config, dtype);
-        using (torch.no_grad())
-            foreach (var (_, p) in model.named_parameters())
-                p.copy_(torch.randn(p.shape, dtype: ScalarType.Float32) * 0.3 + (p.dim() == 1 ? 1.0 : 0.0));
+        Randomize(model, seed);
         return model;
+    }
+
+    /// <summary>Overwrites every parameter with seeded N(0, 0.3²) values (1-d ones, i.e. norms and biases, around 1).</summary>
+    public static void Randomize(nn.Module module, long seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        foreach (var (_, p) in module.named_parameters())
+            p.copy_(torch.randn(p.shape, dtype: ScalarType.Float64, generator: generator) * 0.3 + (p.dim() == 1 ? 1.0 : 0.0));
+    }
+
+    /// <summary>A standalone MoE block over seeded random experts that all differ from each other.</summary>
+    public static MoeBlock Block(int hidden, int intermediate, int numExperts, int topK, long seed, ScalarType dtype = ScalarType.Float32)
+    {
+        var experts = Enumerable.Range(0, numExperts).Select(_ => new LlamaMLP(hidden, intermediate, dtype)).ToList();
+        var block = new MoeBlock(experts[0], experts.Skip(1).ToList(), topK);
+        Randomize(block, seed);
+        return block;
+    }
+
+    public static Tensor RandomHidden(long batch, long seqLen, long hidden, long seed, ScalarType dtype = ScalarType.Float32)
+    {
+        using var generator = new Generator((ulong)seed);
+        return torch.randn([batch, seqLen, hidden], dtype: dtype, generator: generator);
     }
 
     public static Tensor RandomIds(ModelConfig config, long batch, long seqLen, long seed)

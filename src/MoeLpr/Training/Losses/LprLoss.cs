@@ -1,3 +1,4 @@
+using MoeLpr.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,8 @@ public static class LprLoss
     {
         if (routerLogits.Count == 0) throw new ArgumentException("no router logits: the model has no MoE layer", nameof(routerLogits));
         using var scope = torch.NewDisposeScope();
-        var logits = torch.stack(routerLogits.ToArray()).to_type(ScalarType.Float32);   // [L, B*T, N]
+        var stacked = torch.stack(routerLogits.ToArray());
+        var logits = stacked.to_type(Precision.AtLeastFloat32(stacked.dtype));          // [L, B*T, N]
         if (oldLanguageMask.numel() != logits.shape[1])
             throw new ArgumentException($"old-language mask has {oldLanguageMask.numel()} tokens, router logits {logits.shape[1]}");
         var oldTokens = oldLanguageMask.reshape(-1).to(logits.device).to_type(ScalarType.Bool).nonzero().squeeze(1);
