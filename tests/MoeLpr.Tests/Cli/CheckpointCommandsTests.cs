@@ -88,10 +88,11 @@ public class CheckpointCommandsTests
         Assert.False(Directory.Exists(output));
     }
 
-    /// <summary>A malformed base checkpoint: how to break it, the file the error must name, and what it must say.</summary>
+    /// <summary>Kinds of malformed base checkpoint; <see cref="Break"/> applies one and returns the file and words the error must carry.</summary>
     public static TheoryData<string> MalformedCases => new()
     {
         "missing config field", "unsupported model_type", "wrong weight shape", "missing key", "corrupt safetensors header", "missing shard",
+        "unsupported torch_dtype",
     };
 
     [Theory]
@@ -139,6 +140,9 @@ public class CheckpointCommandsTests
             case "missing shard":
                 File.Delete(Directory.GetFiles(dir, "model-*-of-*.safetensors").Order().Last());
                 return (Path.Combine(dir, "model.safetensors.index.json"), "listed in weight_map is missing");
+            case "unsupported torch_dtype":
+                EditConfig(config, json => json["torch_dtype"] = "int8");
+                return (config, "unsupported torch_dtype 'int8' (supported: float32, float16, bfloat16, float64)");
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
