@@ -7,5 +7,8 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        UpcycleCommand.Create(),
+        InspectCommand.Create(),
+        ExportCommand.Create(),
     ];
 }
