@@ -84,7 +84,7 @@ public sealed class TokenRoutingView
         {
             html.Append($"<tr><th>layer {_layers[layer]}</th>");
             for (var token = 0; token < _tokens.Length; token++) AppendCell(html, layer, token);
-            html.Append($"<td class=\"share\" title=\"share of tokens whose top-1 expert is expert 0\">e0 {Expert0Share(layer).ToString("P0", CultureInfo.InvariantCulture)}</td></tr>\n");
+            html.Append($"<td class=\"share\" title=\"share of tokens whose top-1 expert is expert 0\">e0 {(Expert0Share(layer) * 100).ToString("0", CultureInfo.InvariantCulture)}%</td></tr>\n");
         }
         html.Append("</table></div>\n</div>\n");
         return html.ToString();
