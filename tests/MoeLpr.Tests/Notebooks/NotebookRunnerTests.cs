@@ -124,6 +124,25 @@ public class NotebookRunnerTests
     }
 
     [Fact]
+    public async Task ReferencedDllRelativeToTheNotebookIsUsable()
+    {
+        // xunit.assert is not a MoeLpr dependency, so the cell can only compile if the #r directive added it.
+        var folder = TestNotebooks.TempFolder();
+        Directory.CreateDirectory(Path.Combine(folder, "lib"));
+        File.Copy(typeof(Assert).Assembly.Location, Path.Combine(folder, "lib", "xunit.assert.dll"));
+        var path = Path.Combine(folder, "with-dll.ipynb");
+        var notebook = JsonNode.Parse(File.ReadAllText(TestNotebooks.Path("failing.ipynb")))!.AsObject();
+        notebook["cells"]![0]!["source"] = new JsonArray("#r \"lib/xunit.assert.dll\"\n", "typeof(Xunit.Assert).Name");
+        notebook["cells"]!.AsArray().RemoveAt(2);
+        File.WriteAllText(path, notebook.ToJsonString());
+
+        var result = await NotebookRunner.RunAsync(path);
+
+        Assert.Equal("Assert", Text(Outputs(result.Notebook, "ok")[0]["data"]!["text/plain"]));
+        Assert.Empty(result.SkippedDirectives);
+    }
+
+    [Fact]
     public async Task InvalidNotebookIsRejectedBeforeRunning()
     {
         var path = Path.Combine(TestNotebooks.TempFolder(), "python.ipynb");
