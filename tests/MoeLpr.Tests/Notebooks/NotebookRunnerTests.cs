@@ -5,6 +5,8 @@ using MoeLpr.Reporting;
 
 namespace MoeLpr.Tests.Notebooks;
 
+// Notebook runs share the process console with each other; one collection keeps them from running in parallel.
+[Collection("notebook runs")]
 public class NotebookRunnerTests
 {
     static string Text(JsonNode? node) => string.Concat(node!.AsArray().Select(l => l!.GetValue<string>()));
@@ -140,6 +142,21 @@ public class NotebookRunnerTests
 
         Assert.Equal("Assert", Text(Outputs(result.Notebook, "ok")[0]["data"]!["text/plain"]));
         Assert.Empty(result.SkippedDirectives);
+    }
+
+    [Fact]
+    public async Task ConsoleIsStillCapturedAfterSomeoneElseRedirectedIt()
+    {
+        var original = Console.Out;
+        var elsewhere = new StringWriter();
+        Console.SetOut(elsewhere);
+        try
+        {
+            var result = await NotebookRunner.RunAsync(TestNotebooks.Path("outputs.ipynb"));
+            Assert.Equal("steps = 200\n", Text(Outputs(result.Notebook, "setup")[0]["text"]));
+            Assert.DoesNotContain("steps = 200", elsewhere.ToString());
+        }
+        finally { Console.SetOut(original); }
     }
 
     [Fact]
