@@ -10,5 +10,6 @@ public static class CommandCatalog
         UpcycleCommand.Create(),
         InspectCommand.Create(),
         ExportCommand.Create(),
+        NotebookCommand.Create(),
     ];
 }
