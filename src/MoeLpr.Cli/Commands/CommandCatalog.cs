@@ -9,5 +9,8 @@ public static class CommandCatalog
     [
         CorpusCommand.Create(),
         TokenizerCommand.Create(),
+        UpcycleCommand.Create(),
+        InspectCommand.Create(),
+        ExportCommand.Create(),
     ];
 }
