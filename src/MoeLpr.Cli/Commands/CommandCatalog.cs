@@ -12,5 +12,8 @@ public static class CommandCatalog
         UpcycleCommand.Create(),
         InspectCommand.Create(),
         ExportCommand.Create(),
+        RoutesCommand.Create(),
+        TasksCommand.Create(),
+        MakeTaskCommand.Create(),
     ];
 }
