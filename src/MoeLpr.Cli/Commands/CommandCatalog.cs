@@ -7,9 +7,14 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        CorpusCommand.Create(),
+        TokenizerCommand.Create(),
         UpcycleCommand.Create(),
         InspectCommand.Create(),
         ExportCommand.Create(),
         NotebookCommand.Create(),
+        RoutesCommand.Create(),
+        TasksCommand.Create(),
+        MakeTaskCommand.Create(),
     ];
 }
