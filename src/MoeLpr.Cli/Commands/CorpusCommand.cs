@@ -25,7 +25,7 @@ public static class CorpusCommand
                 var summary = HelpCorpusBuilder.Build(new HelpCorpusOptions(
                     parse.GetValue(helpRoot)!, parse.GetValue(output)!, parse.GetValue(maxTrain), parse.GetValue(maxEval),
                     parse.GetValue(examples), parse.GetValue(packages), parse.GetValue(copyright)));
-                Console.WriteLine($"{summary.AlignedPages} pages have text in every language");
+                Console.WriteLine($"{summary.AlignedPages} pages are translated in every corpus language");
                 foreach (var file in summary.Files)
                     Console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
             }
