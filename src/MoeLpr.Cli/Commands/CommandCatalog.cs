@@ -7,12 +7,16 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        CorpusCommand.Create(),
+        TokenizerCommand.Create(),
         UpcycleCommand.Create(),
         InspectCommand.Create(),
         ExportCommand.Create(),
-        CorpusCommand.Create(),
         TrainCommand.Create(),
         EvalCommand.Create(),
-        TokenizerCommand.Create(),
+        NotebookCommand.Create(),
+        RoutesCommand.Create(),
+        TasksCommand.Create(),
+        MakeTaskCommand.Create(),
     ];
 }
