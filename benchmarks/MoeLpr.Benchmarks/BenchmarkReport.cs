@@ -33,6 +33,8 @@ public sealed record BenchmarkReport(
     static string Mib(long bytes) => F(bytes / 1048576.0, "0");
     static string Ms(TimingStats t) => $"{F(t.MedianSeconds * 1000, "0.0")} ({F(t.MinSeconds * 1000, "0.0")}–{F(t.MaxSeconds * 1000, "0.0")})";
 
+    static string CpuRatio(TimingStats moe, TimingStats dense) => F(moe.CpuMedianSeconds / dense.CpuMedianSeconds, "0.00");
+
     public string ToMarkdown()
     {
         var md = new StringBuilder();
@@ -53,12 +55,13 @@ public sealed record BenchmarkReport(
         {
             md.AppendLine($"## MoE layer vs dense MLP ({l.Tokens} tokens, hidden {l.Hidden}, intermediate {l.Intermediate}, top-{l.TopK} of {l.NumExperts})\n");
             md.AppendLine($"Tokens per expert: {string.Join(", ", l.TokensPerExpert)}\n");
-            md.AppendLine("| pass | dense MLP ms | MoE ms | MoE / dense |");
-            md.AppendLine("|---|---:|---:|---:|");
-            md.AppendLine($"| forward (no_grad) | {Ms(l.DenseForward)} | {Ms(l.MoeForward)} | **{F(l.ForwardRatio, "0.00")}** |");
-            md.AppendLine($"| forward+backward, all trainable | {Ms(l.DenseForwardBackward)} | {Ms(l.MoeForwardBackward)} | **{F(l.ForwardBackwardRatio, "0.00")}** |");
-            md.AppendLine($"| forward+backward, stage 1 (expert 0 frozen) vs frozen dense | {Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage1ForwardBackward)} | {F(l.MoeStage1ForwardBackward.MedianSeconds / l.DenseFrozenForwardBackward.MedianSeconds, "0.00")} |");
-            md.AppendLine($"| forward+backward, stage 2 (router only) vs frozen dense | {Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage2ForwardBackward)} | {F(l.MoeStage2ForwardBackward.MedianSeconds / l.DenseFrozenForwardBackward.MedianSeconds, "0.00")} |");
+            md.AppendLine("Dense and MoE samples alternate; MoE / dense is the median of the per-pair wall-time ratios; CPU = median process CPU time (both threads).\n");
+            md.AppendLine("| pass | dense MLP ms | MoE ms | MoE / dense | CPU-time ratio |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            md.AppendLine($"| forward (no_grad) | {Ms(l.DenseForward)} | {Ms(l.MoeForward)} | **{F(l.ForwardRatio, "0.00")}** | {CpuRatio(l.MoeForward, l.DenseForward)} |");
+            md.AppendLine($"| forward+backward, all trainable | {Ms(l.DenseForwardBackward)} | {Ms(l.MoeForwardBackward)} | **{F(l.ForwardBackwardRatio, "0.00")}** | {CpuRatio(l.MoeForwardBackward, l.DenseForwardBackward)} |");
+            md.AppendLine($"| forward+backward, stage 1 (expert 0 frozen) vs frozen dense | {Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage1ForwardBackward)} | {F(l.Stage1Ratio, "0.00")} | {CpuRatio(l.MoeStage1ForwardBackward, l.DenseFrozenForwardBackward)} |");
+            md.AppendLine($"| forward+backward, stage 2 (router only) vs frozen dense | {Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage2ForwardBackward)} | {F(l.Stage2Ratio, "0.00")} | {CpuRatio(l.MoeStage2ForwardBackward, l.DenseFrozenForwardBackward)} |");
             md.AppendLine($"\nDense MLP forward: {F(l.DenseForwardFlopsPerSecond / 1e9, "0.0")} GFLOP/s\n");
         }
 

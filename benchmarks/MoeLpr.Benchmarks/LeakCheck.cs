@@ -15,10 +15,20 @@ public sealed record LeakResult(string Config, int Stage, long TokensPerBatch, d
 /// <summary>
 /// Runs stage-1 training steps on a small upcycled model and samples RSS and
 /// <c>DisposeScopeManager.Statistics</c> at the checkpoints: a leak shows as growth between step 100 and the end.
+/// It runs with one torch thread: its tiny ops gain nothing from two, and on a shared machine an OpenMP barrier
+/// waiting for a descheduled second thread makes every op orders of magnitude slower.
 /// </summary>
 public static class LeakCheck
 {
     public static LeakResult Run(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device, ScalarType dtype)
+    {
+        var threads = torch.get_num_threads();
+        torch.set_num_threads(1);
+        try { return Measure(config, moe, batch, seqLen, steps, device, dtype); }
+        finally { torch.set_num_threads(threads); }
+    }
+
+    static LeakResult Measure(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device, ScalarType dtype)
     {
         torch.manual_seed(17);
         using var model = new LlamaForCausalLM(config, dtype);

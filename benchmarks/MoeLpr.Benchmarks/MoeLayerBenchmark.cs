@@ -9,8 +9,8 @@ public sealed record MoeLayerResult(
     long Tokens, int Hidden, int Intermediate, int NumExperts, int TopK, long[] TokensPerExpert,
     TimingStats DenseForward, TimingStats MoeForward, double ForwardRatio,
     TimingStats DenseForwardBackward, TimingStats MoeForwardBackward, double ForwardBackwardRatio,
-    TimingStats DenseFrozenForwardBackward, TimingStats MoeStage1ForwardBackward, TimingStats MoeStage2ForwardBackward,
-    double DenseForwardFlopsPerSecond);
+    TimingStats DenseFrozenForwardBackward, TimingStats MoeStage1ForwardBackward, double Stage1Ratio,
+    TimingStats MoeStage2ForwardBackward, double Stage2Ratio, double DenseForwardFlopsPerSecond);
 
 public static class MoeLayerBenchmark
 {
@@ -18,6 +18,7 @@ public static class MoeLayerBenchmark
     /// Forward runs under no_grad. Forward+backward: "all trainable" = every weight and the input need gradients
     /// (the like-for-like ratio); "stage 1" = expert 0 frozen; "stage 2" = only the router trainable; both with the
     /// input needing a gradient (as in every layer above the first), compared with a frozen dense MLP.
+    /// Dense and MoE samples alternate; each ratio is the median of the per-pair ratios.
     /// </summary>
     public static MoeLayerResult Run(ModelConfig config, MoeConfig moe, long batch, long seqLen, Device device, ScalarType dtype, int warmup, int repetitions)
     {
@@ -41,43 +42,41 @@ public static class MoeLayerBenchmark
             perExpert = chosen.bincount(null, minlength: moe.NumExperts).cpu().data<long>().ToArray();
         }
 
-        TimingStats Forward(Func<Tensor, Tensor> f) => Stopwatches.Measure(device, warmup, repetitions, () =>
+        Action Forward(Func<Tensor, Tensor> f) => () =>
         {
             using var s = torch.NewDisposeScope();
             using var _ = torch.no_grad();
             f(x);
-        });
-        TimingStats ForwardBackward(nn.Module module, Func<Tensor, Tensor> f) => Stopwatches.Measure(device, warmup, repetitions, () =>
+        };
+        Action ForwardBackward(nn.Module module, Func<Tensor, Tensor> f) => () =>
         {
             using var s = torch.NewDisposeScope();
             var input = x.detach().requires_grad_(true);
             torch.autograd.backward([f(input)], [gradOut]);
             module.zero_grad();
-        });
+        };
         void Trainable(Func<string, bool> isTrainable)
         {
             foreach (var (name, p) in block.named_parameters()) p.requires_grad = isTrainable(name);
         }
+        Func<Tensor, Tensor> denseMlp = t => dense.forward(t), moeMlp = t => block.forward(t).HiddenStates;
 
-        var denseForward = Forward(t => dense.forward(t));
-        var moeForward = Forward(t => block.forward(t).HiddenStates);
-
+        var (denseForward, moeForward, forwardRatio) =
+            Stopwatches.MeasurePair(device, warmup, repetitions, Forward(denseMlp), Forward(moeMlp));
         Trainable(_ => true);
-        var denseForwardBackward = ForwardBackward(dense, t => dense.forward(t));
-        var moeForwardBackward = ForwardBackward(block, t => block.forward(t).HiddenStates);
-
-        Trainable(_ => false);
-        var denseFrozen = ForwardBackward(dense, t => dense.forward(t));
+        var (denseForwardBackward, moeForwardBackward, forwardBackwardRatio) =
+            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp), ForwardBackward(block, moeMlp));
         Trainable(name => name.Contains("moe_"));
-        var stage1 = ForwardBackward(block, t => block.forward(t).HiddenStates);
+        var (denseFrozen, stage1, stage1Ratio) =
+            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp), ForwardBackward(block, moeMlp));
         Trainable(name => name.Contains("moe_router_embedding"));
-        var stage2 = ForwardBackward(block, t => block.forward(t).HiddenStates);
+        var (_, stage2, stage2Ratio) =
+            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp), ForwardBackward(block, moeMlp));
 
         var tokens = batch * seqLen;
         return new MoeLayerResult(tokens, config.HiddenSize, config.IntermediateSize, moe.NumExperts, moe.TopK, perExpert,
-            denseForward, moeForward, moeForward.MedianSeconds / denseForward.MedianSeconds,
-            denseForwardBackward, moeForwardBackward, moeForwardBackward.MedianSeconds / denseForwardBackward.MedianSeconds,
-            denseFrozen, stage1, stage2,
+            denseForward, moeForward, forwardRatio, denseForwardBackward, moeForwardBackward, forwardBackwardRatio,
+            denseFrozen, stage1, stage1Ratio, stage2, stage2Ratio,
             FlopCounts.MlpForward(config.HiddenSize, config.IntermediateSize, tokens) / denseForward.MedianSeconds);
     }
 }

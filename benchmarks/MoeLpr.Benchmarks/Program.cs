@@ -20,7 +20,7 @@ var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Fl
 if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(Environment.ProcessorCount);
 
 var models = options.Quick ? BenchmarkModels.Quick : BenchmarkModels.Full;
-int warmup = 1, repetitions = options.Quick ? 3 : 5;
+int warmup = 1, repetitions = 3;
 var machine = MachineDescription.Capture(device.ToString(), dtype.ToString(), cudaNote);
 Console.WriteLine($"{machine.CpuModel}, {machine.LogicalCores} cores, torch threads {machine.TorchThreads}, TorchSharp {machine.TorchSharpVersion}, libtorch {machine.LibTorchVersion}; load {machine.LoadAverageAtStart}");
 void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
@@ -52,7 +52,7 @@ if (options.Runs("throughput") || options.Runs("profile"))
     using var batch = TrainingBatch.Random(models.Model, models.Batch, models.SeqLen, device, seed: 4);
     if (options.Runs("throughput"))
         throughput = ThroughputBenchmark.Run(model, models.Moe, batch, device, peak!.FlopsPerSecond, warmup,
-            options.Quick ? 3 : 3, r => Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
+            repetitions, r => Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
                 $"{G(r.AchievedFlopsPerSecond)} GFLOP/s = {100 * r.FractionOfMatmulPeak:0.0}% of matmul peak (executed {100 * r.ExecutedFractionOfMatmulPeak:0.0}%), peak RSS {r.PeakRssBytes >> 20} MiB"));
     else
         MoeLpr.Upcycling.Upcycler.Upcycle(model, models.Moe, seed: 3);
