@@ -21,6 +21,9 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The weight the block is built around; its shape [intermediate, hidden], dtype and device describe the MLP.</summary>
+    public Parameter GateWeight => gate_proj.weight!;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
@@ -31,7 +34,7 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
     /// <summary>An exact copy (same weights, dtype and device) that shares no storage with this MLP.</summary>
     public LlamaMLP DeepCopy()
     {
-        var weight = gate_proj.weight!;
+        var weight = GateWeight;
         var copy = new LlamaMLP(weight.shape[1], weight.shape[0], weight.dtype);
         copy.to(weight.device);
         using (torch.no_grad())
