@@ -7,5 +7,12 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        UpcycleCommand.Create(),
+        InspectCommand.Create(),
+        ExportCommand.Create(),
+        CorpusCommand.Create(),
+        TrainCommand.Create(),
+        EvalCommand.Create(),
+        TokenizerCommand.Create(),
     ];
 }
