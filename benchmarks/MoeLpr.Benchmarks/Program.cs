@@ -59,7 +59,8 @@ if (options.Runs("throughput") || options.Runs("profile"))
     if (options.Runs("profile"))
         foreach (var stage in new[] { 1, 2 })
         {
-            var profile = ComponentProfile.Run(model, models.Moe, batch, stage, device, warmup, 3);
+            var measured = throughput.FirstOrDefault(r => r.Workload == $"stage {stage} train")?.Timing;
+            var profile = ComponentProfile.Run(model, models.Moe, batch, stage, device, warmup, repetitions, measured);
             profiles.Add(profile);
             Log($"stage {stage} profile: step {profile.Step.MedianSeconds * 1000:0.0} ms; " +
                 string.Join("; ", profile.Components.Select(c => $"{c.Component} {c.Seconds * 1000:0.0} ms")) +

@@ -1,5 +1,5 @@
 using MoeLpr.Model;
-using MoeLpr.Training.Losses;
+using MoeLpr.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,49 +7,49 @@ using static TorchSharp.torch;
 namespace MoeLpr.Benchmarks;
 
 /// <summary>
-/// The minimal MoE-LPR training step the benchmark times (the library's trainer had not landed when this was
-/// written): freeze per stage, AdamW over the trainable parameters only, one dispose scope per step.
-/// Stage 1: routers + new experts, loss = LM + aux·L_bal. Stage 2: routers only, loss = LM + lpr·L_LPR.
+/// One optimisation step as the library's <see cref="Trainer"/> performs it, minus its data pipeline, logging and
+/// checkpoints: the stage policy freezes the model and composes the loss (stage 1: routers + new experts,
+/// LM + 0.01·L_bal; stage 2: routers, LM + 0.1·L_LPR); AdamW over the trainable parameters only; global-norm
+/// clipping at 1; one dispose scope per step.
 /// </summary>
 public sealed class TrainStep : IDisposable
 {
     private readonly LlamaForCausalLM _model;
-    private readonly MoeConfig _moe;
-    private readonly int _stage;
+    private readonly TrainingPolicy _policy;
     private readonly AdamW _optimizer;
 
     public IReadOnlyList<Parameter> Trainable { get; }
 
     public TrainStep(LlamaForCausalLM model, MoeConfig moe, int stage)
     {
-        if (stage is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(stage), stage, "stage must be 1 or 2");
         _model = model;
-        _moe = moe;
-        _stage = stage;
-        var marker = stage == 1 ? "moe_" : "moe_router_embedding";
-        model.SetTrainable(name => name.Contains(marker));
+        _policy = stage switch
+        {
+            1 => new Stage1Policy(moe),
+            2 => new Stage2Policy(moe),
+            _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "stage must be 1 or 2"),
+        };
+        model.SetTrainable(_policy.IsTrainable);
         model.zero_grad();
         model.train();
         Trainable = model.parameters().Where(p => p.requires_grad).ToList();
         _optimizer = torch.optim.AdamW(Trainable, lr: 1e-4, weight_decay: 0.0);
     }
 
-    /// <summary>Stage 1 trains names containing "moe_", stage 2 those containing "moe_router_embedding".</summary>
     public static string Describe(int stage) => stage == 1
-        ? "routers + new experts trainable; LM + aux_loss_coef·L_bal"
-        : "routers trainable; LM + lpr_loss_coef·L_LPR (half the rows old-language)";
+        ? "routers + new experts trainable; LM + 0.01·L_bal"
+        : "routers trainable; LM + 0.1·L_LPR (half the rows old-language)";
 
     /// <summary>One optimisation step; returns the loss.</summary>
     public float Run(TrainingBatch batch)
     {
         using var scope = torch.NewDisposeScope();
         var output = _model.forward(batch.ToInput());
-        var loss = _stage == 1
-            ? output.LmLoss! + _moe.AuxLossCoef!.Value * LoadBalancingLoss.Compute(output.RouterLogits, _moe.NumExperts, _moe.TopK)
-            : output.LmLoss! + _moe.LprLossCoef!.Value * LprLoss.Compute(output.RouterLogits, batch.OldLanguageMask, LprLossForm.Nll);
-        _optimizer.zero_grad();
+        var loss = _policy.ComputeLoss(output, batch.OldLanguageMask).Total;
         loss.backward();
+        torch.nn.utils.clip_grad_norm_(Trainable, 1.0);
         _optimizer.step();
+        _optimizer.zero_grad();
         return loss.item<float>();
     }
 
