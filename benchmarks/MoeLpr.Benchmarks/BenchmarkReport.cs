@@ -46,10 +46,10 @@ public sealed record BenchmarkReport(
         md.AppendLine($"- Load average (1/5/15 min) at start: {m.LoadAverageAtStart}; at end: {m.LoadAverageAtEnd} — timings on a loaded machine are inflated");
         md.AppendLine($"- Started {m.StartedUtc:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine($"- Model: hidden {Model.HiddenSize}, intermediate {Model.IntermediateSize}, {Model.NumHiddenLayers} layers, {Model.NumAttentionHeads} heads, vocab {Model.VocabSize}; batch {Batch} × seq {SeqLen} = {Batch * SeqLen} tokens; MoE {Moe.NumExperts} experts top-{Moe.TopK}");
-        md.AppendLine("- Times: median (min–max) in ms over the timed repetitions, after warm-up\n");
+        md.AppendLine("- Times: median (min–max) wall-clock ms over the timed repetitions, after warm-up; CPU = median process CPU time (all threads), less sensitive than wall time to other processes on a shared machine\n");
 
         if (MatmulPeak is { } p)
-            md.AppendLine($"**Matmul peak** ({p.Size}×{p.Size} {p.DType}): {F(p.FlopsPerSecond / 1e9, "0.0")} GFLOP/s (median of {p.Timing.SamplesSeconds.Length})\n");
+            md.AppendLine($"**Matmul peak** ({p.Size}×{p.Size} {p.DType}): {F(p.FlopsPerSecond / 1e9, "0.0")} GFLOP/s (median of {p.Timing.SamplesSeconds.Length}; wall {F(p.Timing.MedianSeconds * 1000, "0")} ms, CPU {F(p.Timing.CpuMedianSeconds * 1000, "0")} ms for {p.MatmulsPerSample} matmuls)\n");
 
         if (MoeLayer is { } l)
         {
@@ -68,21 +68,21 @@ public sealed record BenchmarkReport(
         if (Throughput.Count > 0)
         {
             md.AppendLine("## Whole model\n");
-            md.AppendLine("| workload | ms / batch | tokens/s | GFLOP/batch (model) | achieved GFLOP/s | of matmul peak (model / executed FLOPs) | peak RSS MiB | frozen params with grad |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| workload | ms / batch | CPU ms / batch | tokens/s | GFLOP/batch (model) | achieved GFLOP/s | of matmul peak (model / executed FLOPs) | peak RSS MiB | frozen params with grad |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in Throughput)
-                md.AppendLine($"| {r.Workload} | {Ms(r.Timing)} | {F(r.TokensPerSecond, "0")} | {F(r.FlopsPerBatch / 1e9, "0.0")} | {F(r.AchievedFlopsPerSecond / 1e9, "0.0")} | {F(100 * r.FractionOfMatmulPeak, "0.0")} % / {F(100 * r.ExecutedFractionOfMatmulPeak, "0.0")} % | {Mib(r.PeakRssBytes)}{(r.PeakRssIsPhaseLocal ? "" : " (process peak)")} | {(r.FrozenParametersWithGradient?.ToString() ?? "–")} |");
+                md.AppendLine($"| {r.Workload} | {Ms(r.Timing)} | {F(r.Timing.CpuMedianSeconds * 1000, "0")} | {F(r.TokensPerSecond, "0")} | {F(r.FlopsPerBatch / 1e9, "0.0")} | {F(r.AchievedFlopsPerSecond / 1e9, "0.0")} | {F(100 * r.FractionOfMatmulPeak, "0.0")} % / {F(100 * r.ExecutedFractionOfMatmulPeak, "0.0")} % | {Mib(r.PeakRssBytes)}{(r.PeakRssIsPhaseLocal ? "" : " (process peak)")} | {(r.FrozenParametersWithGradient?.ToString() ?? "–")} |");
             md.AppendLine();
         }
 
         foreach (var prof in Profiles)
         {
-            md.AppendLine($"## Where a stage-{prof.Stage} training step goes (step median {F(prof.Step.MedianSeconds * 1000, "0.0")} ms)\n");
-            md.AppendLine("| component | instances | ms | share of step |");
-            md.AppendLine("|---|---:|---:|---:|");
+            md.AppendLine($"## Where a stage-{prof.Stage} training step goes (step median {F(prof.Step.MedianSeconds * 1000, "0.0")} ms wall, {F(prof.Step.CpuMedianSeconds * 1000, "0.0")} ms CPU)\n");
+            md.AppendLine("| component | instances | wall ms | share of step (wall) | CPU ms | share of step (CPU) |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
             foreach (var c in prof.Components)
-                md.AppendLine($"| {c.Component} | {c.Instances} | {F(c.Seconds * 1000, "0.0")} | {F(100 * c.ShareOfStep, "0.0")} % |");
-            md.AppendLine($"| unaccounted (residual adds, rotary tables, autograd and dispatch overhead, isolation error) | | {F(prof.UnaccountedSeconds * 1000, "0.0")} | {F(100 * prof.UnaccountedSeconds / prof.Step.MedianSeconds, "0.0")} % |");
+                md.AppendLine($"| {c.Component} | {c.Instances} | {F(c.Seconds * 1000, "0.0")} | {F(100 * c.ShareOfStep, "0.0")} % | {F(c.CpuSeconds * 1000, "0.0")} | {F(100 * c.CpuShareOfStep, "0.0")} % |");
+            md.AppendLine($"| unaccounted (residual adds, rotary tables, autograd and dispatch overhead, isolation error) | | {F(prof.UnaccountedSeconds * 1000, "0.0")} | {F(100 * prof.UnaccountedSeconds / prof.Step.MedianSeconds, "0.0")} % | {F(prof.UnaccountedCpuSeconds * 1000, "0.0")} | {F(100 * prof.UnaccountedCpuSeconds / prof.Step.CpuMedianSeconds, "0.0")} % |");
             md.AppendLine();
         }
 

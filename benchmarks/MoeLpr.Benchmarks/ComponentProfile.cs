@@ -6,10 +6,12 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Benchmarks;
 
-public sealed record ComponentTime(string Component, int Instances, double Seconds, double ShareOfStep);
+/// <summary>Wall and process-CPU seconds of one component (summed over its instances) and its share of the step.</summary>
+public sealed record ComponentTime(string Component, int Instances, double Seconds, double ShareOfStep, double CpuSeconds, double CpuShareOfStep);
 
 /// <summary>Where one training step's time goes, measured per component; "unaccounted" = step − Σ components.</summary>
-public sealed record ProfileResult(int Stage, TimingStats Step, IReadOnlyList<ComponentTime> Components, double SumOfComponentsSeconds, double UnaccountedSeconds);
+public sealed record ProfileResult(int Stage, TimingStats Step, IReadOnlyList<ComponentTime> Components, double SumOfComponentsSeconds,
+                                   double UnaccountedSeconds, double SumOfComponentsCpuSeconds, double UnaccountedCpuSeconds);
 
 /// <summary>
 /// Times each component of a training step in isolation, on the model's own modules and the step's shapes, with the
@@ -38,7 +40,7 @@ public static class ComponentProfile
         var routerLogits = Enumerable.Range(0, config.NumHiddenLayers)
             .Select(_ => torch.randn([tokens, moe.NumExperts], dtype: ScalarType.Float32, generator: generator).to(device)).ToList();
 
-        double Time(Func<Tensor> forward)
+        (double Wall, double Cpu) Time(Func<Tensor> forward)
         {
             var timing = Stopwatches.Measure(device, warmup, repetitions, () =>
             {
@@ -47,32 +49,33 @@ public static class ComponentProfile
                 if (y.requires_grad) torch.autograd.backward([y], [torch.ones_like(y)]);
                 model.zero_grad();
             });
-            return timing.MedianSeconds;
+            return (timing.MedianSeconds, timing.CpuMedianSeconds);
         }
         Tensor Input(bool needsGrad) => hidden.detach().requires_grad_(needsGrad);
         T Module<T>(string name) where T : class => modules[name] as T ?? throw new InvalidOperationException($"no module {name}");
 
-        var components = new List<(string, int, double)>();
+        var components = new List<(string Name, int Instances, (double Wall, double Cpu) Time)>();
         var embed = Module<Embedding>("model.embed_tokens");
         components.Add(("embedding", 1, Time(() => embed.forward(batch.InputIds))));
 
-        double attention = 0, norms = 0, mlp = 0;
+        (double Wall, double Cpu) attention = (0, 0), norms = (0, 0), mlp = (0, 0);
+        static (double, double) Plus((double Wall, double Cpu) a, (double Wall, double Cpu) b) => (a.Wall + b.Wall, a.Cpu + b.Cpu);
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
             var prefix = $"model.layers.{i}.";
             bool inputGrad = i > 0;
             var attn = Module<nn.Module<LayerInput, Tensor>>(prefix + "self_attn");
-            attention += Time(() => attn.forward(new LayerInput(Input(inputGrad), cos, sin)));
+            attention = Plus(attention, Time(() => attn.forward(new LayerInput(Input(inputGrad), cos, sin))));
             foreach (var norm in new[] { "input_layernorm", "post_attention_layernorm" })
             {
                 var module = Module<RMSNorm>(prefix + norm);
-                norms += Time(() => module.forward(Input(inputGrad)));
+                norms = Plus(norms, Time(() => module.forward(Input(inputGrad))));
             }
             var block = Module<MoeBlock>(prefix + "mlp");
-            mlp += Time(() => block.forward(Input(inputGrad)).HiddenStates);
+            mlp = Plus(mlp, Time(() => block.forward(Input(inputGrad)).HiddenStates));
         }
         var finalNorm = Module<RMSNorm>("model.norm");
-        norms += Time(() => finalNorm.forward(Input(true)));
+        norms = Plus(norms, Time(() => finalNorm.forward(Input(true))));
         components.Add(("attention", config.NumHiddenLayers, attention));
         components.Add(("rmsnorm", 2 * config.NumHiddenLayers + 1, norms));
         components.Add(("moe mlp", config.NumHiddenLayers, mlp));
@@ -100,11 +103,12 @@ public static class ComponentProfile
             step.Optimizer.step();
             step.Optimizer.zero_grad();
         });
-        components.Add(("optimizer (clip + AdamW step + zero_grad)", 1, optimizer.MedianSeconds));
+        components.Add(("optimizer (clip + AdamW step + zero_grad)", 1, (optimizer.MedianSeconds, optimizer.CpuMedianSeconds)));
 
-        var stepSeconds = stepTiming.MedianSeconds;
-        var list = components.Select(c => new ComponentTime(c.Item1, c.Item2, c.Item3, c.Item3 / stepSeconds)).ToList();
-        var sum = list.Sum(c => c.Seconds);
-        return new ProfileResult(stage, stepTiming, list, sum, stepSeconds - sum);
+        double stepWall = stepTiming.MedianSeconds, stepCpu = stepTiming.CpuMedianSeconds;
+        var list = components.Select(c => new ComponentTime(c.Name, c.Instances, c.Time.Wall, c.Time.Wall / stepWall,
+                                                             c.Time.Cpu, c.Time.Cpu / stepCpu)).ToList();
+        double sum = list.Sum(c => c.Seconds), cpuSum = list.Sum(c => c.CpuSeconds);
+        return new ProfileResult(stage, stepTiming, list, sum, stepWall - sum, cpuSum, stepCpu - cpuSum);
     }
 }

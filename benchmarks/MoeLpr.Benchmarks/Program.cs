@@ -27,23 +27,26 @@ void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}
 string G(double flops) => (flops / 1e9).ToString("0.0", CultureInfo.InvariantCulture);
 
 MatmulPeakResult? peak = null;
+MoeLayerResult? layer = null;
+var throughput = new List<ThroughputResult>();
+var profiles = new List<ProfileResult>();
+LeakResult? leak = null;
 if (options.Runs("matmul") || options.Runs("throughput"))
 {
     int size = device.type == DeviceType.CUDA ? 8192 : 2048;
     peak = MatmulPeakResult.Measure(device, dtype, size, matmulsPerSample: device.type == DeviceType.CUDA ? 20 : 3, warmup: 2, repetitions);
     Log($"matmul peak {size}×{size} {dtype}: {G(peak.FlopsPerSecond)} GFLOP/s");
+    Save();
 }
 
-MoeLayerResult? layer = null;
 if (options.Runs("moe-layer"))
 {
     layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype, warmup, repetitions);
     Log($"MoE layer / dense MLP: forward {layer.ForwardRatio:0.00}× ({layer.MoeForward.MedianSeconds * 1000:0.0} vs {layer.DenseForward.MedianSeconds * 1000:0.0} ms), " +
         $"forward+backward {layer.ForwardBackwardRatio:0.00}× ({layer.MoeForwardBackward.MedianSeconds * 1000:0.0} vs {layer.DenseForwardBackward.MedianSeconds * 1000:0.0} ms); tokens per expert {string.Join(",", layer.TokensPerExpert)}");
+    Save();
 }
 
-var throughput = new List<ThroughputResult>();
-var profiles = new List<ProfileResult>();
 if (options.Runs("throughput") || options.Runs("profile"))
 {
     torch.manual_seed(1);
@@ -51,9 +54,13 @@ if (options.Runs("throughput") || options.Runs("profile"))
     model.to(device);
     using var batch = TrainingBatch.Random(models.Model, models.Batch, models.SeqLen, device, seed: 4);
     if (options.Runs("throughput"))
-        throughput = ThroughputBenchmark.Run(model, models.Moe, batch, device, peak!.FlopsPerSecond, warmup,
-            repetitions, r => Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
-                $"{G(r.AchievedFlopsPerSecond)} GFLOP/s = {100 * r.FractionOfMatmulPeak:0.0}% of matmul peak (executed {100 * r.ExecutedFractionOfMatmulPeak:0.0}%), peak RSS {r.PeakRssBytes >> 20} MiB"));
+        ThroughputBenchmark.Run(model, models.Moe, batch, device, peak!.FlopsPerSecond, warmup, repetitions, r =>
+        {
+            throughput.Add(r);
+            Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
+                $"{G(r.AchievedFlopsPerSecond)} GFLOP/s = {100 * r.FractionOfMatmulPeak:0.0}% of matmul peak (executed {100 * r.ExecutedFractionOfMatmulPeak:0.0}%), peak RSS {r.PeakRssBytes >> 20} MiB");
+            Save();
+        });
     else
         MoeLpr.Upcycling.Upcycler.Upcycle(model, models.Moe, seed: 3);
     if (options.Runs("profile"))
@@ -65,20 +72,26 @@ if (options.Runs("throughput") || options.Runs("profile"))
             Log($"stage {stage} profile: step {profile.Step.MedianSeconds * 1000:0.0} ms; " +
                 string.Join("; ", profile.Components.Select(c => $"{c.Component} {c.Seconds * 1000:0.0} ms")) +
                 $"; unaccounted {profile.UnaccountedSeconds * 1000:0.0} ms");
+            Save();
         }
 }
 
-LeakResult? leak = null;
 if (options.Runs("leak"))
 {
     leak = LeakCheck.Run(models.LeakModel, models.Moe, models.LeakBatch, models.LeakSeqLen, models.LeakSteps, device, dtype);
+    Save();
     Log($"leak check: {string.Join("; ", leak.Samples.Select(s => $"step {s.Step}: RSS {s.RssBytes / 1048576.0:0.0} MiB, live {s.LiveTensorsOnThread}"))} ({leak.Seconds:0.0} s)");
 }
 
-var report = new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
-    options.Quick ? "quick" : "full", models.Model, models.Moe, models.Batch, models.SeqLen,
-    peak, layer, throughput, profiles, leak, FlopCounts.Formula);
-var name = $"benchmark-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}{(options.Quick ? "-quick" : "")}{(options.Tag.Length > 0 ? "-" + options.Tag : "")}";
-var (jsonPath, markdownPath) = report.Write(options.OutputDirectory, name);
-Log($"wrote {jsonPath} and {markdownPath}");
+Save();
+Log($"wrote {Path.Combine(options.OutputDirectory, ReportName())}.json and .md");
 return 0;
+
+string ReportName() =>
+    $"benchmark-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}{(options.Quick ? "-quick" : "")}{(options.Tag.Length > 0 ? "-" + options.Tag : "")}";
+
+// Written after every section, so a long run on a busy machine keeps what it has measured so far.
+void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
+        options.Quick ? "quick" : "full", models.Model, models.Moe, models.Batch, models.SeqLen,
+        peak, layer, throughput, profiles, leak, FlopCounts.Formula)
+    .Write(options.OutputDirectory, ReportName());

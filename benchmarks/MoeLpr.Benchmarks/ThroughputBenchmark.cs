@@ -16,15 +16,15 @@ public static class ThroughputBenchmark
 {
     /// <summary>
     /// Dense forward, then upcycles <paramref name="model"/> in place and measures MoE forward, stage 1 and stage 2
-    /// training. Leaves the model upcycled (the profile reuses it).
+    /// training, handing each result to <paramref name="onResult"/> as soon as it is measured. Leaves the model
+    /// upcycled (the profile reuses it).
     /// </summary>
-    public static List<ThroughputResult> Run(LlamaForCausalLM model, MoeConfig moe, TrainingBatch batch, Device device,
-                                             double matmulPeak, int warmup, int repetitions, Action<ThroughputResult> report)
+    public static void Run(LlamaForCausalLM model, MoeConfig moe, TrainingBatch batch, Device device,
+                                             double matmulPeak, int warmup, int repetitions, Action<ThroughputResult> onResult)
     {
         var config = model.Config;
         long b = batch.InputIds.shape[0], t = batch.InputIds.shape[1];
-        var results = new List<ThroughputResult>();
-        void Add(ThroughputResult r) { results.Add(r); report(r); }
+        void Add(ThroughputResult r) => onResult(r);
 
         Add(Forward("dense forward", "no_grad forward of the dense model (logits)", model, batch, device, matmulPeak, warmup, repetitions,
                     FlopCounts.For(config, 1, 1, moe: false, b, t, FlopCounts.Trainable.None)));
@@ -45,7 +45,6 @@ public static class ThroughputBenchmark
                        counts.TrainingModel, counts.TrainingExecuted, matmulPeak, resetOk, step.FrozenParametersWithGradient(), loss));
             model.zero_grad();
         }
-        return results;
     }
 
     static ThroughputResult Forward(string name, string description, LlamaForCausalLM model, TrainingBatch batch, Device device,
