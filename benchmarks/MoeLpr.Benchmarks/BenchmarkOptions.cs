@@ -1,7 +1,7 @@
 namespace MoeLpr.Benchmarks;
 
-/// <summary>Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--sections a,b] [--out DIR] [--tag NAME]</c>.</summary>
-public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<string> Sections, string OutputDirectory, string Tag)
+/// <summary>Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--sections a,b] [--out DIR] [--tag NAME] [--threads N]</c>.</summary>
+public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<string> Sections, string OutputDirectory, string Tag, int? Threads)
 {
     public static readonly string[] AllSections = ["matmul", "moe-layer", "throughput", "profile", "leak"];
 
@@ -11,6 +11,7 @@ public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<st
     {
         bool quick = false;
         string device = "auto", output = DefaultOutputDirectory(), tag = "";
+        int? threads = null;
         var sections = new HashSet<string>(AllSections);
         for (int i = 0; i < args.Length; i++)
         {
@@ -21,6 +22,9 @@ public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<st
                 case "--device": device = Value(); break;
                 case "--out": output = Value(); break;
                 case "--tag": tag = Value(); break;
+                case "--threads":
+                    threads = int.TryParse(Value(), out var n) && n > 0 ? n : throw new ArgumentException("--threads needs a positive integer");
+                    break;
                 case "--sections":
                     sections = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
                     var unknown = sections.Except(AllSections).ToList();
@@ -28,10 +32,10 @@ public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<st
                         throw new ArgumentException($"unknown section(s) {string.Join(", ", unknown)} (valid: {string.Join(", ", AllSections)})");
                     break;
                 default:
-                    throw new ArgumentException($"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --sections {string.Join(",", AllSections)}, --out DIR, --tag NAME)");
+                    throw new ArgumentException($"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
             }
         }
-        return new BenchmarkOptions(quick, device, sections, output, tag);
+        return new BenchmarkOptions(quick, device, sections, output, tag, threads);
     }
 
     /// <summary>benchmarks/results next to this project, found by walking up from the working directory.</summary>

@@ -17,7 +17,7 @@ Device device;
 try { device = DeviceSelector.Resolve(options.Device); }
 catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
 var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;   // bf16 on GPUs, fp32 on CPUs
-if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(Environment.ProcessorCount);
+if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(options.Threads ?? Environment.ProcessorCount);
 
 var models = options.Quick ? BenchmarkModels.Quick : BenchmarkModels.Full;
 int warmup = 1, repetitions = 3;
@@ -41,7 +41,8 @@ if (options.Runs("matmul") || options.Runs("throughput"))
 
 if (options.Runs("moe-layer"))
 {
-    layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype, warmup, repetitions);
+    // Single layers take about a second: 7 interleaved pairs per pass steady the ratios on a noisy machine.
+    layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype, warmup, repetitions: 7);
     Log($"MoE layer / dense MLP: forward {layer.ForwardRatio:0.00}× ({layer.MoeForward.MedianSeconds * 1000:0.0} vs {layer.DenseForward.MedianSeconds * 1000:0.0} ms), " +
         $"forward+backward {layer.ForwardBackwardRatio:0.00}× ({layer.MoeForwardBackward.MedianSeconds * 1000:0.0} vs {layer.DenseForwardBackward.MedianSeconds * 1000:0.0} ms); tokens per expert {string.Join(",", layer.TokensPerExpert)}");
     Save();
