@@ -60,18 +60,25 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
             weights = weights / weights.sum(-1, keepdim: true);
         weights = weights.to_type(hiddenStates.dtype);
 
-        // Each expert processes only the tokens that chose it: one gather, one scatter-add, experts in ascending
-        // order (the reference's summation order).
+        // Group the B*T·K (token, choice) pairs by expert with one stable sort: choice i belongs to token i / K, and
+        // within an expert the tokens stay in ascending order. One host sync (the per-expert counts) sizes the groups;
+        // each chosen expert then runs once on its tokens (one gather, one scatter-add), in ascending expert order
+        // (the reference's summation order). Experts no token chose cost nothing.
+        var chosenExperts = selected.reshape(-1);                                 // [B*T·K]
+        var order = chosenExperts.sort(dim: 0, stable: true).Indices;
+        var tokenOfChoice = order.div(TopK, rounding_mode: RoundingMode.floor);  // grouped by expert
+        var weightOfChoice = weights.reshape(-1).index_select(0, order).unsqueeze(1);
+        var counts = chosenExperts.bincount(null, NumExperts).cpu().data<long>().ToArray();
+
         var mixed = torch.zeros_like(tokens);
+        long start = 0;
         for (int e = 0; e < NumExperts; e++)
         {
-            var choseE = selected.eq(e);                                          // [B*T, K], at most one true per row
-            var tokenIndex = choseE.any(1).nonzero().squeeze(1);
-            if (tokenIndex.shape[0] == 0) continue;
-            var weightOfE = weights.masked_fill(choseE.logical_not(), 0).sum(1);  // [B*T]
-            var output = Expert(e).forward(tokens.index_select(0, tokenIndex))
-                         * weightOfE.index_select(0, tokenIndex).unsqueeze(1);
+            if (counts[e] == 0) continue;
+            var tokenIndex = tokenOfChoice.narrow(0, start, counts[e]);
+            var output = Expert(e).forward(tokens.index_select(0, tokenIndex)) * weightOfChoice.narrow(0, start, counts[e]);
             mixed.index_add_(0, tokenIndex, output, alpha: 1);
+            start += counts[e];
         }
 
         return new MoeBlockOutput(

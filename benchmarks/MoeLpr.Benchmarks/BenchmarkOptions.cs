@@ -1,0 +1,49 @@
+namespace MoeLpr.Benchmarks;
+
+/// <summary>Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--sections a,b] [--out DIR] [--tag NAME] [--threads N]</c>.</summary>
+public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<string> Sections, string OutputDirectory, string Tag, int? Threads)
+{
+    public static readonly string[] AllSections = ["matmul", "moe-layer", "throughput", "profile", "leak"];
+
+    public bool Runs(string section) => Sections.Contains(section);
+
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        bool quick = false;
+        string device = "auto", output = DefaultOutputDirectory(), tag = "";
+        int? threads = null;
+        var sections = new HashSet<string>(AllSections);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--quick": quick = true; break;
+                case "--device": device = Value(); break;
+                case "--out": output = Value(); break;
+                case "--tag": tag = Value(); break;
+                case "--threads":
+                    threads = int.TryParse(Value(), out var n) && n > 0 ? n : throw new ArgumentException("--threads needs a positive integer");
+                    break;
+                case "--sections":
+                    sections = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+                    var unknown = sections.Except(AllSections).ToList();
+                    if (unknown.Count > 0)
+                        throw new ArgumentException($"unknown section(s) {string.Join(", ", unknown)} (valid: {string.Join(", ", AllSections)})");
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
+            }
+        }
+        return new BenchmarkOptions(quick, device, sections, output, tag, threads);
+    }
+
+    /// <summary>benchmarks/results next to this project, found by walking up from the working directory.</summary>
+    static string DefaultOutputDirectory()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MoeLpr.sln")))
+                return Path.Combine(dir.FullName, "benchmarks", "results");
+        return Path.Combine(Directory.GetCurrentDirectory(), "benchmark-results");
+    }
+}

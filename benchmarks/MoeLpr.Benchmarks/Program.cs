@@ -1,0 +1,98 @@
+using System.Globalization;
+using MoeLpr.Benchmarks;
+using MoeLpr.Devices;
+using MoeLpr.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Throughput and memory benchmark of the dense tiny LLaMA and its upcycled MoE (see benchmarks/README.md).
+BenchmarkOptions options;
+try { options = BenchmarkOptions.Parse(args); }
+catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
+
+const string NoCuda = "not available: the installed TorchSharp-cpu build has no CUDA (reference TorchSharp-cuda-linux to benchmark a GPU)";
+string? cudaNote = torch.cuda.is_available() ? null : NoCuda;
+if (cudaNote is not null) Console.WriteLine($"CUDA {cudaNote}");
+Device device;
+try { device = DeviceSelector.Resolve(options.Device); }
+catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
+var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;   // bf16 on GPUs, fp32 on CPUs
+if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(options.Threads ?? Environment.ProcessorCount);
+
+var models = options.Quick ? BenchmarkModels.Quick : BenchmarkModels.Full;
+int warmup = 1, repetitions = 3;
+var machine = MachineDescription.Capture(device.ToString(), dtype.ToString(), cudaNote);
+Console.WriteLine($"{machine.CpuModel}, {machine.LogicalCores} cores, torch threads {machine.TorchThreads}, TorchSharp {machine.TorchSharpVersion}, libtorch {machine.LibTorchVersion}; load {machine.LoadAverageAtStart}");
+void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
+string G(double flops) => (flops / 1e9).ToString("0.0", CultureInfo.InvariantCulture);
+
+MatmulPeakResult? peak = null;
+MoeLayerResult? layer = null;
+var throughput = new List<ThroughputResult>();
+var profiles = new List<ProfileResult>();
+LeakResult? leak = null;
+if (options.Runs("matmul") || options.Runs("throughput"))
+{
+    int size = device.type == DeviceType.CUDA ? 8192 : 2048;
+    peak = MatmulPeakResult.Measure(device, dtype, size, matmulsPerSample: device.type == DeviceType.CUDA ? 20 : 3, warmup: 2, repetitions);
+    Log($"matmul peak {size}×{size} {dtype}: {G(peak.FlopsPerSecond)} GFLOP/s");
+    Save();
+}
+
+if (options.Runs("moe-layer"))
+{
+    // Single layers take about a second: 7 interleaved pairs per pass steady the ratios on a noisy machine.
+    layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype, warmup, repetitions: 7);
+    Log($"MoE layer / dense MLP: forward {layer.ForwardRatio:0.00}× ({layer.MoeForward.MedianSeconds * 1000:0.0} vs {layer.DenseForward.MedianSeconds * 1000:0.0} ms), " +
+        $"forward+backward {layer.ForwardBackwardRatio:0.00}× ({layer.MoeForwardBackward.MedianSeconds * 1000:0.0} vs {layer.DenseForwardBackward.MedianSeconds * 1000:0.0} ms); tokens per expert {string.Join(",", layer.TokensPerExpert)}");
+    Save();
+}
+
+if (options.Runs("throughput") || options.Runs("profile"))
+{
+    torch.manual_seed(1);
+    using var model = new LlamaForCausalLM(models.Model, dtype);
+    model.to(device);
+    using var batch = TrainingBatch.Random(models.Model, models.Batch, models.SeqLen, device, seed: 4);
+    if (options.Runs("throughput"))
+        ThroughputBenchmark.Run(model, models.Moe, batch, device, peak!.FlopsPerSecond, warmup, repetitions, r =>
+        {
+            throughput.Add(r);
+            Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
+                $"{G(r.AchievedFlopsPerSecond)} GFLOP/s = {100 * r.FractionOfMatmulPeak:0.0}% of matmul peak (executed {100 * r.ExecutedFractionOfMatmulPeak:0.0}%), peak RSS {r.PeakRssBytes >> 20} MiB");
+            Save();
+        });
+    else
+        MoeLpr.Upcycling.Upcycler.Upcycle(model, models.Moe, seed: 3);
+    if (options.Runs("profile"))
+        foreach (var stage in new[] { 1, 2 })
+        {
+            var measured = throughput.FirstOrDefault(r => r.Workload == $"stage {stage} train")?.Timing;
+            var profile = ComponentProfile.Run(model, models.Moe, batch, stage, device, warmup, repetitions, measured);
+            profiles.Add(profile);
+            Log($"stage {stage} profile: step {profile.Step.MedianSeconds * 1000:0.0} ms; " +
+                string.Join("; ", profile.Components.Select(c => $"{c.Component} {c.Seconds * 1000:0.0} ms")) +
+                $"; unaccounted {profile.UnaccountedSeconds * 1000:0.0} ms");
+            Save();
+        }
+}
+
+if (options.Runs("leak"))
+{
+    leak = LeakCheck.Run(models.LeakModel, models.Moe, models.LeakBatch, models.LeakSeqLen, models.LeakSteps, device, dtype);
+    Save();
+    Log($"leak check: {string.Join("; ", leak.Samples.Select(s => $"step {s.Step}: RSS {s.RssBytes / 1048576.0:0.0} MiB, live {s.LiveTensorsOnThread}"))} ({leak.Seconds:0.0} s)");
+}
+
+Save();
+Log($"wrote {Path.Combine(options.OutputDirectory, ReportName())}.json and .md");
+return 0;
+
+string ReportName() =>
+    $"benchmark-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}{(options.Quick ? "-quick" : "")}{(options.Tag.Length > 0 ? "-" + options.Tag : "")}";
+
+// Written after every section, so a long run on a busy machine keeps what it has measured so far.
+void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
+        options.Quick ? "quick" : "full", models.Model, models.Moe, models.Batch, models.SeqLen,
+        peak, layer, throughput, profiles, leak, FlopCounts.Formula)
+    .Write(options.OutputDirectory, ReportName());
