@@ -11,5 +11,6 @@ public static class CommandCatalog
         InspectCommand.Create(),
         ExportCommand.Create(),
         CorpusCommand.Create(),
+        TokenizerCommand.Create(),
     ];
 }
