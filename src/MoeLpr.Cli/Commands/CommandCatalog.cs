@@ -12,5 +12,6 @@ public static class CommandCatalog
         ExportCommand.Create(),
         CorpusCommand.Create(),
         TokenizerCommand.Create(),
+        NotebookCommand.Create(),
     ];
 }
