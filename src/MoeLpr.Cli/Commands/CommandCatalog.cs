@@ -11,6 +11,8 @@ public static class CommandCatalog
         InspectCommand.Create(),
         ExportCommand.Create(),
         CorpusCommand.Create(),
+        TrainCommand.Create(),
+        EvalCommand.Create(),
         TokenizerCommand.Create(),
         NotebookCommand.Create(),
     ];
