@@ -15,5 +15,7 @@ public static class CommandCatalog
         EvalCommand.Create(),
         TokenizerCommand.Create(),
         NotebookCommand.Create(),
+        PretrainCommand.Create(),
+        DemoCommand.Create(),
     ];
 }
