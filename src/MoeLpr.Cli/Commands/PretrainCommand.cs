@@ -57,7 +57,7 @@ public static class PretrainCommand
             Device = parse.GetValue(device)!,
             Threads = parse.GetValue(threads),
             CacheDir = parse.GetValue(cacheDir),
-            CommandLine = "moelpr pretrain " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
+            CommandLine = "moelpr " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
         }, parse.InvocationConfiguration.Output)));
         return command;
     }

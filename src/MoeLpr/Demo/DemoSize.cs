@@ -17,9 +17,9 @@ public sealed record DemoSize
     public int WarmupSteps { get; init; } = 30;
     /// <summary>Peak learning rate of stage 1 and of both baselines (cosine to 0).</summary>
     public double LearningRate { get; init; } = 1e-3;
-    public int Stage2Steps { get; init; } = 60;
-    public double Stage2LearningRate { get; init; } = 1e-3;
-    public int Stage2NewDocuments { get; init; } = 15;
+    public int Stage2Steps { get; init; } = 100;
+    public double Stage2LearningRate { get; init; } = 2e-3;
+    public int Stage2NewDocuments { get; init; } = 5;
     public int ReplayDocuments { get; init; } = 2;
     /// <summary>Pages of each test file scored (all when null).</summary>
     public int? EvalDocuments { get; init; }
@@ -32,7 +32,7 @@ public sealed record DemoSize
     public int LoggingSteps { get; init; } = 10;
 
     /// <summary>The committed results (docs/results): minutes on two CPU cores.</summary>
-    public static DemoSize Default { get; } = new() { Name = "default" };
+    public static DemoSize Default { get; } = new() { Name = "default", EvalDocuments = 25 };
 
     /// <summary><c>--quick</c>: the whole pipeline in well under two minutes; numbers show the plumbing, not the method.</summary>
     public static DemoSize Quick { get; } = new()
