@@ -17,5 +17,13 @@ public static class CommandCatalog
         NotebookCommand.Create(),
         PretrainCommand.Create(),
         DemoCommand.Create(),
+        CorpusCommand.Create(),
+        TokenizerCommand.Create(),
+        UpcycleCommand.Create(),
+        InspectCommand.Create(),
+        ExportCommand.Create(),
+        RoutesCommand.Create(),
+        TasksCommand.Create(),
+        MakeTaskCommand.Create(),
     ];
 }

@@ -17,7 +17,8 @@ public static class DeviceSelector
 
     public static Device Resolve(string name)
     {
-        var normalized = (name ?? "").Trim().ToLowerInvariant();
+        ArgumentNullException.ThrowIfNull(name);
+        var normalized = name.Trim().ToLowerInvariant();
         switch (normalized)
         {
             case "auto":
@@ -27,16 +28,15 @@ public static class DeviceSelector
             case "cpu":
                 return torch.CPU;
             case "cuda":
-                RequireCuda(name!);
+                RequireCuda(name);
                 return torch.CUDA;
             case "mps":
                 if (!torch.mps_is_available())
                     throw new ArgumentException($"device '{name}': MPS is not available (it needs Apple silicon and the macOS arm64 libtorch)");
                 return torch.MPS;
-            case "npu":
-                throw new ArgumentException(
-                    $"device '{name}': TorchSharp's libtorch has no Ascend (NPU) backend; use cpu or cuda");
         }
+        if (normalized == "npu" || normalized.StartsWith("npu:"))
+            throw new ArgumentException($"device '{name}': TorchSharp's libtorch has no Ascend (NPU) backend; use cpu or cuda");
         if (normalized.StartsWith("cuda:"))
         {
             var suffix = normalized["cuda:".Length..];

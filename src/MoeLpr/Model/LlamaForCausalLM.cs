@@ -21,7 +21,9 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
     private readonly Linear? lm_head;
 
     public ModelConfig Config { get; }
-    public ScalarType DType { get; }
+
+    /// <summary>The weight dtype (follows <c>to(dtype)</c> conversions).</summary>
+    public ScalarType DType => model.EmbeddingWeight.dtype;
 
     public LlamaForCausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaForCausalLM))
     {
@@ -29,7 +31,6 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
             throw new ArgumentException($"unsupported weight dtype {dtype} (use Float32, Float16, BFloat16, or Float64 for gradient checks)", nameof(dtype));
         config.Validate("model config");
         Config = config;
-        DType = dtype;
         model = new LlamaModel(config, dtype);
         lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, dtype: dtype);
         RegisterComponents();

@@ -112,4 +112,32 @@ public class UpcyclerStructureTests
         Assert.Equal(ScalarType.Float32, output.RouterLogits[0].dtype);
         Assert.True(float.IsFinite(output.LmLoss!.item<float>()));
     }
+
+    [Fact]
+    public void RouterLogitsComeInLayerOrder()
+    {
+        using var model = TinyModels.Create(TinyModels.Llama, seed: 4);
+        Upcycler.Upcycle(model, new MoeConfig { NumExperts = 3, TopK = 2 }, seed: 4);
+        using var ids = TinyModels.RandomIds(TinyModels.Llama, 1, 5, seed: 1);
+        using var _ = torch.no_grad();
+        model.MoeBlocks[1].RouterWeight.zero_();   // layer 1's router now outputs exact zeros
+
+        var routerLogits = model.forward(new CausalLMInput(ids)).RouterLogits;
+        Assert.Equal([5L, 3L], routerLogits[0].shape);
+        Assert.True(routerLogits[0].abs().sum().item<float>() > 0);
+        Assert.Equal(0, routerLogits[1].abs().sum().item<float>());
+    }
+
+    [Fact]
+    public void UpcycledModelConvertsDtypeAsAWhole()
+    {
+        using var model = TinyModels.Create(TinyModels.Qwen2, seed: 4);
+        Upcycler.Upcycle(model, new MoeConfig { NumExperts = 3, TopK = 2 }, seed: 4);
+        model.to(ScalarType.BFloat16);
+        Assert.All(model.state_dict().Values, t => Assert.Equal(ScalarType.BFloat16, t.dtype));
+        Assert.Equal(ScalarType.BFloat16, model.MoeBlocks[0].RouterWeight.dtype);
+        using var ids = TinyModels.RandomIds(TinyModels.Qwen2, 1, 4, seed: 1);
+        using var _ = torch.no_grad();
+        Assert.Equal(ScalarType.Float32, model.forward(new CausalLMInput(ids)).Logits.dtype);
+    }
 }

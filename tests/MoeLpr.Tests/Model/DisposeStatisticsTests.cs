@@ -1,0 +1,38 @@
+using MoeLpr.Model;
+using MoeLpr.Training.Losses;
+using MoeLpr.Upcycling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MoeLpr.Tests.Model;
+
+public class DisposeStatisticsTests
+{
+    [Fact]
+    public void TrainingStepInsideADisposeScopeLeavesNoLiveTensors()
+    {
+        using var model = TinyModels.Create(TinyModels.Llama, seed: 1);
+        Upcycler.Upcycle(model, new MoeConfig { NumExperts = 4, TopK = 2 }, seed: 1);
+        model.SetTrainable(name => name.Contains("moe_"));
+        using var ids = TinyModels.RandomIds(TinyModels.Llama, 2, 6, seed: 3);
+        using var oldMask = ids.remainder(2).eq(0);
+
+        DisposeScopeManager.Statistics.Reset();
+        float loss;
+        using (torch.NewDisposeScope())
+        {
+            var output = model.forward(new CausalLMInput(ids, ids, oldMask));
+            var total = output.LmLoss!
+                        + 0.01 * LoadBalancingLoss.Compute(output.RouterLogits, 4, 2)
+                        + 0.1 * LprLoss.Compute(output.RouterLogits, oldMask, LprLossForm.Nll);
+            total.backward();
+            loss = total.item<float>();
+        }
+
+        var stats = DisposeScopeManager.Statistics;
+        Assert.True(float.IsFinite(loss));
+        Assert.True(stats.CreatedInScopeCount > 50, $"the step should have created many tensors ({stats})");
+        Assert.Equal(0, stats.ThreadTotalLiveCount);
+        Assert.Equal(0, stats.CreatedOutsideScopeCount);
+    }
+}
