@@ -44,6 +44,9 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>The weight the block is built around; its shape [intermediate, hidden], dtype and device describe the MLP.</summary>
+    public Parameter GateWeight => (gate_proj as Linear ?? throw new InvalidOperationException("gate_proj is wrapped by an adapter")).weight!;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
@@ -54,7 +57,7 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
     /// <summary>An exact copy (same weights, dtype and device) that shares no storage with this MLP.</summary>
     public LlamaMLP DeepCopy()
     {
-        var weight = (gate_proj as Linear ?? throw new InvalidOperationException("only a plain MLP (no adapter inside) can be copied")).weight!;
+        var weight = GateWeight;
         var copy = new LlamaMLP(weight.shape[1], weight.shape[0], weight.dtype);
         copy.to(weight.device);
         using (torch.no_grad())

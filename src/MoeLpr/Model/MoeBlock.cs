@@ -37,9 +37,9 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         TopK = topK;
         base_layer = baseLayer;
         moe_experts = new ModuleList<LlamaMLP>(newExperts.ToArray());
-        var reference = baseLayer.parameters().First();
-        moe_router_embedding = nn.Linear(reference.shape[1], NumExperts, hasBias: false,
-                                         device: reference.device, dtype: reference.dtype);
+        var baseWeight = baseLayer.GateWeight;   // [intermediate, hidden]
+        moe_router_embedding = nn.Linear(baseWeight.shape[1], NumExperts, hasBias: false,
+                                         device: baseWeight.device, dtype: baseWeight.dtype);
         RegisterComponents();
     }
 

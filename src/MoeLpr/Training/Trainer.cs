@@ -97,7 +97,7 @@ public sealed class Trainer
         var session = Stopwatch.StartNew();
         var window = new LossWindow();
         var routing = new RoutingStatistics();
-        int sessionSteps = 0, lastSaved = -1;
+        int sessionSteps = 0;
         TrainingMetrics? lastMetrics = null;
 
         model.train();
@@ -137,7 +137,6 @@ public sealed class Trainer
             {
                 lastCheckpoint = TrainingCheckpoint.PathFor(outputDir, step);
                 TrainingCheckpoint.Save(lastCheckpoint, model, policy, optimizer, state);
-                lastSaved = step;
             }
             if (cancelled && step < planned)
             {

@@ -9,13 +9,16 @@ namespace MoeLpr.Tests.Training;
 /// <summary>An interrupted run, resumed, ends bit-identical to one that was never interrupted (CPU, float32).</summary>
 public class ResumeTests
 {
-    [Fact]
-    public void CancelledRun_Resumed_EqualsUninterruptedRun_AcrossAnEpochBoundary()
+    [Theory]
+    [InlineData(TrainingStage.Stage1)]
+    [InlineData(TrainingStage.Full)]
+    public void CancelledRun_Resumed_EqualsUninterruptedRun_AcrossAnEpochBoundary(TrainingStage stage)
     {
         using var ws = new TinyTrainingWorkspace();
         // 14 steps × 2 micro-batches × 2 blocks needs more blocks than one epoch has, so the resumed run also
         // re-creates the next epoch's shuffled order.
-        var options = ws.Options(TrainingStage.Stage1, ws.Output("whole"), "new_text") with { MaxSteps = 14, GradientAccumulationSteps = 2 };
+        var options = ws.Options(stage, ws.Output("whole"), "new_text") with { MaxSteps = 14, GradientAccumulationSteps = 2 };
+        string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName : MoeAdapter.WeightsFileName;
         TrainingRun.Run(options, TextWriter.Null);
 
         var interrupted = options with { OutputDir = ws.Output("interrupted") };
@@ -27,13 +30,13 @@ public class ResumeTests
             Assert.Equal(1, stopped.GlobalStep);
         }
         Assert.True(File.Exists(Path.Combine(TrainingCheckpoint.PathFor(interrupted.OutputDir, 1), TrainerState.FileName)));
-        Assert.False(File.Exists(Path.Combine(interrupted.OutputDir, MoeAdapter.WeightsFileName)));
+        Assert.False(File.Exists(Path.Combine(interrupted.OutputDir, weightsFile)));
         var resumed = TrainingRun.Run(interrupted with { Resume = true }, TextWriter.Null);
         Assert.True(resumed.Completed);
 
         var planned = TrainerState.Load(Path.Combine(options.OutputDir, TrainerState.FileName));
         Assert.True(planned.Epoch >= 1, "the run should cross an epoch boundary");
-        AssertSameAdapter(options.OutputDir, interrupted.OutputDir);
+        AssertSameWeights(options.OutputDir, interrupted.OutputDir, weightsFile);
         AssertSameLosses(options.OutputDir, interrupted.OutputDir);
     }
 
@@ -74,14 +77,14 @@ public class ResumeTests
         var resumed = CliRunner.Run([.. Args(killed), "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Contains("resuming", resumed.Output);
-        AssertSameAdapter(whole, killed);
+        AssertSameWeights(whole, killed, MoeAdapter.WeightsFileName);
         AssertSameLosses(whole, killed);
     }
 
-    static void AssertSameAdapter(string expectedDir, string actualDir)
+    static void AssertSameWeights(string expectedDir, string actualDir, string weightsFile)
     {
-        var expected = SafeTensors.Load(Path.Combine(expectedDir, MoeAdapter.WeightsFileName));
-        var actual = SafeTensors.Load(Path.Combine(actualDir, MoeAdapter.WeightsFileName));
+        var expected = SafeTensors.Load(Path.Combine(expectedDir, weightsFile));
+        var actual = SafeTensors.Load(Path.Combine(actualDir, weightsFile));
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (key, tensor) in expected)
             Assert.True(TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(actual[key])), $"{key} differs after resume");
