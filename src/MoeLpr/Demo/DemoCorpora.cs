@@ -7,7 +7,8 @@ namespace MoeLpr.Demo;
 /// The demo's packed data: stage 1 / baselines (new-language train pages), stage 2 (new-language pages plus the
 /// old-language replay) and one evaluation set per language (test pages).
 /// </summary>
-public sealed record DemoCorpora(PackedCorpus Stage1, PackedCorpus Stage2, IReadOnlyList<EvaluationSet> Evaluation)
+/// <param name="TaskItems">The multiple-choice items scored for every model (empty without a task file).</param>
+public sealed record DemoCorpora(PackedCorpus Stage1, PackedCorpus Stage2, IReadOnlyList<EvaluationSet> Evaluation, IReadOnlyList<MultipleChoiceItem> TaskItems)
 {
     public static DemoCorpora Load(DemoOptions options, LoadedTokenizer tokenizer)
     {
@@ -30,6 +31,11 @@ public sealed record DemoCorpora(PackedCorpus Stage1, PackedCorpus Stage2, IRead
             if (corpus.Count == 0) throw new InvalidDataException($"{test.FilePath}: fewer than {size.CutoffLen} tokens to evaluate");
             return new EvaluationSet(language, DemoLanguages.IsOld(language), corpus);
         }).ToList();
-        return new DemoCorpora(stage1, stage2, evaluation);
+        var items = options.TaskFile is null ? [] : MultipleChoiceTaskFile.Load(options.TaskFile)
+            .Where(item => DemoLanguages.All.Contains(item.Language))
+            .GroupBy(item => item.Language)
+            .SelectMany(group => size.TaskItemsPerLanguage is int n ? group.Take(n) : group)
+            .ToList();
+        return new DemoCorpora(stage1, stage2, evaluation, items);
     }
 }

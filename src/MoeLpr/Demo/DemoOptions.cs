@@ -5,6 +5,8 @@ public sealed record DemoOptions
 {
     public string BaseModelDir { get; init; } = "data/base-model";
     public string DatasetInfo { get; init; } = "data/dataset_info.json";
+    /// <summary>The multiple-choice task scored for every model; skipped when null.</summary>
+    public string? TaskFile { get; init; } = "data/tasks/next_sentence.jsonl";
     public string OutputDir { get; init; } = "demo-results";
     public DemoSize Size { get; init; } = DemoSize.Default;
     /// <summary>Seeds upcycling (router init), LoRA init and the block order of every run.</summary>

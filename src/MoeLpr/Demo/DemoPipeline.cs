@@ -50,7 +50,7 @@ public static class DemoPipeline
         console.WriteLine($"   stage 1 / baselines: {corpora.Stage1.Count} blocks, {stage1Tokens:N0} tokens trained; " +
                           $"stage 2: {corpora.Stage2.Count} blocks ({corpora.Stage2.OldLanguageTokens:N0} old-language replay tokens = " +
                           $"{100.0 * corpora.Stage2.OldLanguageTokens / stage1Tokens:0.00} % of stage 1)");
-        var trainer = new DemoTrainer(options, corpora, tokenizer.EosId, device, console);
+        var trainer = new DemoTrainer(options, corpora, tokenizer, device, console);
         var variants = new List<DemoVariant>();
         var routing = new Dictionary<string, RoutingStatistics>();
         var traces = new Dictionary<string, TokenRoutingTrace>();

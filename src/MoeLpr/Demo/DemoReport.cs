@@ -38,6 +38,15 @@ public static class DemoReport
             [v.AveragePerplexity(DemoLanguages.Old), v.AveragePerplexity(DemoLanguages.New), .. DemoLanguages.All.Select(v.PerplexityOf)])).ToList();
         report.AddChart(EvaluationCharts.PerplexityComparison(groups, series, logScale: true));
 
+        if (result.Variants[0].TaskAccuracy.Count > 0)
+        {
+            var accuracyRows = DemoLanguages.All.Select(l => (IReadOnlyList<object?>)
+                    [$"{DemoLanguages.Name(l)} ({(DemoLanguages.IsOld(l) ? "old" : "new")})", .. result.Variants.Select(v => (object?)Math.Round(v.TaskAccuracy[l], 2))]).ToList();
+            accuracyRows.Add(["old avg", .. result.Variants.Select(v => (object?)Math.Round(v.AverageAccuracy(DemoLanguages.Old), 3))]);
+            accuracyRows.Add(["new avg", .. result.Variants.Select(v => (object?)Math.Round(v.AverageAccuracy(DemoLanguages.New), 3))]);
+            report.AddTable(headers, accuracyRows, $"Next-sentence multiple choice, zero-shot acc_norm ({result.Options.Size.TaskItemsPerLanguage?.ToString(Inv) ?? "all"} items per language, chance 0.25)");
+        }
+
         report.AddHeading("Does it reproduce the paper's ordering?");
         foreach (var check in DemoFindings.Evaluate(result))
             report.AddParagraph($"{(check.Holds ? "✔" : "✘")} {check.Claim}: {check.Evidence}.");

@@ -32,18 +32,19 @@ public static class DemoResultsWriter
 
     static string ResultsCsvText(DemoResult result)
     {
-        var csv = new StringBuilder("variant,label,language,group,tokens,mean_nll,perplexity,total_params,active_params,trainable_params\n");
+        var csv = new StringBuilder("variant,label,language,group,tokens,mean_nll,perplexity,next_sentence_acc_norm,total_params,active_params,trainable_params\n");
         foreach (var v in result.Variants)
         {
-            string Row(string language, string group, long tokens, double nll, double ppl) =>
-                string.Create(Inv, $"{v.Key},\"{v.Label}\",{language},{group},{tokens},{nll:R},{ppl:R},{v.TotalParameters},{v.ActiveParameters},{v.TrainableParameters}\n");
+            string Row(string language, string group, long tokens, double nll, double ppl, double? accuracy) =>
+                string.Create(Inv, $"{v.Key},\"{v.Label}\",{language},{group},{tokens},{nll:R},{ppl:R},{accuracy:R},{v.TotalParameters},{v.ActiveParameters},{v.TrainableParameters}\n");
             foreach (var language in DemoLanguages.All)
             {
                 var row = v.Perplexity[language];
-                csv.Append(Row(language, row.Language, row.Tokens, row.MeanNll, row.Perplexity));
+                csv.Append(Row(language, row.Language, row.Tokens, row.MeanNll, row.Perplexity, v.TaskAccuracy.TryGetValue(language, out var a) ? a : null));
             }
             foreach (var (name, group, languages) in new[] { (OldAverage, "old", DemoLanguages.Old), (NewAverage, "new", DemoLanguages.New) })
-                csv.Append(Row(name, group, languages.Sum(l => v.Perplexity[l].Tokens), languages.Average(l => v.Perplexity[l].MeanNll), v.AveragePerplexity(languages)));
+                csv.Append(Row(name, group, languages.Sum(l => v.Perplexity[l].Tokens), languages.Average(l => v.Perplexity[l].MeanNll), v.AveragePerplexity(languages),
+                               v.TaskAccuracy.Count > 0 ? v.AverageAccuracy(languages) : null));
         }
         return csv.ToString();
     }
@@ -95,6 +96,31 @@ public static class DemoResultsWriter
             md.AppendLine();
         }
         md.AppendLine();
+        if (result.Variants[0].TaskAccuracy.Count > 0)
+        {
+            string items = size.TaskItemsPerLanguage?.ToString(Inv) ?? "all";
+            md.AppendLine(Inv, $"Next-sentence multiple choice (`data/tasks/next_sentence.jsonl`, first {items} items per language, 4 choices, zero-shot acc_norm; chance 0.25; higher is better):");
+            md.AppendLine();
+            md.Append("| language |");
+            foreach (var v in result.Variants) md.Append(Inv, $" {v.Label} |");
+            md.AppendLine();
+            md.Append("|---|");
+            foreach (var _ in result.Variants) md.Append("---:|");
+            md.AppendLine();
+            foreach (var language in DemoLanguages.All)
+            {
+                md.Append(Inv, $"| {language} |");
+                foreach (var v in result.Variants) md.Append(Inv, $" {v.TaskAccuracy[language]:0.00} |");
+                md.AppendLine();
+            }
+            foreach (var (name, languages) in new[] { ("**old avg**", DemoLanguages.Old), ("**new avg**", DemoLanguages.New) })
+            {
+                md.Append(Inv, $"| {name} |");
+                foreach (var v in result.Variants) md.Append(Inv, $" **{v.AverageAccuracy(languages):0.00}** |");
+                md.AppendLine();
+            }
+            md.AppendLine();
+        }
         md.AppendLine("| model | total params | active params | trained params | training time |");
         md.AppendLine("|---|---:|---:|---:|---:|");
         foreach (var v in result.Variants)

@@ -23,6 +23,8 @@ public sealed record DemoSize
     public int ReplayDocuments { get; init; } = 2;
     /// <summary>Pages of each test file scored (all when null).</summary>
     public int? EvalDocuments { get; init; }
+    /// <summary>Next-sentence multiple-choice items scored per language (the first ones of the task file; all when null).</summary>
+    public int? TaskItemsPerLanguage { get; init; } = 50;
     /// <summary>Blocks per language used for the routing statistics.</summary>
     public int RoutingBlocks { get; init; } = 16;
     /// <summary>Tokens shown in the token-level routing view of each sample sentence.</summary>
@@ -39,6 +41,7 @@ public sealed record DemoSize
     {
         Name = "quick", CutoffLen = 64, BatchSize = 4, TrainDocuments = 20, Stage1Steps = 20, WarmupSteps = 2,
         Stage2Steps = 8, Stage2NewDocuments = 3, ReplayDocuments = 1, EvalDocuments = 4, RoutingBlocks = 4, LoggingSteps = 5,
+        TaskItemsPerLanguage = 5,
     };
 
     /// <summary>The end-to-end test's size: a few steps on a handful of pages.</summary>
@@ -46,6 +49,7 @@ public sealed record DemoSize
     {
         Name = "tiny", CutoffLen = 32, BatchSize = 2, TrainDocuments = 3, Stage1Steps = 3, WarmupSteps = 0,
         Stage2Steps = 2, Stage2NewDocuments = 1, ReplayDocuments = 1, EvalDocuments = 1, RoutingBlocks = 2, TraceTokens = 8,
+        TaskItemsPerLanguage = 2,
         LoraRank = 2, LoggingSteps = 1,
     };
 }

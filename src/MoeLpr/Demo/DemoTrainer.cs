@@ -12,7 +12,7 @@ namespace MoeLpr.Demo;
 /// and the weights in the policy's release format) and scores the result on every language's test blocks.
 /// Every run uses the demo's seed, so runs over the same corpus see the same blocks in the same order.
 /// </summary>
-public sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, int eosId, Device device, TextWriter console)
+public sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, LoadedTokenizer tokenizer, Device device, TextWriter console)
 {
     public DemoVariant TrainAndEvaluate(string key, string label, LlamaForCausalLM model, TrainingPolicy policy,
                                         PackedCorpus corpus, int steps, double learningRate)
@@ -24,7 +24,7 @@ public sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, int eo
         {
             LearningRate = learningRate, BatchSize = size.BatchSize, MaxSteps = steps,
             WarmupSteps = Math.Min(size.WarmupSteps, steps - 1), LoggingSteps = size.LoggingSteps,
-            Seed = options.Seed, MaskedLabelTokenId = eosId, Device = device,
+            Seed = options.Seed, MaskedLabelTokenId = tokenizer.EosId, Device = device,
         };
         var watch = Stopwatch.StartNew();
         var result = new Trainer(model, policy, corpus, trainerOptions, runDir, console).Train();
@@ -35,10 +35,28 @@ public sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, int eo
     public DemoVariant Evaluate(string key, string label, LlamaForCausalLM model, string? runDir, TimeSpan trainingTime)
     {
         long trainable = ParameterCounts.Trainable(model);
-        var report = PerplexityEvaluator.Evaluate(model, corpora.Evaluation, options.Size.BatchSize, eosId, device);
-        console.WriteLine(string.Join("  ", DemoLanguages.All.Select(l => $"{l} {report[l].Perplexity:0.00}")));
+        var report = PerplexityEvaluator.Evaluate(model, corpora.Evaluation, options.Size.BatchSize, tokenizer.EosId, device);
+        console.WriteLine("   perplexity " + string.Join("  ", DemoLanguages.All.Select(l => $"{l} {report[l].Perplexity:0.00}")));
+        var accuracy = TaskAccuracy(model);
+        if (accuracy.Count > 0) console.WriteLine("   next-sentence acc_norm " + string.Join("  ", accuracy.Select(p => $"{p.Key} {p.Value:0.00}")));
         return new DemoVariant(key, label, report, ParameterCounts.Total(model), ParameterCounts.Active(model),
-                               runDir is null ? 0 : trainable, runDir, trainingTime);
+                               runDir is null ? 0 : trainable, runDir, trainingTime, accuracy);
+    }
+
+    /// <summary>Zero-shot acc_norm per language on the task items (the harness's length-normalised pick).</summary>
+    IReadOnlyDictionary<string, double> TaskAccuracy(LlamaForCausalLM model)
+    {
+        if (corpora.TaskItems.Count == 0) return new Dictionary<string, double>();
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            var result = MultipleChoiceEvaluator.Evaluate(model, tokenizer.Tokenizer, tokenizer.EosId, corpora.TaskItems,
+                                                          new MultipleChoiceOptions(BatchSize: 16));
+            return result.Scores.GroupBy(s => s.Item.Language)
+                         .ToDictionary(g => g.Key, g => g.Average(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0));
+        }
+        finally { model.train(wasTraining); }
     }
 
     public static string RunDir(string outputDir, string key) => Path.Combine(outputDir, DemoPipeline.RunsFolder, key);
