@@ -16,10 +16,11 @@ public static class DemoCommand
         var threads = new Option<int?>("--threads") { Description = "libtorch CPU threads (1 is fastest on a busy machine)" };
         var model = new Option<string>("--base-model") { Description = "Dense HF base model folder with its tokenizer", DefaultValueFactory = _ => defaults.BaseModelDir };
         var datasetInfo = new Option<string>("--dataset-info", "--dataset_info") { Description = "The dataset registry", DefaultValueFactory = _ => defaults.DatasetInfo };
+        var task = new Option<string?>("--task") { Description = "Multiple-choice task file scored for every model", DefaultValueFactory = _ => defaults.TaskFile };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache packed corpora here between runs" };
 
         var command = new Command("demo", "Run the small-scale MoE-LPR replication (base, full FT, LoRA, MoE stage 1, MoE-LPR) and write results + report");
-        foreach (var option in new Option[] { quick, output, seed, device, threads, model, datasetInfo, cacheDir }) command.Options.Add(option);
+        foreach (var option in new Option[] { quick, output, seed, device, threads, model, datasetInfo, task, cacheDir }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(parse, () => DemoPipeline.Run(new DemoOptions
         {
             Size = parse.GetValue(quick) ? DemoSize.Quick : DemoSize.Default,
@@ -29,6 +30,7 @@ public static class DemoCommand
             Threads = parse.GetValue(threads),
             BaseModelDir = parse.GetValue(model)!,
             DatasetInfo = parse.GetValue(datasetInfo)!,
+            TaskFile = parse.GetValue(task),
             CacheDir = parse.GetValue(cacheDir),
         }, parse.InvocationConfiguration.Output)));
         return command;

@@ -20,6 +20,7 @@ public sealed class DemoPipelineTests
         {
             BaseModelDir = Path.Combine(DataTestFiles.RepoRoot, "data", "base-model"),
             DatasetInfo = DataTestFiles.DatasetInfo,
+            TaskFile = Path.Combine(DataTestFiles.RepoRoot, "data", "tasks", "next_sentence.jsonl"),
             OutputDir = temp.File("demo"),
             Size = DemoSize.Tiny,
             Device = "cpu",
@@ -36,6 +37,7 @@ public sealed class DemoPipelineTests
             double perplexity = double.Parse(row[6], CultureInfo.InvariantCulture);
             Assert.True(double.IsFinite(perplexity) && perplexity > 1, $"{row[0]}/{row[2]}: perplexity {row[6]}");
             Assert.True(long.Parse(row[4], CultureInfo.InvariantCulture) > 0, $"{row[0]}/{row[2]}: no tokens scored");
+            Assert.InRange(double.Parse(row[7], CultureInfo.InvariantCulture), 0.0, 1.0);
         }
         // The base has never seen the new languages; even a few full fine-tuning steps on them must lower their perplexity.
         double baseNew = result["base"].AveragePerplexity(DemoLanguages.New);
