@@ -17,10 +17,10 @@ public sealed record DemoSize
     public int WarmupSteps { get; init; } = 30;
     /// <summary>Peak learning rate of stage 1 and of both baselines (cosine to 0).</summary>
     public double LearningRate { get; init; } = 1e-3;
-    public int Stage2Steps { get; init; } = 100;
-    public double Stage2LearningRate { get; init; } = 2e-3;
-    public int Stage2NewDocuments { get; init; } = 5;
-    public int ReplayDocuments { get; init; } = 2;
+    public int Stage2Steps { get; init; } = 150;
+    public double Stage2LearningRate { get; init; } = 5e-3;
+    public int Stage2NewDocuments { get; init; } = 12;
+    public int ReplayDocuments { get; init; } = 8;
     /// <summary>Pages of each test file scored (all when null).</summary>
     public int? EvalDocuments { get; init; }
     /// <summary>Next-sentence multiple-choice items scored per language (the first ones of the task file; all when null).</summary>
@@ -40,7 +40,7 @@ public sealed record DemoSize
     public static DemoSize Quick { get; } = new()
     {
         Name = "quick", CutoffLen = 64, BatchSize = 4, TrainDocuments = 20, Stage1Steps = 20, WarmupSteps = 2,
-        Stage2Steps = 8, Stage2NewDocuments = 3, ReplayDocuments = 1, EvalDocuments = 4, RoutingBlocks = 4, LoggingSteps = 5,
+        Stage2Steps = 8, Stage2NewDocuments = 3, ReplayDocuments = 1, Stage2LearningRate = 2e-3, EvalDocuments = 4, RoutingBlocks = 4, LoggingSteps = 5,
         TaskItemsPerLanguage = 5,
     };
 
