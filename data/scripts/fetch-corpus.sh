@@ -3,7 +3,7 @@
 # unpacks them without installing anything. Then, unless --download-only, builds the plain-text parallel corpus:
 #   data/scripts/fetch-corpus.sh [--download-only] [--work DIR] [--out DIR] [-- extra `moelpr corpus` options]
 # Default: full corpus (every page) into data/corpus-full/. The shipped sample in data/corpus/ was made with
-#   data/scripts/fetch-corpus.sh --out data -- --max-train 300 --max-eval 50 --examples 200
+#   data/scripts/fetch-corpus.sh --out data -- --max-train 400 --max-eval 50 --examples 200
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

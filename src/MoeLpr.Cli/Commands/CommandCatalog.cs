@@ -7,13 +7,13 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        CorpusCommand.Create(),
+        TokenizerCommand.Create(),
         UpcycleCommand.Create(),
         InspectCommand.Create(),
         ExportCommand.Create(),
-        CorpusCommand.Create(),
         TrainCommand.Create(),
         EvalCommand.Create(),
-        TokenizerCommand.Create(),
         NotebookCommand.Create(),
         PretrainCommand.Create(),
         DemoCommand.Create(),

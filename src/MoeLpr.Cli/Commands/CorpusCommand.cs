@@ -18,24 +18,15 @@ public static class CorpusCommand
         var copyright = new Option<string?>("--copyright") { Description = "the packages' Debian copyright file" };
         var command = new Command("corpus", "Build the multilingual corpus (en es zh old; el hu tr ja new) from LibreOffice help pages");
         foreach (var option in new Option[] { helpRoot, output, maxTrain, maxEval, examples, packages, copyright }) command.Options.Add(option);
-        command.SetAction(parse =>
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            try
-            {
-                var summary = HelpCorpusBuilder.Build(new HelpCorpusOptions(
-                    parse.GetValue(helpRoot)!, parse.GetValue(output)!, parse.GetValue(maxTrain), parse.GetValue(maxEval),
-                    parse.GetValue(examples), parse.GetValue(packages), parse.GetValue(copyright)));
-                Console.WriteLine($"{summary.AlignedPages} pages have text in every language");
-                foreach (var file in summary.Files)
-                    Console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
-            }
-            catch (InvalidDataException e)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
-            return 0;
-        });
+            var summary = HelpCorpusBuilder.Build(new HelpCorpusOptions(
+                parse.GetValue(helpRoot)!, parse.GetValue(output)!, parse.GetValue(maxTrain), parse.GetValue(maxEval),
+                parse.GetValue(examples), parse.GetValue(packages), parse.GetValue(copyright)));
+            Console.WriteLine($"{summary.AlignedPages} pages are translated in every corpus language");
+            foreach (var file in summary.Files)
+                Console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
+        }));
         return command;
     }
 }

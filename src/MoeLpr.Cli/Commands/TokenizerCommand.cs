@@ -34,7 +34,7 @@ public static class TokenizerCommand
         var output = new Option<string>("--out") { Description = "directory for tokenizer.json and tokenizer_config.json", Required = true };
         var train = new Command("train", "Train a byte-level BPE tokenizer on the documents of the given datasets");
         foreach (var option in new Option[] { info, datasets, vocabSize, maxSamples, output }) train.Options.Add(option);
-        train.SetAction(parse => Run(() =>
+        train.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var registry = DatasetRegistry.Open(parse.GetValue(info)!);
             var loaded = registry.LoadMany(DatasetRegistry.ParseNames(parse.GetValue(datasets)!), parse.GetValue(maxSamples));
@@ -54,7 +54,7 @@ public static class TokenizerCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = "model or tokenizer directory", Required = true };
         var count = new Command("count", "Documents, bytes and tokens (incl. one EOS per document) per dataset");
         foreach (var option in new Option[] { info, datasets, maxSamples, tokenizer }) count.Options.Add(option);
-        count.SetAction(parse => Run(() =>
+        count.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var loaded = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var registry = DatasetRegistry.Open(parse.GetValue(info)!);
@@ -67,16 +67,5 @@ public static class TokenizerCommand
             }
         }));
         return count;
-    }
-
-    static int Run(Action action)
-    {
-        try { action(); }
-        catch (InvalidDataException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        return 0;
     }
 }

@@ -6,7 +6,7 @@ namespace MoeLpr.Data;
 
 /// <summary>
 /// Builds the parallel plain-text corpus from the LibreOffice help pages: one document per help page, only pages that
-/// have text in every language, the same pages in the same split in every language (<see cref="CorpusSplit"/>), listed
+/// are translated (not copies of the English text) in every corpus language, the same pages in the same split in every language (<see cref="CorpusSplit"/>), listed
 /// in a fixed pseudo-random order. Writes <c>corpus/{lang}.{split}.jsonl</c>, the toy example
 /// <c>moelpr_examples/{ja,zh}.jsonl</c>, their <c>dataset_info.json</c> entries and a licence notice.
 /// </summary>
@@ -17,15 +17,23 @@ public static class HelpCorpusBuilder
     /// <summary>Pages shorter than this (in characters) are stubs (a title, a lone link) and are left out.</summary>
     public const int MinimumPageChars = 40;
 
+    /// <summary>A translated page whose text is more than this share (by characters) of lines copied verbatim from
+    /// the English page is treated as untranslated and left out, so a "new language" file is not half English.</summary>
+    public const double MaxShareCopiedFromEnglish = 0.5;
+
     public static HelpCorpusSummary Build(HelpCorpusOptions options)
     {
         var languages = HelpLanguage.All.Where(l => Directory.Exists(Path.Combine(options.HelpRoot, l.HelpDirectory))).ToList();
-        if (languages.Count == 0)
+        if (!languages.Any(l => l.InCorpus))
             throw new InvalidDataException($"{options.HelpRoot}: no help language folders ({string.Join(", ", HelpLanguage.All.Select(l => l.HelpDirectory))})");
 
         var pages = languages.ToDictionary(l => l.Code, l => ReadPages(Path.Combine(options.HelpRoot, l.HelpDirectory)));
-        var aligned = pages.Values.Skip(1).Aggregate(pages.Values.First().Keys.AsEnumerable(), (ids, other) => ids.Where(other.ContainsKey))
-            .OrderBy(CorpusSplit.OrderKey, StringComparer.Ordinal).ToList();
+        if (pages.TryGetValue("en", out var english))
+            foreach (var (code, translated) in pages.Where(p => p.Key != "en"))
+                foreach (string id in translated.Keys.Where(id => english.TryGetValue(id, out var en) && ShareCopied(translated[id], en) > MaxShareCopiedFromEnglish).ToList())
+                    translated.Remove(id);
+        var corpusLanguages = languages.Where(l => l.InCorpus).ToList();
+        var aligned = Aligned(corpusLanguages.Select(l => pages[l.Code]).ToList());
         if (aligned.Count == 0) throw new InvalidDataException($"{options.HelpRoot}: no help page has text in every language");
 
         var bySplit = CorpusSplit.All.ToDictionary(s => s, s => Limit(aligned.Where(id => CorpusSplit.Of(id) == s), s == CorpusSplit.Train ? options.MaxTrain : options.MaxEval));
@@ -33,7 +41,7 @@ public static class HelpCorpusBuilder
         Directory.CreateDirectory(corpusDir);
         var files = new List<HelpCorpusFile>();
         var registrations = new List<(string, string, string)>();
-        foreach (var language in languages)
+        foreach (var language in corpusLanguages)
         {
             foreach (var split in CorpusSplit.All)
             {
@@ -47,7 +55,7 @@ public static class HelpCorpusBuilder
         {
             string examplesDir = Path.Combine(options.OutDir, "moelpr_examples");
             Directory.CreateDirectory(examplesDir);
-            var examplePages = bySplit[CorpusSplit.Train].Take(options.ExampleDocuments).ToList();
+            var examplePages = Aligned([pages["ja"], pages["zh"]]).Where(id => CorpusSplit.Of(id) == CorpusSplit.Train).Take(options.ExampleDocuments).ToList();
             foreach (var code in new[] { "ja", "zh" })
             {
                 var language = languages.Single(l => l.Code == code);
@@ -76,6 +84,19 @@ public static class HelpCorpusBuilder
         return pages;
     }
 
+    /// <summary>Page ids with text in every one of <paramref name="languages"/>, in the files' pseudo-random order.</summary>
+    static List<string> Aligned(IReadOnlyList<Dictionary<string, string>> languages) =>
+        languages.Skip(1).Aggregate(languages[0].Keys.AsEnumerable(), (ids, other) => ids.Where(other.ContainsKey))
+            .OrderBy(CorpusSplit.OrderKey, StringComparer.Ordinal).ToList();
+
+    /// <summary>Share of the characters of <paramref name="translated"/> in lines that also occur in the English page.</summary>
+    static double ShareCopied(string translated, string english)
+    {
+        var englishLines = english.Split('\n').ToHashSet(StringComparer.Ordinal);
+        var lines = translated.Split('\n');
+        return lines.Where(englishLines.Contains).Sum(l => (double)l.Length) / lines.Sum(l => (double)l.Length);
+    }
+
     static List<string> Limit(IEnumerable<string> ids, int? max) => (max is int m ? ids.Take(m) : ids).ToList();
 
     static HelpCorpusFile Write(string dataset, HelpLanguage language, string split, string path, IReadOnlyList<string> ids, Dictionary<string, string> pages)
@@ -93,7 +114,8 @@ public static class HelpCorpusBuilder
         notice.AppendLine("The documents are the help pages of LibreOffice 7.4 as translated by the LibreOffice community and shipped by");
         notice.AppendLine("Debian 12 (bookworm), converted to plain text by `moelpr corpus` (`src/MoeLpr/Data/HelpPageText.cs`): only the");
         notice.AppendLine("article is kept (navigation, note icons, related-topic links and code samples dropped), whitespace collapsed.");
-        notice.AppendLine($"{alignedPages} pages have text in every language; files list a prefix of them in a fixed pseudo-random order.").AppendLine();
+        notice.AppendLine("Pages that are mostly untranslated English in some language are left out.");
+        notice.AppendLine($"{alignedPages} pages are translated in every corpus language; files list a prefix of them in a fixed pseudo-random order.").AppendLine();
         notice.AppendLine("Debian packages:").AppendLine();
         var versions = options.PackagesFile is not null && File.Exists(options.PackagesFile) ? File.ReadAllLines(options.PackagesFile) : [];
         foreach (var language in languages)

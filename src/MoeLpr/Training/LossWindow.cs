@@ -20,7 +20,7 @@ internal sealed class LossWindow
         this.tokens += tokens;
     }
 
-    public TrainingMetrics ToMetrics(int step, double epoch, double lr, double gradNorm, double elapsedSeconds, RoutingStatistics routing) => new()
+    public TrainingMetrics ToMetrics(int step, double epoch, double lr, double gradNorm, double elapsedSeconds, RoutingWindow routing) => new()
     {
         Step = step,
         Epoch = epoch,

@@ -96,7 +96,7 @@ public sealed class Trainer
         var progress = new ProgressReporter(console, planned);
         var session = Stopwatch.StartNew();
         var window = new LossWindow();
-        var routing = new RoutingStatistics();
+        var routing = new RoutingWindow();
         int sessionSteps = 0;
         TrainingMetrics? lastMetrics = null;
 
@@ -128,7 +128,7 @@ public sealed class Trainer
                 MetricsFile.Append(metricsPath, lastMetrics);
                 progress.Report(lastMetrics, TimeSpan.FromSeconds(session.Elapsed.TotalSeconds / sessionSteps * (planned - step)));
                 window = new LossWindow();
-                routing = new RoutingStatistics();
+                routing = new RoutingWindow();
             }
 
             state = state with { GlobalStep = step, Epoch = epoch, MicroBatchInEpoch = microBatch, ElapsedSeconds = elapsed };
@@ -166,7 +166,7 @@ public sealed class Trainer
     }
 
     void MicroStep(int[] blocks, int microBatchesInUpdate, int step, Device device, int topK,
-                   LossWindow window, RoutingStatistics routing, string? lastCheckpoint)
+                   LossWindow window, RoutingWindow routing, string? lastCheckpoint)
     {
         using var scope = torch.NewDisposeScope();
         var (cpuIds, cpuMask) = corpus.MakeBatch(blocks);

@@ -12,7 +12,7 @@ public class TokenizerLoaderTests
         Assert.Equal(SmallTokenizer.Bpe.EndOfTextId, loaded.EosId);
         Assert.Equal("tokenizer.json (byte-level BPE)", loaded.Kind);
         var registry = DatasetRegistry.Open(DataTestFiles.DatasetInfo);
-        var texts = SmallTokenizer.Samples.Concat(new[] { "en", "zh", "el", "tr", "ja" }.SelectMany(l => registry.Load($"{l}_valid", maxSamples: 3).Documents));
+        var texts = SmallTokenizer.Samples.Concat(new[] { "en_valid", "zh_valid", "el_valid", "tr_valid", "moelpr_ja" }.SelectMany(name => registry.Load(name, maxSamples: 3).Documents));
         foreach (string text in texts)
         {
             Assert.Equal(SmallTokenizer.Bpe.Encode(text), loaded.Encode(text));
@@ -106,6 +106,21 @@ public class TokenizerLoaderTests
         var ids = loaded.Encode("ab c ab");
         Assert.Equal([8, 9, 8], ids); // "▁ab" "▁c" "▁ab": dummy prefix, no BOS (id 1)
         Assert.Equal("ab c ab", loaded.Decode(ids));
+    }
+
+    [Fact]
+    public void ShippedTokenizerLoadsWithEightThousandTokensAndRoundTrips()
+    {
+        var loaded = TokenizerLoader.Load(Path.Combine(DataTestFiles.RepoRoot, "data", "tokenizer"));
+        Assert.Equal(7999, loaded.EosId);
+        Assert.Equal(ByteLevelBpe.EndOfText, loaded.Decode([loaded.EosId]));
+        var registry = DatasetRegistry.Open(DataTestFiles.DatasetInfo);
+        foreach (string text in SmallTokenizer.Samples.Concat(registry.Load("moelpr_ja", maxSamples: 2).Documents))
+        {
+            var ids = loaded.Encode(text);
+            Assert.All(ids, id => Assert.InRange(id, 0, 7998));
+            Assert.Equal(text, loaded.Decode(ids));
+        }
     }
 
     static string CopyOfSmallTokenizer()

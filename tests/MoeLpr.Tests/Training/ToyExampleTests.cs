@@ -78,7 +78,7 @@ public class ToyExampleTests(ITestOutputHelper log)
         using (model)
         {
             model.eval();
-            var statistics = new RoutingStatistics();
+            var statistics = new RoutingWindow();
             using var noGrad = torch.no_grad();
             for (int start = 0; start < zhBlocks.Count; start += 16)
             {

@@ -68,6 +68,10 @@ public class TrainCommandTests
         Assert.Equal(1, badStage.ExitCode);
         Assert.Contains("--stage: '3' is not 1, 2 or full", badStage.Error);
 
+        var badForm = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("e"), "--lpr-loss-form", "kl"));
+        Assert.Equal(1, badForm.ExitCode);
+        Assert.Contains("--lpr-loss-form: 'kl' is not nll or reference", badForm.Error);
+
         // An adapter made for a model with another hidden size.
         string foreign = ws.Output("foreign");
         using (var other = TinyTrainingWorkspace.NewModel(ws.Config with { HiddenSize = 24, NumAttentionHeads = 4, NumKeyValueHeads = 2 }, seed: 9))
@@ -85,7 +89,7 @@ public class TrainCommandTests
         Assert.Equal(1, evalUnknown.ExitCode);
         Assert.Contains("unknown dataset 'nope'", evalUnknown.Error);
 
-        Assert.All(new[] { unknown, noAdapter, badStage, mismatch, evalUnknown }, r => Assert.Single(r.Error.TrimEnd().Split('\n')));
+        Assert.All(new[] { unknown, noAdapter, badStage, badForm, mismatch, evalUnknown }, r => Assert.Single(r.Error.TrimEnd().Split('\n')));
     }
 
     [Fact]

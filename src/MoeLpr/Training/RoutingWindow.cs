@@ -4,11 +4,11 @@ using static TorchSharp.torch;
 namespace MoeLpr.Training;
 
 /// <summary>
-/// Accumulates router statistics over the micro-batches of a logging window (token-weighted): the mean probability
+/// Router statistics of a training logging window, accumulated over its micro-batches (token-weighted): the mean probability
 /// of each expert over all layers and tokens, and per layer the old-language tokens' mean p_0 and top-K rate of
 /// expert 0. Reads router logits without gradient and copies only small sums to managed memory.
 /// </summary>
-public sealed class RoutingStatistics
+public sealed class RoutingWindow
 {
     double[]? probabilitySum;     // [N] summed over layers and tokens
     long probabilityCount;        // layers × tokens
