@@ -5,7 +5,6 @@ using MoeLpr.Devices;
 using MoeLpr.Evaluation;
 using MoeLpr.Model;
 using MoeLpr.Training;
-using RoutingStatistics = MoeLpr.Evaluation.RoutingStatistics;
 using MoeLpr.Upcycling;
 using TorchSharp;
 using static TorchSharp.torch;

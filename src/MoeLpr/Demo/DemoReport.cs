@@ -2,7 +2,6 @@ using System.Globalization;
 using MoeLpr.Evaluation;
 using MoeLpr.Reporting;
 using MoeLpr.Training;
-using RoutingStatistics = MoeLpr.Evaluation.RoutingStatistics;
 
 namespace MoeLpr.Demo;
 

@@ -6,7 +6,6 @@ using MoeLpr.Tests.TestSupport;
 using MoeLpr.Training;
 using TorchSharp;
 using Xunit.Abstractions;
-using RoutingStatistics = MoeLpr.Training.RoutingStatistics;
 
 namespace MoeLpr.Tests.Training;
 
