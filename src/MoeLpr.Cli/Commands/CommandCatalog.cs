@@ -15,6 +15,8 @@ public static class CommandCatalog
         TrainCommand.Create(),
         EvalCommand.Create(),
         NotebookCommand.Create(),
+        PretrainCommand.Create(),
+        DemoCommand.Create(),
         RoutesCommand.Create(),
         TasksCommand.Create(),
         MakeTaskCommand.Create(),
