@@ -94,6 +94,7 @@ public sealed class Trainer
         int topK = model.MoeBlocks.FirstOrDefault()?.TopK ?? 1;
         var order = BlockOrder.ForEpoch(options.Seed, epoch, corpus.Count);
         var progress = new ProgressReporter(console, planned);
+        double elapsedBeforeSession = state.ElapsedSeconds; // time spent before a resume
         var session = Stopwatch.StartNew();
         var window = new LossWindow();
         var routing = new RoutingWindow();
@@ -121,7 +122,7 @@ public sealed class Trainer
             step++;
             sessionSteps++;
 
-            double elapsed = state.ElapsedSeconds + session.Elapsed.TotalSeconds;
+            double elapsed = elapsedBeforeSession + session.Elapsed.TotalSeconds;
             if (step % options.LoggingSteps == 0 || step == planned)
             {
                 lastMetrics = window.ToMetrics(step, epoch + (double)microBatch / perEpoch, lr, gradNorm, elapsed, routing);

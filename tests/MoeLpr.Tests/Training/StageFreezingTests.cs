@@ -15,7 +15,9 @@ public class StageFreezingTests
     {
         using var ws = new TinyTrainingWorkspace();
         string stage1 = ws.Output("stage1"), stage2 = ws.Output("stage2");
+        var wallClock = System.Diagnostics.Stopwatch.StartNew();
         var first = TrainingRun.Run(ws.Options(TrainingStage.Stage1, stage1, "new_text"), TextWriter.Null);
+        double wallSeconds = wallClock.Elapsed.TotalSeconds;
         Assert.True(first.Completed);
 
         using var dense = HfModelDirectory.Load(ws.ModelDir);
@@ -55,7 +57,11 @@ public class StageFreezingTests
                 Assert.Equal(2, routers);
             }
         }
-        AssertStage1Metrics(MetricsFile.Read(Path.Combine(stage1, MetricsFile.FileName)));
+        var stage1Lines = MetricsFile.Read(Path.Combine(stage1, MetricsFile.FileName));
+        AssertStage1Metrics(stage1Lines);
+        // elapsed_s is the run's own clock: it grows with every step and never exceeds the wall time around the run.
+        Assert.True(stage1Lines.Zip(stage1Lines.Skip(1)).All(p => p.Second.ElapsedSeconds >= p.First.ElapsedSeconds));
+        Assert.True(stage1Lines[^1].ElapsedSeconds <= wallSeconds, $"elapsed_s {stage1Lines[^1].ElapsedSeconds} > wall {wallSeconds}");
         AssertStage2Metrics(MetricsFile.Read(Path.Combine(stage2, MetricsFile.FileName)));
     }
 
