@@ -1,0 +1,38 @@
+using System.Globalization;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using CSharpChart = Plotly.NET.CSharp.Chart;
+
+namespace MoeLpr.Reporting;
+
+/// <summary>Grouped vertical columns: categories on x, one coloured column per series within each category.</summary>
+internal static class GroupedColumns
+{
+    // Series colours for model variants; distinct from the expert palette's meaning but equally readable.
+    static readonly string[] VariantColors = ["#9aa5b1", "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b"];
+
+    internal static GenericChart Create(IReadOnlyList<string> categories, IReadOnlyList<NamedSeries> series, string title,
+        ChartStyle.Axis x, ChartStyle.Axis y, bool asPercent)
+    {
+        Shape.Require(series.Count > 0, "at least one series is needed");
+        foreach (var s in series)
+            Shape.Require(s.Values.Count == categories.Count, $"series '{s.Name}' has {s.Values.Count} values for {categories.Count} categories");
+
+        var columns = series.Select((s, i) => CSharpChart.Column<double, string, string>(
+            values: s.Values, Keys: categories.ToArray(), Name: s.Name, MarkerColor: Color.fromHex(VariantColors[i % VariantColors.Length]),
+            MultiText: s.Values.Select(v => Label(v, asPercent)).ToArray(), TextPosition: StyleParam.TextPosition.Outside));
+        var chart = CSharpChart.Combine(columns);
+        foreach (var trace in chart.GetTraces())
+            trace.SetProperty("hovertemplate", $"%{{x}}: %{{y:{(asPercent ? ".1%" : ".3f")}}}<extra>%{{fullData.name}}</extra>");
+        var layout = new Layout();
+        layout.SetProperty("barmode", "group");
+        chart = Plotly.NET.Chart.withLayout(layout).Invoke(chart);
+        var width = Math.Clamp(300 + 60 * categories.Count * series.Count, 560, 1400);
+        return ChartStyle.Apply(chart, title, x, y, width, 460);
+    }
+
+    // Text drawn above each column; same precision as the hover text.
+    static string Label(double value, bool asPercent) => asPercent
+        ? (value * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%"
+        : value.ToString(value >= 100 ? "0" : "0.##", CultureInfo.InvariantCulture);
+}
