@@ -8,5 +8,12 @@ public static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         NotebookCommand.Create(),
+        UpcycleCommand.Create(),
+        InspectCommand.Create(),
+        ExportCommand.Create(),
+        CorpusCommand.Create(),
+        TrainCommand.Create(),
+        EvalCommand.Create(),
+        TokenizerCommand.Create(),
     ];
 }

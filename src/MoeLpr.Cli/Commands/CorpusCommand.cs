@@ -1,0 +1,41 @@
+using System.CommandLine;
+using MoeLpr.Data;
+
+namespace MoeLpr.Cli.Commands;
+
+/// <summary><c>moelpr corpus</c>: plain-text parallel corpus from unpacked LibreOffice help packages
+/// (see <c>data/scripts/fetch-corpus.sh</c>, which downloads them and calls this).</summary>
+public static class CorpusCommand
+{
+    public static Command Create()
+    {
+        var helpRoot = new Option<string>("--help-root") { Description = "unpacked usr/share/libreoffice/help folder", Required = true };
+        var output = new Option<string>("--out") { Description = "data root: gets corpus/, moelpr_examples/, dataset_info.json", Required = true };
+        var maxTrain = new Option<int?>("--max-train") { Description = "pages per language in train (default: all)" };
+        var maxEval = new Option<int?>("--max-eval") { Description = "pages per language in valid and in test (default: all)" };
+        var examples = new Option<int>("--examples") { Description = "ja/zh pages in the MoE-LPR toy example (0: none)", DefaultValueFactory = _ => 300 };
+        var packages = new Option<string?>("--packages") { Description = "file of 'package version' lines for the licence notice" };
+        var copyright = new Option<string?>("--copyright") { Description = "the packages' Debian copyright file" };
+        var command = new Command("corpus", "Build the multilingual corpus (en es zh old; el hu tr ja new) from LibreOffice help pages");
+        foreach (var option in new Option[] { helpRoot, output, maxTrain, maxEval, examples, packages, copyright }) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var summary = HelpCorpusBuilder.Build(new HelpCorpusOptions(
+                    parse.GetValue(helpRoot)!, parse.GetValue(output)!, parse.GetValue(maxTrain), parse.GetValue(maxEval),
+                    parse.GetValue(examples), parse.GetValue(packages), parse.GetValue(copyright)));
+                Console.WriteLine($"{summary.AlignedPages} pages have text in every language");
+                foreach (var file in summary.Files)
+                    Console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
+            }
+            catch (InvalidDataException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using MoeLpr.Checkpoints;
+
+namespace MoeLpr.Cli.Commands;
+
+/// <summary><c>moelpr export</c>: base model + MoE adapter → standalone HF Mixtral checkpoint.</summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Base HF model folder (llama or mistral)", Required = true };
+        var adapter = new Option<string>("--adapter") { Description = "MoE adapter folder", Required = true };
+        var output = new Option<string>("--output") { Description = "Mixtral checkpoint folder to write", Required = true };
+        var shard = new Option<long?>("--max-shard-bytes") { Description = "Split the weights into shards of at most this many bytes" };
+
+        var command = new Command("export", "Merge a base model and its MoE adapter into a MixtralForCausalLM checkpoint");
+        foreach (var option in new Option[] { model, adapter, output, shard }) command.Options.Add(option);
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            using var llm = HfModelDirectory.Load(parse.GetValue(model)!);
+            var config = MoeAdapter.Load(llm, parse.GetValue(adapter)!);
+            MixtralExporter.Export(llm, config, parse.GetValue(output)!, parse.GetValue(shard));
+            parse.InvocationConfiguration.Output.WriteLine($"wrote {parse.GetValue(output)}");
+        }));
+        return command;
+    }
+}

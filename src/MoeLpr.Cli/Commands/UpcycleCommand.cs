@@ -1,0 +1,45 @@
+using System.CommandLine;
+using MoeLpr.Checkpoints;
+using MoeLpr.Model;
+using MoeLpr.Upcycling;
+
+namespace MoeLpr.Cli.Commands;
+
+/// <summary><c>moelpr upcycle</c>: dense HF model → MoE-LPR adapter (experts copied from the MLP, fresh routers).</summary>
+public static class UpcycleCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Dense HF model folder (config.json + safetensors)", Required = true };
+        var output = new Option<string>("--output") { Description = "Adapter folder to write", Required = true };
+        var experts = new Option<int>("--num-experts", "--moe_num_experts")
+            { Description = "Total experts N, including the original MLP (expert 0)", DefaultValueFactory = _ => 4 };
+        var topK = new Option<int>("--topk", "--top-k") { Description = "Experts per token K", DefaultValueFactory = _ => 2 };
+        var layers = new Option<string?>("--layers", "--layers_to_transform") { Description = "Layers to upcycle, e.g. 0,1,2 (default: all)" };
+        var seed = new Option<long>("--seed") { Description = "Router initialisation seed", DefaultValueFactory = _ => 42 };
+
+        var command = new Command("upcycle", "Turn a dense model into an MoE and write the PEFT-style MoE adapter");
+        foreach (var option in new Option[] { model, output, experts, topK, layers, seed }) command.Options.Add(option);
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            string modelDir = parse.GetValue(model)!;
+            var layerList = parse.GetValue(layers) is string text ? CommaSeparated.Longs(text, "--layers").Select(ToLayerIndex).ToArray() : [];
+            var config = new MoeConfig
+            {
+                NumExperts = parse.GetValue(experts),
+                TopK = parse.GetValue(topK),
+                LayersToTransform = layerList,
+                BaseModelNameOrPath = Path.GetFullPath(modelDir),
+            };
+            config.Validate("--num-experts/--topk");
+            using var llm = HfModelDirectory.Load(modelDir);
+            Upcycler.Upcycle(llm, config, parse.GetValue(seed));
+            MoeAdapter.Save(llm, config, parse.GetValue(output)!);
+            parse.InvocationConfiguration.Output.WriteLine(
+                $"wrote {parse.GetValue(output)}: {llm.MoeBlocks.Count} MoE layers, {config.NumExperts} experts, top-{config.TopK}");
+        }));
+        return command;
+    }
+
+    static int ToLayerIndex(long value) => value is >= 0 and <= int.MaxValue ? (int)value : throw new ArgumentException($"--layers: {value} is not a layer index");
+}

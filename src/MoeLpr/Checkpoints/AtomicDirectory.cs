@@ -1,0 +1,43 @@
+namespace MoeLpr.Checkpoints;
+
+/// <summary>
+/// Writes a checkpoint folder all-or-nothing: the files are produced in a hidden staging folder next to the target,
+/// and only when all of them exist are they moved in. A failure leaves the target exactly as it was.
+/// </summary>
+public static class AtomicDirectory
+{
+    /// <param name="dir">The target folder; created if absent.</param>
+    /// <param name="fill">Writes every file into the staging folder it is given.</param>
+    /// <param name="replacedPatterns">
+    /// File patterns (e.g. <c>model*.safetensors</c>) that the new files supersede: matching files already in
+    /// <paramref name="dir"/> that the new write did not produce are removed, so a sharded save over a single-file
+    /// checkpoint (or the reverse) does not leave stale weights behind.
+    /// </param>
+    public static void Write(string dir, Action<string> fill, params string[] replacedPatterns)
+    {
+        string target = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
+        string parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"{dir}: cannot write a checkpoint to a root folder");
+        Directory.CreateDirectory(parent);
+        string staging = Path.Combine(parent, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            fill(staging);
+            if (!Directory.Exists(target))
+            {
+                Directory.Move(staging, target);
+                return;
+            }
+            var written = Directory.GetFiles(staging).Select(Path.GetFileName).ToHashSet();
+            foreach (var file in Directory.GetFiles(staging))
+                File.Move(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+            foreach (var pattern in replacedPatterns)
+                foreach (var stale in Directory.GetFiles(target, pattern))
+                    if (!written.Contains(Path.GetFileName(stale))) File.Delete(stale);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MoeLpr.Model;
+using MoeLpr.Upcycling;
+using static TorchSharp.torch;
+
+namespace MoeLpr.Checkpoints;
+
+/// <summary>
+/// Reads a HF Mixtral checkpoint (as <see cref="MixtralExporter"/> writes it) back into an upcycled
+/// <see cref="LlamaForCausalLM"/>: every layer an MoE layer, expert 0 from <c>experts.0</c>.
+/// </summary>
+public static class MixtralImporter
+{
+    static readonly string[] RequiredPositiveFields =
+        ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_local_experts", "num_experts_per_tok"];
+
+    public static LlamaForCausalLM Load(string dir, ScalarType? dtype = null)
+    {
+        string configPath = Path.Combine(dir, HfModelDirectory.ConfigFileName);
+        var (baseConfig, moeConfig) = ReadConfig(configPath);
+        var weightDtype = dtype ?? TorchDtypeName.Parse(baseConfig.TorchDtype, configPath);
+        var checkpoint = SafeTensorsCheckpoint.Open(dir, HfModelDirectory.WeightsFileName);
+        var model = new LlamaForCausalLM(baseConfig, weightDtype);
+        try
+        {
+            // Routers and experts are all overwritten by the load, so the seed does not matter.
+            Upcycler.Upcycle(model, moeConfig, seed: 0);
+            var targets = model.state_dict().ToDictionary(p => MixtralKeys.FromMoeLpr(p.Key), p => p.Value);
+            StateDictLoader.Load(targets, checkpoint,
+                baseConfig.TieWordEmbeddings ? new HashSet<string> { "lm_head.weight" } : null);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return model;
+    }
+
+    /// <summary>
+    /// Splits a Mixtral config into the base model's config (as <c>mistral</c>: the same attention without biases)
+    /// and the MoE config.
+    /// </summary>
+    static (ModelConfig Base, MoeConfig Moe) ReadConfig(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: config.json not found");
+        JsonObject json;
+        try { json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path}: empty config"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{path}: not a valid JSON object ({e.Message})");
+        }
+        string? modelType = json["model_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        if (modelType != "mixtral") throw new InvalidDataException($"{path}: model_type is '{modelType}', expected 'mixtral'");
+        foreach (var field in RequiredPositiveFields)
+            if (json[field] is not JsonValue value || !value.TryGetValue<int>(out var number) || number <= 0)
+                throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
+
+        var moe = new MoeConfig
+        {
+            NumExperts = json["num_local_experts"]!.GetValue<int>(),
+            TopK = json["num_experts_per_tok"]!.GetValue<int>(),
+        };
+        moe.Validate(path);
+        json["model_type"] = "mistral";
+        json.Remove("architectures");
+        var baseConfig = json.Deserialize<ModelConfig>()!;
+        baseConfig.Validate(path);
+        return (baseConfig, moe);
+    }
+}

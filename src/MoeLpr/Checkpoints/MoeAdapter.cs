@@ -1,0 +1,71 @@
+using MoeLpr.Model;
+using MoeLpr.Upcycling;
+using static TorchSharp.torch;
+
+namespace MoeLpr.Checkpoints;
+
+/// <summary>
+/// The reference PEFT "MOE" adapter folder: <c>adapter_config.json</c> (<see cref="MoeConfig"/>) and
+/// <c>adapter_model.safetensors</c> holding exactly the state-dict keys that contain <c>moe_</c> (routers and experts
+/// 1..N-1), each prefixed <c>base_model.model.</c>. The frozen base, expert 0 included, is never written.
+/// </summary>
+public static class MoeAdapter
+{
+    public const string ConfigFileName = "adapter_config.json";
+    public const string WeightsFileName = "adapter_model.safetensors";
+    public const string KeyPrefix = "base_model.model.";
+
+    static readonly string[] WeightPatterns = ["adapter_model*.safetensors", "adapter_model.safetensors.index.json"];
+
+    /// <summary>
+    /// Writes the adapter of an upcycled model. <c>layers_to_transform</c> is written as the explicit layer list
+    /// (the reference PEFT code reads an empty list as "no layer").
+    /// </summary>
+    public static void Save(LlamaForCausalLM moeModel, MoeConfig config, string dir)
+    {
+        config.Validate(Path.Combine(dir, ConfigFileName));
+        var layers = Upcycler.LayersToTransform(config, moeModel.Config.NumHiddenLayers);
+        var actual = moeModel.Model.Layers.Select((layer, i) => (layer, i)).Where(x => x.layer.Moe is not null).ToList();
+        if (!actual.Select(x => x.i).SequenceEqual(layers))
+            throw new InvalidOperationException(
+                $"{dir}: the model's MoE layers [{string.Join(", ", actual.Select(x => x.i))}] differ from the config's [{string.Join(", ", layers)}]");
+        foreach (var (layer, i) in actual)
+            if (layer.Moe!.NumExperts != config.NumExperts || layer.Moe.TopK != config.TopK)
+                throw new InvalidOperationException(
+                    $"{dir}: layer {i} has {layer.Moe.NumExperts} experts and top-{layer.Moe.TopK}, the config says {config.NumExperts} and top-{config.TopK}");
+
+        var written = config with { LayersToTransform = layers.ToArray() };
+        var tensors = AdapterTargets(moeModel);
+        AtomicDirectory.Write(dir, staging =>
+        {
+            File.WriteAllText(Path.Combine(staging, ConfigFileName), written.ToJson());
+            SafeTensors.Save(Path.Combine(staging, WeightsFileName), tensors);
+        }, WeightPatterns);
+    }
+
+    /// <summary>
+    /// Reads the adapter config, upcycles <paramref name="baseModel"/> in place accordingly, then loads the router and
+    /// expert weights strictly (every expected key present, no other key, shapes equal). Returns the adapter config.
+    /// </summary>
+    public static MoeConfig Load(LlamaForCausalLM baseModel, string dir)
+    {
+        string configPath = Path.Combine(dir, ConfigFileName);
+        var config = MoeConfig.Load(configPath);
+        if (baseModel.MoeBlocks.Count > 0)
+            throw new InvalidOperationException($"{configPath}: the base model is already upcycled; load the adapter into a dense model");
+        int numLayers = baseModel.Config.NumHiddenLayers;
+        foreach (var layer in config.LayersToTransform)
+            if (layer < 0 || layer >= numLayers)
+                throw new InvalidDataException($"{configPath}: layers_to_transform has {layer}, but the base model has layers 0..{numLayers - 1}");
+        var checkpoint = SafeTensorsCheckpoint.Open(dir, WeightsFileName);
+
+        // The fresh routers and expert copies are all overwritten below, so the seed does not matter.
+        Upcycler.Upcycle(baseModel, config, seed: 0);
+        StateDictLoader.Load(AdapterTargets(baseModel), checkpoint);
+        return config;
+    }
+
+    /// <summary>The adapter keys (with prefix) and the model tensors they hold.</summary>
+    static Dictionary<string, Tensor> AdapterTargets(LlamaForCausalLM moeModel) =>
+        moeModel.state_dict().Where(p => p.Key.Contains("moe_")).ToDictionary(p => KeyPrefix + p.Key, p => p.Value);
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace MoeLpr.Data;
+
+/// <summary>
+/// Reads documents from <c>.jsonl</c> (one JSON object per line) or <c>.json</c> (an array of objects) files, taking
+/// the string in <paramref name="column"/> of each object. Problems are reported as <c>file:line: problem</c>.
+/// </summary>
+public static class DocumentReader
+{
+    /// <summary>The first <paramref name="maxSamples"/> documents (all when null), in file order: the reference takes
+    /// <c>select(range(max_samples))</c> without shuffling.</summary>
+    public static List<string> Read(string path, string column, int? maxSamples = null)
+    {
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: file not found");
+        if (maxSamples is < 0) throw new ArgumentOutOfRangeException(nameof(maxSamples), "max samples cannot be negative");
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".jsonl" => ReadJsonLines(path, column, maxSamples),
+            ".json" => ReadJsonArray(path, column, maxSamples),
+            var other => throw new InvalidDataException($"{path}: unsupported dataset file type '{other}' (expected .jsonl or .json)"),
+        };
+    }
+
+    static List<string> ReadJsonLines(string path, string column, int? maxSamples)
+    {
+        var documents = new List<string>();
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (documents.Count == maxSamples) break;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            JsonElement row;
+            try { row = JsonDocument.Parse(line).RootElement; }
+            catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: malformed JSON ({FirstSentence(e.Message)})"); }
+            documents.Add(TextOf(row, column, $"{path}:{lineNumber}"));
+        }
+        return documents;
+    }
+
+    static List<string> ReadJsonArray(string path, string column, int? maxSamples)
+    {
+        JsonDocument document;
+        try { document = JsonDocument.Parse(File.ReadAllText(path)); }
+        catch (JsonException e)
+        {
+            long line = (e.LineNumber ?? 0) + 1;
+            throw new InvalidDataException($"{path}:{line}: malformed JSON ({FirstSentence(e.Message)})");
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+                throw new InvalidDataException($"{path}: expected a JSON array of objects, found {document.RootElement.ValueKind}");
+            var documents = new List<string>();
+            int index = 0;
+            foreach (var row in document.RootElement.EnumerateArray())
+            {
+                if (documents.Count == maxSamples) break;
+                documents.Add(TextOf(row, column, $"{path}: item {index}"));
+                index++;
+            }
+            return documents;
+        }
+    }
+
+    static string TextOf(JsonElement row, string column, string where)
+    {
+        if (row.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, found {row.ValueKind}");
+        if (!row.TryGetProperty(column, out var value)) throw new InvalidDataException($"{where}: no \"{column}\" field");
+        if (value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"{column}\" is {value.ValueKind}, expected a string");
+        return value.GetString()!;
+    }
+
+    static string FirstSentence(string message)
+    {
+        int cut = message.IndexOf(". ", StringComparison.Ordinal);
+        return cut < 0 ? message.TrimEnd('.') : message[..cut];
+    }
+}

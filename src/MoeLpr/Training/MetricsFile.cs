@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MoeLpr.Training;
+
+/// <summary><c>metrics.jsonl</c>: one <see cref="TrainingMetrics"/> JSON object per line, appended as training goes.</summary>
+public static class MetricsFile
+{
+    public const string FileName = "metrics.jsonl";
+
+    static readonly JsonSerializerOptions Options = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // a diverging run may log NaN
+    };
+
+    public static void Append(string path, TrainingMetrics metrics) =>
+        File.AppendAllText(path, JsonSerializer.Serialize(metrics, Options) + "\n");
+
+    public static IReadOnlyList<TrainingMetrics> Read(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: metrics file not found");
+        var lines = new List<TrainingMetrics>();
+        int number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try { lines.Add(JsonSerializer.Deserialize<TrainingMetrics>(line, Options)!); }
+            catch (JsonException e) { throw new InvalidDataException($"{path}:{number}: not a metrics line ({e.Message})"); }
+        }
+        return lines;
+    }
+
+    /// <summary>Drops lines logged after <paramref name="step"/>: a resumed run logs those steps again.</summary>
+    public static void TruncateAfter(string path, int step)
+    {
+        if (!File.Exists(path)) return;
+        var kept = Read(path).Where(m => m.Step <= step).Select(m => JsonSerializer.Serialize(m, Options) + "\n");
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, string.Concat(kept));
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,30 @@
+using MoeLpr.Model;
+using MoeLpr.Training.Losses;
+using static TorchSharp.torch;
+
+namespace MoeLpr.Training;
+
+/// <summary>
+/// Stage 1, post-pretraining on new-language text: routers and new experts train (names containing <c>moe_</c>, as
+/// the reference's <c>_mark_only_adapters_as_trainable</c>); embeddings, attention, norms, lm_head and expert 0 stay
+/// frozen. Loss = LM + aux_loss_coef · load-balancing loss (reference 0.01).
+/// </summary>
+public sealed class Stage1Policy(MoeConfig adapterConfig, double auxLossCoef = Stage1Policy.ReferenceAuxLossCoef)
+    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = auxLossCoef, LprLossCoef = null })
+{
+    public const double ReferenceAuxLossCoef = 0.01;
+
+    public double AuxLossCoef { get; } = auxLossCoef;
+
+    public override string Name => "stage1";
+
+    public override bool IsTrainable(string parameterName) => parameterName.Contains("moe_");
+
+    public override LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask)
+    {
+        RequireMoe(output, Name);
+        var lm = output.LmLoss ?? throw new InvalidOperationException("stage 1 needs labels for the LM loss");
+        var aux = LoadBalancingLoss.Compute(output.RouterLogits, AdapterConfig.NumExperts, AdapterConfig.TopK);
+        return new LossTerms(lm + AuxLossCoef * aux, lm, AuxLoss: aux);
+    }
+}

@@ -1,0 +1,31 @@
+using MoeLpr.Model;
+using MoeLpr.Training.Losses;
+using static TorchSharp.torch;
+
+namespace MoeLpr.Training;
+
+/// <summary>
+/// Stage 2, review with language-prior routing: only the routers train (names containing
+/// <c>moe_router_embedding</c>, the reference's <c>--train_only_router</c>); every expert is frozen.
+/// Loss = LM + lpr_loss_coef · LPR loss (reference 0.1) and no balance loss (the reference drops the stage-1 coefficient).
+/// </summary>
+public sealed class Stage2Policy(MoeConfig adapterConfig, double lprLossCoef = Stage2Policy.ReferenceLprLossCoef, LprLossForm form = LprLossForm.Nll)
+    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = null, LprLossCoef = lprLossCoef })
+{
+    public const double ReferenceLprLossCoef = 0.1;
+
+    public double LprLossCoef { get; } = lprLossCoef;
+    public LprLossForm Form { get; } = form;
+
+    public override string Name => "stage2";
+
+    public override bool IsTrainable(string parameterName) => parameterName.Contains("moe_router_embedding");
+
+    public override LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask)
+    {
+        RequireMoe(output, Name);
+        var lm = output.LmLoss ?? throw new InvalidOperationException("stage 2 needs labels for the LM loss");
+        var lpr = LprLoss.Compute(output.RouterLogits, oldLanguageMask, Form);
+        return new LossTerms(lm + LprLossCoef * lpr, lm, LprLoss: lpr);
+    }
+}

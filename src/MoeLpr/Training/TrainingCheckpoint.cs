@@ -1,0 +1,63 @@
+using System.Text.RegularExpressions;
+using MoeLpr.Checkpoints;
+using MoeLpr.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace MoeLpr.Training;
+
+/// <summary>
+/// A resumable checkpoint folder <c>checkpoint-{step}</c>: the policy's weights (PEFT adapter or HF model folder),
+/// <c>optimizer.bin</c> (TorchSharp's AdamW state: step counts and both moments, bit-exact), <c>rng_state.bin</c>
+/// (libtorch's default generator) and <c>trainer_state.json</c>. Written in a staging folder and renamed into place,
+/// so a crash mid-write never leaves a checkpoint that looks complete.
+/// </summary>
+public static partial class TrainingCheckpoint
+{
+    public const string OptimizerFileName = "optimizer.bin";
+    public const string RngFileName = "rng_state.bin";
+
+    [GeneratedRegex(@"^checkpoint-(\d+)$")]
+    private static partial Regex CheckpointName();
+
+    public static string PathFor(string outputDir, int step) => Path.Combine(outputDir, $"checkpoint-{step}");
+
+    public static void Save(string dir, LlamaForCausalLM model, TrainingPolicy policy, OptimizerHelper optimizer, TrainerState state)
+    {
+        AtomicDirectory.Write(dir, staging =>
+        {
+            policy.SaveWeights(model, staging);
+            optimizer.save_state_dict(Path.Combine(staging, OptimizerFileName));
+            using (var rng = torch.get_rng_state()) File.WriteAllBytes(Path.Combine(staging, RngFileName), rng.bytes.ToArray());
+            state.Save(Path.Combine(staging, TrainerState.FileName)); // last: its presence marks a complete folder
+        });
+    }
+
+    /// <summary>Loads weights, optimizer and RNG state from <paramref name="dir"/> and returns its trainer state.</summary>
+    public static TrainerState Restore(string dir, LlamaForCausalLM model, TrainingPolicy policy, OptimizerHelper optimizer)
+    {
+        var state = TrainerState.Load(Path.Combine(dir, TrainerState.FileName));
+        policy.LoadWeights(model, dir);
+        string optimizerPath = Path.Combine(dir, OptimizerFileName);
+        if (!File.Exists(optimizerPath)) throw new InvalidDataException($"{optimizerPath}: optimizer state not found");
+        optimizer.load_state_dict(optimizerPath);
+        string rngPath = Path.Combine(dir, RngFileName);
+        if (!File.Exists(rngPath)) throw new InvalidDataException($"{rngPath}: RNG state not found");
+        var bytes = File.ReadAllBytes(rngPath);
+        using var rng = torch.tensor(bytes, dtype: torch.ScalarType.Byte);
+        torch.set_rng_state(rng);
+        return state;
+    }
+
+    /// <summary>The complete checkpoint with the highest step in <paramref name="outputDir"/>, or null.</summary>
+    public static string? FindLatest(string outputDir)
+    {
+        if (!Directory.Exists(outputDir)) return null;
+        return Directory.GetDirectories(outputDir)
+            .Select(d => (dir: d, match: CheckpointName().Match(Path.GetFileName(d))))
+            .Where(x => x.match.Success && File.Exists(Path.Combine(x.dir, TrainerState.FileName)))
+            .OrderByDescending(x => int.Parse(x.match.Groups[1].Value))
+            .Select(x => x.dir)
+            .FirstOrDefault();
+    }
+}

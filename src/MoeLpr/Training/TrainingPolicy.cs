@@ -1,0 +1,31 @@
+using MoeLpr.Model;
+using static TorchSharp.torch;
+
+namespace MoeLpr.Training;
+
+/// <summary>
+/// What one kind of training changes and optimises: which parameters train (by state-dict name), which loss is
+/// minimised, and how the trained weights are written and read back. The <see cref="Trainer"/> is the same for all
+/// policies. A policy that adds parameters (e.g. LoRA) inserts them in <see cref="Prepare"/> and names them in
+/// <see cref="IsTrainable"/>.
+/// </summary>
+public abstract class TrainingPolicy
+{
+    /// <summary>Short name written to trainer_state.json ("stage1", "stage2", "full").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Changes the model's structure before training, e.g. adds adapter modules. Called once, before freezing.</summary>
+    public virtual void Prepare(LlamaForCausalLM model) { }
+
+    /// <summary>True for the state-dict names of parameters that train; every other parameter is frozen.</summary>
+    public abstract bool IsTrainable(string parameterName);
+
+    /// <summary>The micro-batch loss from the model output and the [B, T] old-language mask.</summary>
+    public abstract LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask);
+
+    /// <summary>Writes the trained weights in this policy's release format (PEFT adapter, HF model folder, ...).</summary>
+    public abstract void SaveWeights(LlamaForCausalLM model, string dir);
+
+    /// <summary>Reads weights written by <see cref="SaveWeights"/> back into the (prepared) model, in place.</summary>
+    public abstract void LoadWeights(LlamaForCausalLM model, string dir);
+}

@@ -1,0 +1,100 @@
+using MoeLpr.Checkpoints;
+using MoeLpr.Data;
+using MoeLpr.Devices;
+using MoeLpr.Model;
+using MoeLpr.Upcycling;
+using TorchSharp;
+
+namespace MoeLpr.Training;
+
+/// <summary>
+/// A whole training run from <see cref="TrainingOptions"/>: load tokenizer, datasets (packed, with language masks)
+/// and model; upcycle or load the adapter as the stage requires; pick the stage policy; train; write the output.
+/// </summary>
+public static class TrainingRun
+{
+    static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json"];
+
+    public static TrainingResult Run(TrainingOptions options, TextWriter? console = null, CancellationToken cancellation = default)
+    {
+        console ??= Console.Out;
+        RequireConsistent(options);
+        if (options.Threads is int threads) DeviceSelector.SetThreads(threads);
+        var device = DeviceSelector.Resolve(options.Device);
+        var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
+        torch.manual_seed(options.Seed);
+
+        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
+        var tokenizer = TokenizerLoader.Load(tokenizerDir);
+        bool needLanguage = options.Stage == TrainingStage.Stage2;
+        var registry = DatasetRegistry.Open(options.DatasetInfo);
+        var datasets = registry.LoadMany(options.Datasets, options.MaxSamples, needLanguage, options.AllowSha1Mismatch);
+        var corpus = CorpusPacker.Pack(datasets, tokenizer, options.CutoffLen, options.CacheDir, needLanguage);
+
+        var (model, adapter) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
+        using (model)
+        {
+            RequireVocabularyFits(corpus, model.Config.VocabSize, tokenizerDir, options.ModelDir);
+            var policy = CreatePolicy(options, model, adapter);
+            foreach (var d in corpus.Datasets)
+                console.WriteLine($"dataset {d.Name} ({(d.IsOldLanguage ? "old" : "new")}): {d.Documents} documents, {d.Tokens} tokens, {d.Blocks} blocks");
+            var trainer = new Trainer(model, policy, corpus, options.ToTrainerOptions(tokenizer.EosId, device), options.OutputDir, console);
+            console.WriteLine($"{policy.Name}: {corpus.Count} blocks of {corpus.CutoffLen} tokens, {trainer.PlannedSteps} optimizer steps on {device.type}");
+            var result = trainer.Train(options.Resume, cancellation);
+            if (result.Completed && options.Stage == TrainingStage.Full) CopyTokenizer(tokenizerDir, options.OutputDir);
+            return result;
+        }
+    }
+
+    static void RequireConsistent(TrainingOptions options)
+    {
+        if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
+        switch (options.Stage)
+        {
+            case TrainingStage.Stage2 when options.AdapterDir is null:
+                throw new ArgumentException("stage 2 needs --adapter: the stage-1 output folder whose routers it trains");
+            case TrainingStage.Full when options.AdapterDir is not null:
+                throw new ArgumentException("full fine-tuning trains a dense model; --adapter does not apply");
+        }
+        if (options.CutoffLen < 2) throw new ArgumentException($"cutoff_len must be at least 2 (got {options.CutoffLen})");
+    }
+
+    static TrainingPolicy CreatePolicy(TrainingOptions options, LlamaForCausalLM model, MoeConfig? adapter)
+    {
+        switch (options.Stage)
+        {
+            case TrainingStage.Stage1:
+                if (adapter is null)
+                {
+                    adapter = new MoeConfig
+                    {
+                        NumExperts = options.NumExperts, TopK = options.TopK,
+                        BaseModelNameOrPath = Path.GetFullPath(options.ModelDir),
+                    };
+                    adapter.Validate("--num-experts/--topk");
+                    Upcycler.Upcycle(model, adapter, options.Seed);
+                }
+                return new Stage1Policy(adapter, options.AuxLossCoef);
+            case TrainingStage.Stage2:
+                return new Stage2Policy(adapter!, options.LprLossCoef, options.LprLossForm);
+            default:
+                return new FullFineTunePolicy();
+        }
+    }
+
+    static void RequireVocabularyFits(PackedCorpus corpus, int vocabSize, string tokenizerDir, string modelDir)
+    {
+        int maxId = corpus.Blocks.Max(b => b.Max());
+        if (maxId >= vocabSize)
+            throw new InvalidDataException($"{tokenizerDir}: the tokenizer produces id {maxId}, but the model in {modelDir} has vocab_size {vocabSize}");
+    }
+
+    static void CopyTokenizer(string tokenizerDir, string outputDir)
+    {
+        foreach (var name in TokenizerFiles)
+        {
+            string source = Path.Combine(tokenizerDir, name);
+            if (File.Exists(source)) File.Copy(source, Path.Combine(outputDir, name), overwrite: true);
+        }
+    }
+}
