@@ -4,40 +4,79 @@ using MoeLpr.Data;
 
 namespace MoeLpr.Cli.Commands;
 
-/// <summary><c>moelpr tokenizer train</c>: a byte-level BPE tokenizer (HF tokenizer.json) from registered datasets.</summary>
+/// <summary><c>moelpr tokenizer train|count</c>: train a byte-level BPE tokenizer (HF tokenizer.json) on registered
+/// datasets, or count a model directory's tokens per dataset.</summary>
 public static class TokenizerCommand
 {
     public static Command Create()
     {
-        var info = new Option<string>("--dataset-info") { Description = "dataset_info.json", DefaultValueFactory = _ => "data/dataset_info.json" };
-        var datasets = new Option<string>("--dataset", "--datasets") { Description = "comma-separated dataset names", Required = true };
+        var command = new Command("tokenizer", "Tokenizer tools");
+        command.Subcommands.Add(CreateTrain());
+        command.Subcommands.Add(CreateCount());
+        return command;
+    }
+
+    static Option<string> DatasetInfoOption() =>
+        new("--dataset-info") { Description = "dataset_info.json", DefaultValueFactory = _ => "data/dataset_info.json" };
+
+    static Option<string> DatasetsOption() =>
+        new("--dataset", "--datasets") { Description = "comma-separated dataset names", Required = true };
+
+    static Option<int?> MaxSamplesOption() =>
+        new("--max-samples", "--max_samples") { Description = "first N documents per dataset" };
+
+    static Command CreateTrain()
+    {
+        var info = DatasetInfoOption();
+        var datasets = DatasetsOption();
+        var maxSamples = MaxSamplesOption();
         var vocabSize = new Option<int>("--vocab-size") { Description = "256 bytes + merges + <|endoftext|>", DefaultValueFactory = _ => 8000 };
-        var maxSamples = new Option<int?>("--max-samples", "--max_samples") { Description = "first N documents per dataset" };
         var output = new Option<string>("--out") { Description = "directory for tokenizer.json and tokenizer_config.json", Required = true };
         var train = new Command("train", "Train a byte-level BPE tokenizer on the documents of the given datasets");
         foreach (var option in new Option[] { info, datasets, vocabSize, maxSamples, output }) train.Options.Add(option);
-        train.SetAction(parse =>
+        train.SetAction(parse => Run(() =>
         {
-            try
+            var registry = DatasetRegistry.Open(parse.GetValue(info)!);
+            var loaded = registry.LoadMany(DatasetRegistry.ParseNames(parse.GetValue(datasets)!), parse.GetValue(maxSamples));
+            var clock = Stopwatch.StartNew();
+            var bpe = BpeTrainer.Train(loaded.SelectMany(d => d.Documents), parse.GetValue(vocabSize));
+            bpe.Save(parse.GetValue(output)!);
+            Console.WriteLine($"trained {bpe.VocabSize} tokens ({bpe.Merges.Count} merges) in {clock.Elapsed.TotalSeconds:F1} s → {parse.GetValue(output)}");
+        }));
+        return train;
+    }
+
+    static Command CreateCount()
+    {
+        var info = DatasetInfoOption();
+        var datasets = DatasetsOption();
+        var maxSamples = MaxSamplesOption();
+        var tokenizer = new Option<string>("--tokenizer") { Description = "model or tokenizer directory", Required = true };
+        var count = new Command("count", "Documents, bytes and tokens (incl. one EOS per document) per dataset");
+        foreach (var option in new Option[] { info, datasets, maxSamples, tokenizer }) count.Options.Add(option);
+        count.SetAction(parse => Run(() =>
+        {
+            var loaded = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
+            var registry = DatasetRegistry.Open(parse.GetValue(info)!);
+            foreach (string name in DatasetRegistry.ParseNames(parse.GetValue(datasets)!))
             {
-                var registry = DatasetRegistry.Open(parse.GetValue(info)!);
-                var loaded = registry.LoadMany(DatasetRegistry.ParseNames(parse.GetValue(datasets)!), parse.GetValue(maxSamples));
-                var clock = Stopwatch.StartNew();
-                var bpe = BpeTrainer.Train(loaded.SelectMany(d => d.Documents), parse.GetValue(vocabSize));
-                bpe.Save(parse.GetValue(output)!);
-                Console.WriteLine($"trained {bpe.VocabSize} tokens ({bpe.Merges.Count} merges) in {clock.Elapsed.TotalSeconds:F1} s → {parse.GetValue(output)}");
-                foreach (var dataset in loaded)
-                    Console.WriteLine($"{dataset.Name,-14} {dataset.Documents.Count,5} docs {dataset.Documents.Sum(d => bpe.Encode(d).Length),9} tokens");
+                var dataset = registry.Load(name, parse.GetValue(maxSamples));
+                long bytes = dataset.Documents.Sum(d => (long)System.Text.Encoding.UTF8.GetByteCount(d));
+                long tokens = dataset.Documents.Sum(d => (long)loaded.Encode(d).Count + 1);
+                Console.WriteLine($"{name,-14} {dataset.Documents.Count,6} docs {bytes / 1e6,8:F2} MB {tokens,10} tokens {bytes / (double)tokens,6:F2} bytes/token");
             }
-            catch (InvalidDataException e)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
-            return 0;
-        });
-        var command = new Command("tokenizer", "Tokenizer tools");
-        command.Subcommands.Add(train);
-        return command;
+        }));
+        return count;
+    }
+
+    static int Run(Action action)
+    {
+        try { action(); }
+        catch (InvalidDataException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        return 0;
     }
 }

@@ -94,6 +94,20 @@ public class TokenizerLoaderTests
         Assert.Equal(bpe.Encode("Choose Format - Cells"), loaded.Encode("Choose Format - Cells"));
     }
 
+    [Fact]
+    public void SentencePieceModelLoadsWithoutBosAndWithItsEos()
+    {
+        string dir = DataTestFiles.NewTempDir();
+        SentencePieceModelWriter.Write(Path.Combine(dir, "tokenizer.model"),
+            [("▁", -1), ("a", -2), ("b", -3), ("c", -4), ("ab", -5), ("▁ab", -6), ("▁c", -7)]);
+        var loaded = TokenizerLoader.Load(dir);
+        Assert.Equal("SentencePiece", loaded.Kind);
+        Assert.Equal(2, loaded.EosId);
+        var ids = loaded.Encode("ab c ab");
+        Assert.Equal([8, 9, 8], ids); // "▁ab" "▁c" "▁ab": dummy prefix, no BOS (id 1)
+        Assert.Equal("ab c ab", loaded.Decode(ids));
+    }
+
     static string CopyOfSmallTokenizer()
     {
         string dir = DataTestFiles.NewTempDir();
