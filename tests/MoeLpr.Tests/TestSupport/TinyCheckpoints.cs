@@ -38,5 +38,5 @@ internal static class TinyCheckpoints
 
     /// <summary>The byte contents of every file in a folder, by file name.</summary>
     public static Dictionary<string, byte[]> Files(string dir) =>
-        Directory.GetFiles(dir).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+        Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 }

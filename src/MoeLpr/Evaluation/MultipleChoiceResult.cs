@@ -1,0 +1,56 @@
+using Microsoft.Data.Analysis;
+
+namespace MoeLpr.Evaluation;
+
+/// <summary>Per-item scores of a multiple-choice evaluation and their per-language accuracies.</summary>
+public sealed class MultipleChoiceResult
+{
+    public IReadOnlyList<MultipleChoiceScore> Scores { get; }
+    public int NumFewShot { get; }
+
+    public MultipleChoiceResult(IReadOnlyList<MultipleChoiceScore> scores, int numFewShot)
+    {
+        Scores = scores;
+        NumFewShot = numFewShot;
+    }
+
+    /// <summary>
+    /// One row per language (first-seen order): items, acc, acc_norm, acc_norm_bytes and the harness's standard errors
+    /// (sample standard deviation over √n).
+    /// </summary>
+    public DataFrame PerLanguage()
+    {
+        var groups = Scores.GroupBy(s => s.Item.Language).ToList();
+        var acc = groups.Select(g => g.Select(s => s.Prediction == s.Item.Gold ? 1.0 : 0.0).ToArray()).ToList();
+        var norm = groups.Select(g => g.Select(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0).ToArray()).ToList();
+        var bytes = groups.Select(g => g.Select(s => s.ByteNormalizedPrediction == s.Item.Gold ? 1.0 : 0.0).ToArray()).ToList();
+        return new DataFrame(
+            new StringDataFrameColumn("language", groups.Select(g => g.Key)),
+            new Int32DataFrameColumn("num_fewshot", groups.Select(_ => NumFewShot)),
+            new Int32DataFrameColumn("items", groups.Select(g => g.Count())),
+            new DoubleDataFrameColumn("acc", acc.Select(a => a.Average())),
+            new DoubleDataFrameColumn("acc_stderr", acc.Select(StandardError)),
+            new DoubleDataFrameColumn("acc_norm", norm.Select(a => a.Average())),
+            new DoubleDataFrameColumn("acc_norm_stderr", norm.Select(StandardError)),
+            new DoubleDataFrameColumn("acc_norm_bytes", bytes.Select(a => a.Average())));
+    }
+
+    /// <summary>One row per item: what was predicted and the log-likelihood of the gold choice.</summary>
+    public DataFrame PerItem() => new(
+        new StringDataFrameColumn("id", Scores.Select(s => s.Item.Id ?? "")),
+        new StringDataFrameColumn("language", Scores.Select(s => s.Item.Language)),
+        new Int32DataFrameColumn("gold", Scores.Select(s => s.Item.Gold)),
+        new Int32DataFrameColumn("prediction", Scores.Select(s => s.Prediction)),
+        new Int32DataFrameColumn("prediction_norm", Scores.Select(s => s.NormalizedPrediction)),
+        new DoubleDataFrameColumn("gold_loglikelihood", Scores.Select(s => s.LogLikelihoods[s.Item.Gold])));
+
+    public void SaveCsv(string path) => FrameCsv.Save(PerLanguage(), path);
+
+    static double StandardError(double[] values)
+    {
+        if (values.Length < 2) return double.NaN;
+        double mean = values.Average();
+        double variance = values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1);
+        return Math.Sqrt(variance / values.Length);
+    }
+}
