@@ -7,7 +7,6 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
-        NotebookCommand.Create(),
         UpcycleCommand.Create(),
         InspectCommand.Create(),
         ExportCommand.Create(),
@@ -15,5 +14,11 @@ public static class CommandCatalog
         TrainCommand.Create(),
         EvalCommand.Create(),
         TokenizerCommand.Create(),
+        NotebookCommand.Create(),
+        PretrainCommand.Create(),
+        DemoCommand.Create(),
+        RoutesCommand.Create(),
+        TasksCommand.Create(),
+        MakeTaskCommand.Create(),
     ];
 }

@@ -41,7 +41,8 @@ public static class ContinuationScorer
             }
             long[] shape = [rows.Count, width];
             var logits = model.forward(new CausalLMInput(torch.tensor(inputs, shape).to(device))).Logits;
-            var logProbabilities = logits.log_softmax(-1).gather(2, torch.tensor(targets, shape).to(device).unsqueeze(2)).squeeze(2);
+            // log softmax at the target only: logit − logsumexp, without a second [B, T, V] tensor.
+            var logProbabilities = logits.gather(2, torch.tensor(targets, shape).to(device).unsqueeze(2)).squeeze(2) - logits.logsumexp(-1);
             var sums = (logProbabilities.to_type(ScalarType.Float64) * torch.tensor(counted, shape).to(device))
                        .sum(dim: 1).cpu().data<double>().ToArray();
             for (int r = 0; r < chunk.Length; r++) scores[chunk[r]] = sums[r];

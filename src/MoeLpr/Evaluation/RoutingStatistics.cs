@@ -76,19 +76,17 @@ public sealed class RoutingStatistics
         }
     }
 
+    /// <summary>The counts of <paramref name="info"/> for <paramref name="language"/>; a new language gets every layer at once.</summary>
     RoutingLayerCounts CountsFor(string language, MoeLayerInfo info)
     {
-        if (!byKey.TryGetValue((language, info.Layer), out var c))
-        {
+        if (!byKey.ContainsKey((language, info.Layer)))
             foreach (var layer in layers)
             {
                 var created = new RoutingLayerCounts(language, layer.Layer, layer.NumExperts, layer.TopK);
                 byKey[(language, layer.Layer)] = created;
                 counts.Add(created);
             }
-            c = byKey[(language, info.Layer)];
-        }
-        return c;
+        return byKey[(language, info.Layer)];
     }
 
     /// <summary>Long format, one row per language × layer × expert.</summary>

@@ -12,10 +12,14 @@ namespace MoeLpr.Model;
 /// </summary>
 public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
 {
-    private readonly Linear q_proj;
-    private readonly Linear k_proj;
-    private readonly Linear v_proj;
-    private readonly Linear o_proj;
+    // Typed as modules, not Linear, so an adapter (e.g. LoraLinear) can wrap a projection in place.
+    private nn.Module<Tensor, Tensor> q_proj;
+    private nn.Module<Tensor, Tensor> k_proj;
+    private nn.Module<Tensor, Tensor> v_proj;
+    private nn.Module<Tensor, Tensor> o_proj;
+
+    /// <summary>The state-dict names of the four projections.</summary>
+    public static readonly IReadOnlyList<string> ProjectionNames = ["q_proj", "k_proj", "v_proj", "o_proj"];
     private readonly int _numHeads;
     private readonly int _numKeyValueHeads;
     private readonly int _headDim;
@@ -30,6 +34,26 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
         v_proj = nn.Linear(config.HiddenSize, _numKeyValueHeads * _headDim, hasBias: config.HasQkvBias, dtype: dtype);
         o_proj = nn.Linear(_numHeads * _headDim, config.HiddenSize, hasBias: config.HasOutputBias, dtype: dtype);
         RegisterComponents();
+    }
+
+    public nn.Module<Tensor, Tensor> Projection(string name) => name switch
+    {
+        "q_proj" => q_proj, "k_proj" => k_proj, "v_proj" => v_proj, "o_proj" => o_proj,
+        _ => throw new ArgumentException($"no attention projection '{name}' (expected {string.Join(", ", ProjectionNames)})", nameof(name)),
+    };
+
+    /// <summary>Puts <paramref name="replacement"/> where projection <paramref name="name"/> was, under the same name.</summary>
+    public void ReplaceProjection(string name, nn.Module<Tensor, Tensor> replacement)
+    {
+        Projection(name); // validates the name
+        ModuleSlot.Replace(this, name, replacement);
+        switch (name)
+        {
+            case "q_proj": q_proj = replacement; break;
+            case "k_proj": k_proj = replacement; break;
+            case "v_proj": v_proj = replacement; break;
+            default: o_proj = replacement; break;
+        }
     }
 
     public override Tensor forward(LayerInput input)

@@ -26,6 +26,8 @@ public sealed class LlamaDecoderLayer : nn.Module<LayerInput, DecoderLayerOutput
         RegisterComponents();
     }
 
+    public LlamaAttention Attention => self_attn;
+
     /// <summary>The dense MLP, or null once the layer is an MoE layer.</summary>
     public LlamaMLP? DenseMlp => mlp as LlamaMLP;
 
@@ -39,9 +41,7 @@ public sealed class LlamaDecoderLayer : nn.Module<LayerInput, DecoderLayerOutput
     public void ReplaceMlp(MoeBlock moe)
     {
         if (mlp is MoeBlock) throw new InvalidOperationException("this layer is already an MoE layer");
-        // TorchSharp refuses to register a name twice; registering null removes the old entry first.
-        register_module(nameof(mlp), null!);
-        register_module(nameof(mlp), moe);
+        ModuleSlot.Replace(this, nameof(mlp), moe);
         mlp = moe;
     }
 

@@ -9,9 +9,13 @@ namespace MoeLpr.Model;
 /// <summary>SwiGLU feed-forward block: down_proj(silu(gate_proj(x)) · up_proj(x)). No biases.</summary>
 public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear gate_proj;
-    private readonly Linear up_proj;
-    private readonly Linear down_proj;
+    // Typed as modules, not Linear, so an adapter (e.g. LoraLinear) can wrap a projection in place.
+    private nn.Module<Tensor, Tensor> gate_proj;
+    private nn.Module<Tensor, Tensor> up_proj;
+    private nn.Module<Tensor, Tensor> down_proj;
+
+    /// <summary>The state-dict names of the three projections.</summary>
+    public static readonly IReadOnlyList<string> ProjectionNames = ["gate_proj", "up_proj", "down_proj"];
 
     public LlamaMLP(long hiddenSize, long intermediateSize, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaMLP))
     {
@@ -21,8 +25,27 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public nn.Module<Tensor, Tensor> Projection(string name) => name switch
+    {
+        "gate_proj" => gate_proj, "up_proj" => up_proj, "down_proj" => down_proj,
+        _ => throw new ArgumentException($"no MLP projection '{name}' (expected {string.Join(", ", ProjectionNames)})", nameof(name)),
+    };
+
+    /// <summary>Puts <paramref name="replacement"/> where projection <paramref name="name"/> was, under the same name.</summary>
+    public void ReplaceProjection(string name, nn.Module<Tensor, Tensor> replacement)
+    {
+        Projection(name); // validates the name
+        ModuleSlot.Replace(this, name, replacement);
+        switch (name)
+        {
+            case "gate_proj": gate_proj = replacement; break;
+            case "up_proj": up_proj = replacement; break;
+            default: down_proj = replacement; break;
+        }
+    }
+
     /// <summary>The weight the block is built around; its shape [intermediate, hidden], dtype and device describe the MLP.</summary>
-    public Parameter GateWeight => gate_proj.weight!;
+    public Parameter GateWeight => (gate_proj as Linear ?? throw new InvalidOperationException("gate_proj is wrapped by an adapter")).weight!;
 
     public override Tensor forward(Tensor x)
     {

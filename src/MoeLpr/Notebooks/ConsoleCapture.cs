@@ -12,7 +12,7 @@ internal static class ConsoleCapture
 {
     static readonly AsyncLocal<CellOutputs?> Target = new();
     static readonly object InstallGate = new();
-    static bool _installed;
+    static TextWriter? _installedOut, _installedError;
 
     /// <summary>Routes console output of the current async flow to <paramref name="cell"/> until disposed.</summary>
     internal static IDisposable Begin(CellOutputs cell)
@@ -23,14 +23,22 @@ internal static class ConsoleCapture
         return new Restore(previous);
     }
 
+    // (Re)installs the routers unless they are still the console's writers: code that swapped the console
+    // since (a test capturing output, say) gets its writer wrapped rather than bypassed.
     static void Install()
     {
         lock (InstallGate)
         {
-            if (_installed) return;
-            Console.SetOut(new RoutingWriter(Console.Out, cell => cell.StandardOutput));
-            Console.SetError(new RoutingWriter(Console.Error, cell => cell.StandardError));
-            _installed = true;
+            if (!ReferenceEquals(Console.Out, _installedOut))
+            {
+                Console.SetOut(new RoutingWriter(Console.Out, cell => cell.StandardOutput));
+                _installedOut = Console.Out;
+            }
+            if (!ReferenceEquals(Console.Error, _installedError))
+            {
+                Console.SetError(new RoutingWriter(Console.Error, cell => cell.StandardError));
+                _installedError = Console.Error;
+            }
         }
     }
 

@@ -25,8 +25,6 @@ public sealed class NotebookDocument
 
     public JsonObject Root { get; }
 
-    public JsonArray Cells => Root["cells"]!.AsArray();
-
     /// <summary>Kernel of cells that name none: the Polyglot default kernel, else C# (the kernelspec is validated to be .net-csharp).</summary>
     public string DefaultKernel => Root["metadata"]?["polyglot_notebook"]?["kernelInfo"]?["defaultKernelName"]?.GetValue<string>() ?? "csharp";
 

@@ -20,6 +20,9 @@ public static class NotebookRunner
 
     static readonly Lazy<IReadOnlyList<Assembly>> KitAssemblies = new(() => ReferenceClosure(typeof(NotebookRunner).Assembly));
 
+    // Metadata of the kit's assemblies, read once per process: every run and cell compiles against the same set.
+    static readonly Lazy<IReadOnlyList<MetadataReference>> KitReferences = new(() => KitAssemblies.Value.Select(ReferenceTo).ToList());
+
     public static async Task<NotebookRunResult> RunAsync(string path, NotebookRunOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new NotebookRunOptions();
@@ -28,10 +31,10 @@ public static class NotebookRunner
         var cells = executed["cells"]!.AsArray();
         var globals = new NotebookGlobals(options.Parameters ?? new NotebookParameters());
         var formatter = new OutputFormatter();
-        var assemblies = KitAssemblies.Value.Concat(options.AdditionalReferences ?? []).Distinct().ToList();
-        var referencedNames = assemblies.Select(a => a.GetName().Name!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var additional = (options.AdditionalReferences ?? []).Except(KitAssemblies.Value).ToList();
+        var referencedNames = KitAssemblies.Value.Concat(additional).Select(a => a.GetName().Name!).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var scriptOptions = ScriptOptions.Default
-            .WithReferences(assemblies.Where(a => !a.IsDynamic && a.Location.Length > 0).Select(a => MetadataReference.CreateFromFile(a.Location)))
+            .WithReferences(KitReferences.Value.Concat(additional.Select(ReferenceTo)))
             .WithImports(DefaultImports)
             .WithFilePath(Path.GetFullPath(path));
         var notebookDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -97,6 +100,11 @@ public static class NotebookRunner
         return new NotebookRunResult(path, options.OutputPath, executionCount, skippedCells, skippedDirectives, executed);
     }
 
+    static MetadataReference ReferenceTo(Assembly assembly) =>
+        assembly.IsDynamic || assembly.Location.Length == 0
+            ? throw new ArgumentException($"assembly {assembly.GetName().Name} has no file to reference")
+            : MetadataReference.CreateFromFile(assembly.Location);
+
     static Exception Unwrap(Exception e) => e switch
     {
         TargetInvocationException { InnerException: { } inner } => Unwrap(inner),
@@ -113,6 +121,7 @@ public static class NotebookRunner
         while (pending.Count > 0)
         {
             var assembly = pending.Pop();
+            if (assembly.IsDynamic || assembly.Location.Length == 0) continue;
             if (!seen.TryAdd(assembly.GetName().Name!, assembly)) continue;
             foreach (var name in assembly.GetReferencedAssemblies())
             {

@@ -48,5 +48,6 @@ public static class TrainingCharts
             LineColor: Color.fromHex(color), LineWidth: 2.0);
     }
 
+    // Metrics borrow the new experts' qualitative colours (not expert 0's slate) so the subplots are told apart.
     static string LineColor(int index) => ExpertPalette.ColorOf(index % 12 + 1);
 }

@@ -32,11 +32,24 @@ public static class MetricsFile
         return lines;
     }
 
-    /// <summary>Drops lines logged after <paramref name="step"/>: a resumed run logs those steps again.</summary>
+    /// <summary>
+    /// Drops lines logged after <paramref name="step"/>: a resumed run logs those steps again. A killed run may have
+    /// left a half-written last line; it is dropped too.
+    /// </summary>
     public static void TruncateAfter(string path, int step)
     {
         if (!File.Exists(path)) return;
-        var kept = Read(path).Where(m => m.Step <= step).Select(m => JsonSerializer.Serialize(m, Options) + "\n");
+        var lines = File.ReadAllLines(path);
+        int last = Array.FindLastIndex(lines, l => !string.IsNullOrWhiteSpace(l));
+        var parsed = new List<TrainingMetrics>();
+        for (int i = 0; i <= last; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i])) continue;
+            try { parsed.Add(JsonSerializer.Deserialize<TrainingMetrics>(lines[i], Options)!); }
+            catch (JsonException) when (i == last) { } // half-written by a killed run: logged again after resuming
+            catch (JsonException e) { throw new InvalidDataException($"{path}:{i + 1}: not a metrics line ({e.Message})"); }
+        }
+        var kept = parsed.Where(m => m.Step <= step).Select(m => JsonSerializer.Serialize(m, Options) + "\n");
         string temp = path + ".tmp";
         File.WriteAllText(temp, string.Concat(kept));
         File.Move(temp, path, overwrite: true);

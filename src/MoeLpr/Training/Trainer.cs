@@ -97,7 +97,7 @@ public sealed class Trainer
         var session = Stopwatch.StartNew();
         var window = new LossWindow();
         var routing = new RoutingStatistics();
-        int sessionSteps = 0, lastSaved = -1;
+        int sessionSteps = 0;
         TrainingMetrics? lastMetrics = null;
 
         model.train();
@@ -116,13 +116,8 @@ public sealed class Trainer
                 MicroStep(blocks, inUpdate, step + 1, device, topK, window, routing, lastCheckpoint);
             }
 
-            double gradNorm = torch.nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
-            if (!double.IsFinite(gradNorm))
-                throw Diverged(step + 1, $"the gradient norm is {gradNorm}", lastCheckpoint);
             double lr = LearningRateSchedule.Cosine(options.LearningRate, step, planned, options.WarmupSteps);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            using (torch.NewDisposeScope()) optimizer.step();
-            optimizer.zero_grad();
+            double gradNorm = Update(optimizer, trainable, lr, step + 1, lastCheckpoint);
             step++;
             sessionSteps++;
 
@@ -142,7 +137,6 @@ public sealed class Trainer
             {
                 lastCheckpoint = TrainingCheckpoint.PathFor(outputDir, step);
                 TrainingCheckpoint.Save(lastCheckpoint, model, policy, optimizer, state);
-                lastSaved = step;
             }
             if (cancelled && step < planned)
             {
@@ -155,6 +149,20 @@ public sealed class Trainer
         (state with { Completed = true }).Save(Path.Combine(outputDir, TrainerState.FileName));
         console.WriteLine($"done: {step} steps, {policy.Name} weights in {outputDir}");
         return new TrainingResult(step, planned, Completed: true, outputDir, lastMetrics);
+    }
+
+    /// <summary>Clips, applies the scheduled learning rate and steps; its own scope frees the grad wrappers that
+    /// clipping, the AdamW step and zero_grad create.</summary>
+    double Update(OptimizerHelper optimizer, IReadOnlyList<Parameter> trainable, double lr, int step, string? lastCheckpoint)
+    {
+        using var scope = torch.NewDisposeScope();
+        double gradNorm = torch.nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
+        if (!double.IsFinite(gradNorm))
+            throw Diverged(step, $"the gradient norm is {gradNorm}", lastCheckpoint);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        optimizer.step();
+        optimizer.zero_grad();
+        return gradNorm;
     }
 
     void MicroStep(int[] blocks, int microBatchesInUpdate, int step, Device device, int topK,

@@ -36,6 +36,8 @@ public static class TrainingRun
         {
             RequireVocabularyFits(corpus, model.Config.VocabSize, tokenizerDir, options.ModelDir);
             var policy = CreatePolicy(options, model, adapter);
+            if (options.Stage == TrainingStage.Stage2 && corpus.OldLanguageTokens == 0)
+                console.WriteLine("warning: no old-language tokens in the data; the LPR loss stays 0 and only the LM loss trains the routers");
             foreach (var d in corpus.Datasets)
                 console.WriteLine($"dataset {d.Name} ({(d.IsOldLanguage ? "old" : "new")}): {d.Documents} documents, {d.Tokens} tokens, {d.Blocks} blocks");
             var trainer = new Trainer(model, policy, corpus, options.ToTrainerOptions(tokenizer.EosId, device), options.OutputDir, console);

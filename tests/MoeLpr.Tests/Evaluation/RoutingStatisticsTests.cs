@@ -17,11 +17,14 @@ public class RoutingStatisticsTests
         return model;
     }
 
-    /// <summary>The obvious count: per token, order the experts by router logit (softmax keeps the order), take K.</summary>
-    static (long Tokens, long[,] Routed, double[,] ProbabilitySum) DirectCount(LlamaForCausalLM model, IEnumerable<(Tensor Ids, bool[]? Mask)> batches, int numExperts, int topK)
+    /// <summary>
+    /// The obvious count: per token, order the experts by router logit (softmax keeps the order), take K. Also counts
+    /// the (token, layer) pairs whose K-th and (K+1)-th logits tie, where any top-K choice is as right as another.
+    /// </summary>
+    static (long Tokens, long[,] Routed, double[,] ProbabilitySum, long BoundaryTies) DirectCount(LlamaForCausalLM model, IEnumerable<(Tensor Ids, bool[]? Mask)> batches, int numExperts, int topK)
     {
         int layers = model.MoeBlocks.Count;
-        long tokens = 0;
+        long tokens = 0, ties = 0;
         var routed = new long[layers, numExperts];
         var probabilitySum = new double[layers, numExperts];
         using var _ = torch.no_grad();
@@ -39,12 +42,13 @@ public class RoutingStatisticsTests
                     var row = logits.Skip(t * numExperts).Take(numExperts).Select(v => (double)v).ToArray();
                     var order = Enumerable.Range(0, numExperts).OrderByDescending(e => row[e]).ToArray();
                     for (int k = 0; k < topK; k++) routed[m, order[k]]++;
+                    if (topK < numExperts && row[order[topK - 1]] == row[order[topK]]) ties++;
                     double max = row.Max(), sum = row.Sum(v => Math.Exp(v - max));
                     for (int e = 0; e < numExperts; e++) probabilitySum[m, e] += Math.Exp(row[e] - max) / sum;
                 }
             }
         }
-        return (tokens, routed, probabilitySum);
+        return (tokens, routed, probabilitySum, ties);
     }
 
     [Theory]
@@ -68,7 +72,8 @@ public class RoutingStatisticsTests
         Assert.Equal(2 * expectedLayers.Length, statistics.Counts.Count);
         foreach (var (language, batches) in new[] { ("en", new[] { (en1, (bool[]?)null), (en2, null) }), ("tr", new[] { (tr, (bool[]?)trMask) }) })
         {
-            var (tokens, routed, probabilitySum) = DirectCount(model, batches, numExperts, topK);
+            var (tokens, routed, probabilitySum, ties) = DirectCount(model, batches, numExperts, topK);
+            Assert.Equal(0, ties); // float32 random routers: every top-K is unambiguous, so counts must match exactly
             var counts = statistics.Counts.Where(c => c.Language == language).ToList();
             Assert.Equal(expectedLayers, counts.Select(c => c.Layer));
             for (int m = 0; m < counts.Count; m++)
@@ -92,6 +97,29 @@ public class RoutingStatisticsTests
         Assert.Equal(expectedLayers[0], trFirstRow["layer"]);
         Assert.Equal(0, trFirstRow["expert"]);
         Assert.Equal(statistics.Counts[expectedLayers.Length].TokensRouted[0], trFirstRow["tokens_routed"]);
+    }
+
+    [Fact]
+    public void HalfPrecisionModelsAgreeUpToTiedRouterLogits()
+    {
+        using var model = TinyModels.Create(TinyModels.Llama, seed: 3, ScalarType.BFloat16);
+        Upcycler.Upcycle(model, new MoeConfig { NumExperts = 4, TopK = 2 }, seed: 11);
+        var ids = TinyModels.RandomIds(TinyModels.Llama, 2, 8, seed: 4);
+
+        var statistics = RoutingStatistics.Collect(model, [new LabelledTokens("zh", ids)]);
+
+        // bfloat16 router logits tie now and then; torch.topk breaks such ties its own way, so a count may move by at
+        // most one per tied token. Everything else must agree.
+        var (tokens, routed, probabilitySum, ties) = DirectCount(model, [(ids, null)], 4, 2);
+        Assert.Equal(16, tokens);
+        foreach (var (counts, m) in statistics.Counts.Select((c, m) => (c, m)))
+        {
+            Assert.Equal(tokens, counts.Tokens);
+            Assert.Equal(2 * tokens, counts.TokensRouted.Sum());
+            for (int e = 0; e < 4; e++) Assert.InRange(counts.TokensRouted[e], routed[m, e] - ties, routed[m, e] + ties);
+            Assert.Equal(1.0, Enumerable.Range(0, 4).Sum(counts.MeanProbability), 5);
+            Assert.Equal(probabilitySum[m, 0] / tokens, counts.MeanProbability(0), 5);
+        }
     }
 
     [Fact]

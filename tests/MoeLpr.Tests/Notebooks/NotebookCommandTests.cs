@@ -4,6 +4,8 @@ using MoeLpr.Cli.Commands;
 
 namespace MoeLpr.Tests.Notebooks;
 
+// Notebook runs share the process console with each other; one collection keeps them from running in parallel.
+[Collection("notebook runs")]
 public class NotebookCommandTests
 {
     static Task<int> Run(params string[] args)

@@ -14,6 +14,9 @@ public class NotebookParametersTests
         Assert.True(parameters.Get("fast", false));
         Assert.Equal("a=b", parameters.Get("name", ""));
         Assert.Equal(7L, parameters.Get("missing", 7L));
+        Assert.True(parameters.Contains("lr"));
+        Assert.False(parameters.Contains("missing"));
+        Assert.Equal(["steps", "lr", "fast", "name"], parameters.Names);
     }
 
     [Fact]

@@ -5,6 +5,8 @@ using MoeLpr.Reporting;
 
 namespace MoeLpr.Tests.Notebooks;
 
+// Notebook runs share the process console with each other; one collection keeps them from running in parallel.
+[Collection("notebook runs")]
 public class NotebookRunnerTests
 {
     static string Text(JsonNode? node) => string.Concat(node!.AsArray().Select(l => l!.GetValue<string>()));
@@ -121,6 +123,40 @@ public class NotebookRunnerTests
         var error = await Assert.ThrowsAsync<NotebookExecutionException>(() => NotebookRunner.RunAsync(path));
         Assert.Equal(1, error.CellNumber);
         Assert.Contains(Path.Combine(folder, "lib", "NotThere.dll"), error.Message);
+    }
+
+    [Fact]
+    public async Task ReferencedDllRelativeToTheNotebookIsUsable()
+    {
+        // xunit.assert is not a MoeLpr dependency, so the cell can only compile if the #r directive added it.
+        var folder = TestNotebooks.TempFolder();
+        Directory.CreateDirectory(Path.Combine(folder, "lib"));
+        File.Copy(typeof(Assert).Assembly.Location, Path.Combine(folder, "lib", "xunit.assert.dll"));
+        var path = Path.Combine(folder, "with-dll.ipynb");
+        var notebook = JsonNode.Parse(File.ReadAllText(TestNotebooks.Path("failing.ipynb")))!.AsObject();
+        notebook["cells"]![0]!["source"] = new JsonArray("#r \"lib/xunit.assert.dll\"\n", "typeof(Xunit.Assert).Name");
+        notebook["cells"]!.AsArray().RemoveAt(2);
+        File.WriteAllText(path, notebook.ToJsonString());
+
+        var result = await NotebookRunner.RunAsync(path);
+
+        Assert.Equal("Assert", Text(Outputs(result.Notebook, "ok")[0]["data"]!["text/plain"]));
+        Assert.Empty(result.SkippedDirectives);
+    }
+
+    [Fact]
+    public async Task ConsoleIsStillCapturedAfterSomeoneElseRedirectedIt()
+    {
+        var original = Console.Out;
+        var elsewhere = new StringWriter();
+        Console.SetOut(elsewhere);
+        try
+        {
+            var result = await NotebookRunner.RunAsync(TestNotebooks.Path("outputs.ipynb"));
+            Assert.Equal("steps = 200\n", Text(Outputs(result.Notebook, "setup")[0]["text"]));
+            Assert.DoesNotContain("steps = 200", elsewhere.ToString());
+        }
+        finally { Console.SetOut(original); }
     }
 
     [Fact]

@@ -10,7 +10,7 @@ public class HtmlReportTests
     {
         var html = SampleReport.Build().ToHtml();
 
-        Assert.Equal(1, Regex.Matches(html, Regex.Escape($"plotly.js v{PlotlyJs.Version}")).Count);
+        Assert.Single(Regex.Matches(html, Regex.Escape($"plotly.js v{PlotlyJs.Version}")));
         Assert.DoesNotMatch(new Regex("<script[^>]*\\bsrc\\s*=", RegexOptions.IgnoreCase), html);
         Assert.DoesNotContain("cdn.plot.ly/plotly", html);
         Assert.DoesNotContain("require(", html.Replace(PlotlyJs.Source, ""));

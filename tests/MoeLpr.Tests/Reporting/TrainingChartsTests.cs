@@ -54,7 +54,7 @@ public class TrainingChartsTests
         Assert.Equal(["x", "x2", "x3", "x4"], traces.Select(t => t.GetProperty("xaxis").GetString()));
         Assert.Equal([4.9, 3.9, 3.4], Doubles(traces[1].GetProperty("y")));
         var layout = Layout(chart);
-        var annotations = layout.GetProperty("annotations").EnumerateArray().Select(a => a.GetProperty("text").GetString()).ToArray();
+        var annotations = layout.GetProperty("annotations").EnumerateArray().Select(a => a.GetProperty("text").GetString()!).ToArray();
         Assert.Equal(["loss", "lm_loss", "aux_loss", "lpr_loss"], annotations);
         Assert.Equal("step", layout.GetProperty("xaxis3").GetProperty("title").GetProperty("text").GetString());
     }

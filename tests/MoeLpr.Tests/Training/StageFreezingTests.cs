@@ -55,6 +55,44 @@ public class StageFreezingTests
                 Assert.Equal(2, routers);
             }
         }
+        AssertStage1Metrics(MetricsFile.Read(Path.Combine(stage1, MetricsFile.FileName)));
+        AssertStage2Metrics(MetricsFile.Read(Path.Combine(stage2, MetricsFile.FileName)));
+    }
+
+    /// <summary>One line per step (logging every step): the cosine lr, the balance loss, router probabilities per expert.</summary>
+    static void AssertStage1Metrics(IReadOnlyList<TrainingMetrics> lines)
+    {
+        Assert.Equal([1, 2, 3, 4], lines.Select(m => m.Step));
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var m = lines[i];
+            Assert.Equal(LearningRateSchedule.Cosine(1e-2, i, 4, 0), m.LearningRate, 12);
+            Assert.Equal(m.LmLoss + 0.01 * m.AuxLoss!.Value, m.Loss, 5);
+            Assert.Null(m.LprLoss);
+            Assert.Equal(3, m.ExpertProbability!.Length);
+            Assert.Equal(1.0, m.ExpertProbability.Sum(), 5);
+            Assert.Null(m.OldLanguageExpert0Probability); // stage-1 data is new-language only
+            Assert.True(m.GradNorm > 0 && m.TokensPerSecond > 0 && m.ElapsedSeconds > 0);
+        }
+    }
+
+    /// <summary>Stage 2 logs the unscaled LPR loss and, per MoE layer, the old-language share of expert 0.</summary>
+    static void AssertStage2Metrics(IReadOnlyList<TrainingMetrics> lines)
+    {
+        Assert.Equal(4, lines.Count);
+        foreach (var m in lines)
+        {
+            Assert.Null(m.AuxLoss);
+            Assert.Equal(m.LmLoss + 0.1 * m.LprLoss!.Value, m.Loss, 5);
+        }
+        var withOld = lines.Where(m => m.OldLanguageExpert0Probability is not null).ToList();
+        Assert.NotEmpty(withOld);
+        foreach (var m in withOld)
+        {
+            Assert.Equal(2, m.OldLanguageExpert0Probability!.Length);
+            Assert.Equal(2, m.OldLanguageExpert0Selected!.Length);
+            Assert.All(m.OldLanguageExpert0Probability.Concat(m.OldLanguageExpert0Selected), v => Assert.InRange(v, 0.0, 1.0));
+        }
     }
 
     [Fact]

@@ -1,0 +1,76 @@
+using MoeLpr.Checkpoints;
+using MoeLpr.Data;
+using MoeLpr.Evaluation;
+using MoeLpr.Model;
+using MoeLpr.Tests.Data;
+using MoeLpr.Tests.Model;
+using MoeLpr.Tests.TestSupport;
+using MoeLpr.Upcycling;
+
+namespace MoeLpr.Tests.Cli;
+
+/// <summary>routes, tasks and make-task end to end on a tiny model with the shared 600-token test tokenizer.</summary>
+public class EvaluationCommandsTests
+{
+    static ModelConfig Config => TinyModels.Llama with { VocabSize = SmallTokenizer.Bpe.VocabSize, MaxPositionEmbeddings = 256 };
+
+    /// <summary>A tiny base model and an upcycled adapter (3 experts, top-2) on disk.</summary>
+    static (string Model, string Adapter) SaveModelAndAdapter(TempDirectory root)
+    {
+        string modelDir = Path.Combine(root.Path, "base"), adapterDir = Path.Combine(root.Path, "adapter");
+        using var model = TinyCheckpoints.SaveDense(modelDir, Config, seed: 2);
+        var config = new MoeConfig { NumExperts = 3, TopK = 2 };
+        Upcycler.Upcycle(model, config, seed: 4);
+        MoeAdapter.Save(model, config, adapterDir);
+        return (modelDir, adapterDir);
+    }
+
+    [Fact]
+    public void RoutesWritesTheStatisticsOfEachDataset()
+    {
+        using var root = new TempDirectory();
+        var (modelDir, adapterDir) = SaveModelAndAdapter(root);
+        string output = Path.Combine(root.Path, "routes");
+
+        var result = CliRunner.Run("routes", "--model", modelDir, "--adapter", adapterDir, "--tokenizer", SmallTokenizer.Directory,
+            "--dataset", "en_test,el_test", "--dataset-info", DataTestFiles.DatasetInfo, "--max_samples", "2", "--cutoff_len", "64", "--output", output);
+        Assert.True(result.ExitCode == 0, result.Error);
+
+        var layers = File.ReadAllLines(Path.Combine(output, RoutingStatistics.LayersCsv));
+        Assert.Equal(1 + 2 * Config.NumHiddenLayers, layers.Length);   // header + dataset × layer
+        Assert.StartsWith("en_test,0,", layers[1]);
+        Assert.StartsWith("el_test,1,", layers[^1]);
+        Assert.Equal(1 + 2 * Config.NumHiddenLayers * 3, File.ReadAllLines(Path.Combine(output, RoutingStatistics.ExpertsCsv)).Length);
+
+        // The CSV equals the library run on the same packed blocks.
+        using var model = HfModelDirectory.Load(modelDir);
+        MoeAdapter.Load(model, adapterDir);
+        var registry = DatasetRegistry.Open(DataTestFiles.DatasetInfo);
+        var expected = DatasetRouting.Collect(model, TokenizerLoader.Load(SmallTokenizer.Directory), registry.LoadMany(["en_test", "el_test"], 2), 64);
+        var en0 = expected.Counts[0];
+        Assert.StartsWith($"en_test,0,{en0.Tokens},", layers[1]);
+    }
+
+    [Fact]
+    public void TasksScoresEveryLanguageAndRejectsFewShotWithoutAPool()
+    {
+        using var root = new TempDirectory();
+        var (modelDir, adapterDir) = SaveModelAndAdapter(root);
+        string task = Path.Combine(root.Path, "task.jsonl"), pool = Path.Combine(root.Path, "pool.jsonl"), csv = Path.Combine(root.Path, "out", "tasks.csv");
+        var corpus = Path.Combine(DataTestFiles.RepoRoot, "data", "corpus");
+        Assert.Equal(0, CliRunner.Run("make-task", "--corpus", corpus, "--languages", "en,el", "--items", "3", "--output", task).ExitCode);
+        Assert.Equal(0, CliRunner.Run("make-task", "--corpus", corpus, "--languages", "en,el", "--split", "valid", "--items", "3", "--output", pool).ExitCode);
+
+        var result = CliRunner.Run("tasks", "--model", modelDir, "--adapter", adapterDir, "--tokenizer", SmallTokenizer.Directory,
+            "--task", task, "--num-fewshot", "1", "--fewshot-task", pool, "--output", csv);
+        Assert.True(result.ExitCode == 0, result.Error);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal("language,num_fewshot,items,acc,acc_stderr,acc_norm,acc_norm_stderr,acc_norm_bytes", lines[0]);
+        Assert.StartsWith("en,1,3,", lines[1]);
+        Assert.StartsWith("el,1,3,", lines[2]);
+
+        var missingPool = CliRunner.Run("tasks", "--model", modelDir, "--tokenizer", SmallTokenizer.Directory, "--task", task, "--num-fewshot", "2", "--output", csv);
+        Assert.Equal(1, missingPool.ExitCode);
+        Assert.StartsWith("error: --num-fewshot needs --fewshot-task", missingPool.Error);
+    }
+}

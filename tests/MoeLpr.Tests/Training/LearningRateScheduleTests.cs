@@ -1,0 +1,27 @@
+using MoeLpr.Training;
+
+namespace MoeLpr.Tests.Training;
+
+public class LearningRateScheduleTests
+{
+    [Theory]
+    [InlineData(0, 0.0)]        // warmup starts at 0
+    [InlineData(2, 0.5)]        // half-way through 4 warmup steps
+    [InlineData(4, 1.0)]        // peak
+    [InlineData(8, 0.5)]        // half-way through the 8 cosine steps: cos(π/2)
+    [InlineData(12, 0.0)]       // end of the plan
+    public void CosineWithWarmup_MatchesHf(int step, double fraction)
+    {
+        Assert.Equal(2e-4 * fraction, LearningRateSchedule.Cosine(2e-4, step, totalSteps: 12, warmupSteps: 4), 12);
+    }
+
+    [Fact]
+    public void BlockOrder_IsASeededPermutationThatChangesPerEpoch()
+    {
+        var epoch0 = BlockOrder.ForEpoch(42, 0, 50);
+        Assert.Equal(Enumerable.Range(0, 50), epoch0.Order());
+        Assert.Equal(epoch0, BlockOrder.ForEpoch(42, 0, 50));
+        Assert.NotEqual(epoch0, BlockOrder.ForEpoch(42, 1, 50));
+        Assert.NotEqual(epoch0, BlockOrder.ForEpoch(43, 0, 50));
+    }
+}

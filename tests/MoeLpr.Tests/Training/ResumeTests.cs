@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using MoeLpr.Checkpoints;
+using MoeLpr.Cli.Commands;
+using MoeLpr.Tests.TestSupport;
+using MoeLpr.Training;
+
+namespace MoeLpr.Tests.Training;
+
+/// <summary>An interrupted run, resumed, ends bit-identical to one that was never interrupted (CPU, float32).</summary>
+public class ResumeTests
+{
+    [Theory]
+    [InlineData(TrainingStage.Stage1)]
+    [InlineData(TrainingStage.Full)]
+    public void CancelledRun_Resumed_EqualsUninterruptedRun_AcrossAnEpochBoundary(TrainingStage stage)
+    {
+        using var ws = new TinyTrainingWorkspace();
+        // 14 steps × 2 micro-batches × 2 blocks needs more blocks than one epoch has, so the resumed run also
+        // re-creates the next epoch's shuffled order.
+        var options = ws.Options(stage, ws.Output("whole"), "new_text") with { MaxSteps = 14, GradientAccumulationSteps = 2 };
+        string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName : MoeAdapter.WeightsFileName;
+        TrainingRun.Run(options, TextWriter.Null);
+
+        var interrupted = options with { OutputDir = ws.Output("interrupted") };
+        using (var cancelled = new CancellationTokenSource())
+        {
+            cancelled.Cancel();
+            var stopped = TrainingRun.Run(interrupted, TextWriter.Null, cancelled.Token);
+            Assert.False(stopped.Completed);
+            Assert.Equal(1, stopped.GlobalStep);
+        }
+        Assert.True(File.Exists(Path.Combine(TrainingCheckpoint.PathFor(interrupted.OutputDir, 1), TrainerState.FileName)));
+        Assert.False(File.Exists(Path.Combine(interrupted.OutputDir, weightsFile)));
+        var resumed = TrainingRun.Run(interrupted with { Resume = true }, TextWriter.Null);
+        Assert.True(resumed.Completed);
+
+        var planned = TrainerState.Load(Path.Combine(options.OutputDir, TrainerState.FileName));
+        Assert.True(planned.Epoch >= 1, "the run should cross an epoch boundary");
+        AssertSameWeights(options.OutputDir, interrupted.OutputDir, weightsFile);
+        AssertSameLosses(options.OutputDir, interrupted.OutputDir);
+    }
+
+    [Fact]
+    public void KilledTrainProcess_ResumedWithCli_EqualsUninterruptedRun()
+    {
+        using var ws = new TinyTrainingWorkspace();
+        string whole = ws.Output("whole"), killed = ws.Output("killed");
+        string[] Args(string output) =>
+        [
+            "train", "--stage", "1", "--model", ws.ModelDir, "--dataset", "new_text", "--dataset-info", ws.DatasetInfo,
+            "--output", output, "--num-experts", "3", "--cutoff-len", "32", "--batch-size", "2", "--lr", "0.01",
+            "--max-steps", "40", "--save-steps", "2", "--logging-steps", "1", "--seed", "7", "--device", "cpu", "--threads", "1",
+        ];
+
+        var result = CliRunner.Run(Args(whole));
+        Assert.True(result.ExitCode == 0, result.Error);
+
+        string cli = Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(cli);
+        foreach (var arg in Args(killed)) start.ArgumentList.Add(arg);
+        using (var child = Process.Start(start)!)
+        {
+            child.OutputDataReceived += (_, _) => { };
+            child.ErrorDataReceived += (_, _) => { };
+            child.BeginOutputReadLine();
+            child.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (TrainingCheckpoint.FindLatest(killed) is null && !child.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
+            Assert.False(child.HasExited, "the child finished or failed before it could be killed");
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+        }
+        Assert.False(File.Exists(Path.Combine(killed, TrainerState.FileName)), "the child completed before the kill");
+        Assert.NotNull(TrainingCheckpoint.FindLatest(killed));
+
+        var resumed = CliRunner.Run([.. Args(killed), "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("resuming", resumed.Output);
+        AssertSameWeights(whole, killed, MoeAdapter.WeightsFileName);
+        AssertSameLosses(whole, killed);
+    }
+
+    static void AssertSameWeights(string expectedDir, string actualDir, string weightsFile)
+    {
+        var expected = SafeTensors.Load(Path.Combine(expectedDir, weightsFile));
+        var actual = SafeTensors.Load(Path.Combine(actualDir, weightsFile));
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (key, tensor) in expected)
+            Assert.True(TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(actual[key])), $"{key} differs after resume");
+    }
+
+    static void AssertSameLosses(string expectedDir, string actualDir)
+    {
+        var expected = MetricsFile.Read(Path.Combine(expectedDir, MetricsFile.FileName));
+        var actual = MetricsFile.Read(Path.Combine(actualDir, MetricsFile.FileName));
+        Assert.Equal(expected.Select(m => m.Step), actual.Select(m => m.Step));
+        Assert.Equal(expected.Select(m => (m.Loss, m.LearningRate, m.GradNorm)), actual.Select(m => (m.Loss, m.LearningRate, m.GradNorm)));
+    }
+}

@@ -1,0 +1,104 @@
+using MoeLpr.Checkpoints;
+using MoeLpr.Model;
+using MoeLpr.Tests.TestSupport;
+using MoeLpr.Training;
+using MoeLpr.Upcycling;
+
+namespace MoeLpr.Tests.Training;
+
+/// <summary>The <c>train</c> and <c>eval</c> commands end to end, and their one-line errors for bad input.</summary>
+public class TrainCommandTests
+{
+    static string[] Train(TinyTrainingWorkspace ws, string stage, string datasets, string output, params string[] more) =>
+    [
+        "train", "--stage", stage, "--model", ws.ModelDir, "--dataset", datasets, "--dataset-info", ws.DatasetInfo,
+        "--output", output, "--cutoff_len", "32", "--per_device_train_batch_size", "2", "--max-steps", "2",
+        "--moe_num_experts", "3", "--device", "cpu", "--threads", "1", .. more,
+    ];
+
+    [Fact]
+    public void TrainThenEval_WritesAdapterMetricsAndPerplexityCsv()
+    {
+        using var ws = new TinyTrainingWorkspace();
+        string stage1 = ws.Output("stage1");
+        var train = CliRunner.Run(Train(ws, "1", "new_text", stage1, "--logging-steps", "1"));
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.Contains("step 2/2", train.Output);
+        Assert.Contains("ETA", train.Output);
+        Assert.True(File.Exists(Path.Combine(stage1, MoeAdapter.WeightsFileName)));
+        Assert.Equal(2, MetricsFile.Read(Path.Combine(stage1, MetricsFile.FileName)).Count);
+        Assert.True(TrainerState.Load(Path.Combine(stage1, TrainerState.FileName)).Completed);
+
+        string csv = ws.Output("ppl.csv");
+        var eval = CliRunner.Run("eval", "--model", ws.ModelDir, "--adapter", stage1, "--dataset", "old_text,new_text",
+                                 "--dataset-info", ws.DatasetInfo, "--cutoff-len", "32", "--device", "cpu", "--output", csv);
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        Assert.Contains("new_text", eval.Output);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal(5, lines.Length); // header, 2 datasets, old and new groups
+        Assert.StartsWith("old_text,dataset,old,", lines[1]);
+    }
+
+    [Fact]
+    public void Bfloat16Weights_TrainAndSaveAsBfloat16()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        string output = ws.Output("bf16");
+        var train = CliRunner.Run(Train(ws, "1", "new_text", output, "--dtype", "bfloat16", "--logging-steps", "1"));
+        Assert.True(train.ExitCode == 0, train.Error);
+        var adapter = SafeTensors.Load(Path.Combine(output, MoeAdapter.WeightsFileName));
+        Assert.All(adapter.Values, t => Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, t.dtype));
+        Assert.All(MetricsFile.Read(Path.Combine(output, MetricsFile.FileName)), m => Assert.True(double.IsFinite(m.Loss)));
+    }
+
+    [Fact]
+    public void BadInput_GivesOneLineErrors()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+
+        var unknown = CliRunner.Run(Train(ws, "1", "new_text,klingon", ws.Output("a")));
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.StartsWith($"error: {ws.DatasetInfo}: unknown dataset 'klingon'", unknown.Error);
+
+        var noAdapter = CliRunner.Run(Train(ws, "2", "new_text,old_text", ws.Output("b")));
+        Assert.Equal(1, noAdapter.ExitCode);
+        Assert.Contains("stage 2 needs --adapter", noAdapter.Error);
+
+        var badStage = CliRunner.Run(Train(ws, "3", "new_text", ws.Output("c")));
+        Assert.Equal(1, badStage.ExitCode);
+        Assert.Contains("--stage: '3' is not 1, 2 or full", badStage.Error);
+
+        // An adapter made for a model with another hidden size.
+        string foreign = ws.Output("foreign");
+        using (var other = TinyTrainingWorkspace.NewModel(ws.Config with { HiddenSize = 24, NumAttentionHeads = 4, NumKeyValueHeads = 2 }, seed: 9))
+        {
+            var config = new MoeConfig { NumExperts = 3, TopK = 2 };
+            Upcycler.Upcycle(other, config, seed: 1);
+            MoeAdapter.Save(other, config, foreign);
+        }
+        var mismatch = CliRunner.Run(Train(ws, "2", "new_text,old_text", ws.Output("d"), "--adapter", foreign));
+        Assert.Equal(1, mismatch.ExitCode);
+        Assert.Contains(Path.Combine(foreign, MoeAdapter.WeightsFileName), mismatch.Error);
+        Assert.Contains("shape", mismatch.Error);
+
+        var evalUnknown = CliRunner.Run("eval", "--model", ws.ModelDir, "--dataset", "nope", "--dataset-info", ws.DatasetInfo);
+        Assert.Equal(1, evalUnknown.ExitCode);
+        Assert.Contains("unknown dataset 'nope'", evalUnknown.Error);
+
+        Assert.All(new[] { unknown, noAdapter, badStage, mismatch, evalUnknown }, r => Assert.Single(r.Error.TrimEnd().Split('\n')));
+    }
+
+    [Fact]
+    public void FreshRunIntoAFolderWithCheckpoints_IsRefused()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        string output = ws.Output("run");
+        Assert.Equal(0, CliRunner.Run(Train(ws, "full", "old_text", output, "--save-steps", "1")).ExitCode);
+        Assert.True(File.Exists(Path.Combine(output, "tokenizer.json")), "a full fine-tune output is a complete HF folder");
+        using (var trained = HfModelDirectory.Load(output)) Assert.Empty(trained.MoeBlocks);
+
+        var again = CliRunner.Run(Train(ws, "full", "old_text", output));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already holds checkpoint-2", again.Error);
+    }
+}
