@@ -34,13 +34,13 @@ public sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Loaded
 
     public DemoVariant Evaluate(string key, string label, LlamaForCausalLM model, string? runDir, TimeSpan trainingTime)
     {
-        long trainable = ParameterCounts.Trainable(model);
+        var counts = ParameterCounts.Of(model);
         var report = PerplexityEvaluator.Evaluate(model, corpora.Evaluation, options.Size.BatchSize, tokenizer.EosId, device);
         console.WriteLine("   perplexity " + string.Join("  ", DemoLanguages.All.Select(l => $"{l} {report[l].Perplexity:0.00}")));
         var accuracy = TaskAccuracy(model);
         if (accuracy.Count > 0) console.WriteLine("   next-sentence acc_norm " + string.Join("  ", accuracy.Select(p => $"{p.Key} {p.Value:0.00}")));
-        return new DemoVariant(key, label, report, ParameterCounts.Total(model), ParameterCounts.Active(model),
-                               runDir is null ? 0 : trainable, runDir, trainingTime, accuracy);
+        return new DemoVariant(key, label, report, counts.Total, counts.ActivePerToken,
+                               runDir is null ? 0 : counts.Trainable, runDir, trainingTime, accuracy);
     }
 
     /// <summary>Zero-shot acc_norm per language on the task items (the harness's length-normalised pick).</summary>
