@@ -72,12 +72,7 @@ public static class DemoResultsWriter
         md.AppendLine("Perplexity on the test split (first " + (size.EvalDocuments is int n ? $"{n} pages" : "all 50 pages") +
                       " per language; lower is better). Averages are the mean of the three languages' perplexities.");
         md.AppendLine();
-        md.Append("| language |");
-        foreach (var v in result.Variants) md.Append(Inv, $" {v.Label} |");
-        md.AppendLine();
-        md.Append("|---|");
-        foreach (var _ in result.Variants) md.Append("---:|");
-        md.AppendLine();
+        AppendVariantHeader(md, result.Variants);
         foreach (var language in DemoLanguages.All)
         {
             md.Append(Inv, $"| {DemoLanguages.Name(language)} ({language}, {(DemoLanguages.IsOld(language) ? "old" : "new")}) |");
@@ -101,12 +96,7 @@ public static class DemoResultsWriter
             string items = size.TaskItemsPerLanguage?.ToString(Inv) ?? "all";
             md.AppendLine(Inv, $"Next-sentence multiple choice (`data/tasks/next_sentence.jsonl`, first {items} items per language, 4 choices, zero-shot acc_norm; chance 0.25; higher is better):");
             md.AppendLine();
-            md.Append("| language |");
-            foreach (var v in result.Variants) md.Append(Inv, $" {v.Label} |");
-            md.AppendLine();
-            md.Append("|---|");
-            foreach (var _ in result.Variants) md.Append("---:|");
-            md.AppendLine();
+            AppendVariantHeader(md, result.Variants);
             foreach (var language in DemoLanguages.All)
             {
                 md.Append(Inv, $"| {language} |");
@@ -154,5 +144,16 @@ public static class DemoResultsWriter
             "Machine: " + result.Machine + ".",
         };
         return lines;
+    }
+
+    /// <summary>The header row of a per-language table with one column per model variant.</summary>
+    static void AppendVariantHeader(StringBuilder md, IReadOnlyList<DemoVariant> variants)
+    {
+        md.Append("| language |");
+        foreach (var v in variants) md.Append(Inv, $" {v.Label} |");
+        md.AppendLine();
+        md.Append("|---|");
+        foreach (var _ in variants) md.Append("---:|");
+        md.AppendLine();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Analysis;
+using MoeLpr.Reporting;
 
 namespace MoeLpr.Evaluation;
 
@@ -44,7 +45,7 @@ public sealed class MultipleChoiceResult
         new Int32DataFrameColumn("prediction_norm", Scores.Select(s => s.NormalizedPrediction)),
         new DoubleDataFrameColumn("gold_loglikelihood", Scores.Select(s => s.LogLikelihoods[s.Item.Gold])));
 
-    public void SaveCsv(string path) => FrameCsv.Save(PerLanguage(), path);
+    public void SaveCsv(string path) => DataFrameExport.WriteCsv(PerLanguage(), path);
 
     static double StandardError(double[] values)
     {

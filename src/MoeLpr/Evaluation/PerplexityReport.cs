@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Analysis;
+using MoeLpr.Reporting;
 
 namespace MoeLpr.Evaluation;
 
@@ -20,12 +21,7 @@ public sealed class PerplexityReport(IReadOnlyList<PerplexityRow> rows)
         new DoubleDataFrameColumn("mean_nll", Rows.Select(r => r.MeanNll)),
         new DoubleDataFrameColumn("perplexity", Rows.Select(r => r.Perplexity)));
 
-    public void SaveCsv(string path)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        DataFrame.SaveCsv(ToDataFrame(), path, separator: ',', header: true, cultureInfo: CultureInfo.InvariantCulture);
-    }
+    public void SaveCsv(string path) => DataFrameExport.WriteCsv(ToDataFrame(), path);
 
     public string ToTable()
     {

@@ -1,5 +1,6 @@
 using Microsoft.Data.Analysis;
 using MoeLpr.Model;
+using MoeLpr.Reporting;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -125,7 +126,7 @@ public sealed class RoutingStatistics
     /// <summary>Writes <see cref="ExpertsCsv"/> and <see cref="LayersCsv"/> into <paramref name="directory"/>.</summary>
     public void SaveCsv(string directory)
     {
-        FrameCsv.Save(ExpertFrame(), Path.Combine(directory, ExpertsCsv));
-        FrameCsv.Save(LayerFrame(), Path.Combine(directory, LayersCsv));
+        DataFrameExport.WriteCsv(ExpertFrame(), Path.Combine(directory, ExpertsCsv));
+        DataFrameExport.WriteCsv(LayerFrame(), Path.Combine(directory, LayersCsv));
     }
 }
