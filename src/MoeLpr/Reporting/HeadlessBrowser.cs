@@ -27,24 +27,51 @@ public static partial class HeadlessBrowser
     public static BrowserRender Screenshot(string htmlPath, string pngPath, int width = 1280, int height = 1600,
         TimeSpan? timeout = null, string? chromiumPath = null)
     {
-        var chromium = chromiumPath ?? FindChromium() ?? throw new FileNotFoundException("Chromium not found (install the 'chromium' package or set CHROMIUM_PATH)");
-        var page = Path.GetFullPath(htmlPath);
-        if (!File.Exists(page)) throw new FileNotFoundException($"{page}: HTML file not found", page);
         var screenshot = Path.GetFullPath(pngPath);
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
+        var (chromium, page, log, exitCode) = Run(htmlPath, [$"--screenshot={screenshot}", $"--window-size={width},{height}"], timeout, chromiumPath);
+        if (!File.Exists(screenshot) || new FileInfo(screenshot).Length == 0)
+            throw new InvalidOperationException($"{chromium} wrote no screenshot of {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
+
+        var messages = new List<string>();
+        var errors = new List<string>();
+        foreach (Match match in ConsoleLine().Matches(log.Stderr + log.Stdout))
+        {
+            var message = $"{match.Groups["message"].Value} ({match.Groups["source"].Value.Trim()})";
+            messages.Add(message);
+            if (match.Groups["level"].Value is "ERROR" or "FATAL" || match.Groups["message"].Value.StartsWith("Uncaught", StringComparison.Ordinal))
+                errors.Add(message);
+        }
+        return new BrowserRender(screenshot, messages, errors);
+    }
+
+    /// <summary>The page's DOM after its scripts ran (up to 5 s of virtual time): what plotly.js drew, as SVG markup.</summary>
+    public static string RenderedDom(string htmlPath, TimeSpan? timeout = null, string? chromiumPath = null)
+    {
+        var (chromium, page, log, exitCode) = Run(htmlPath, ["--dump-dom"], timeout, chromiumPath);
+        if (log.Stdout.Length == 0)
+            throw new InvalidOperationException($"{chromium} printed no DOM for {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
+        return log.Stdout;
+    }
+
+    static (string Chromium, string Page, (string Stdout, string Stderr) Log, int ExitCode) Run(
+        string htmlPath, IEnumerable<string> mode, TimeSpan? timeout, string? chromiumPath)
+    {
+        var chromium = chromiumPath ?? FindChromium() ?? throw new FileNotFoundException("Chromium not found (install the 'chromium' package or set CHROMIUM_PATH)");
+        var page = Path.GetFullPath(htmlPath);
+        if (!File.Exists(page)) throw new FileNotFoundException($"{page}: HTML file not found", page);
         var profile = Directory.CreateTempSubdirectory("moelpr-chromium-");
         try
         {
             var start = new ProcessStartInfo(chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var argument in new[]
-                     {
-                         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                         $"--user-data-dir={profile.FullName}", "--enable-logging=stderr", "--v=0",
-                         $"--screenshot={screenshot}", $"--window-size={width},{height}", "--virtual-time-budget=5000",
-                         new Uri(page).AbsoluteUri,
-                     })
+            string[] common =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                $"--user-data-dir={profile.FullName}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+            ];
+            foreach (var argument in common.Concat(mode).Append(new Uri(page).AbsoluteUri))
                 start.ArgumentList.Add(argument);
 
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {chromium}");
@@ -55,20 +82,7 @@ public static partial class HeadlessBrowser
                 process.Kill(entireProcessTree: true);
                 throw new TimeoutException($"{chromium} did not finish rendering {page} in time");
             }
-            var log = stderr.Result + stdout.Result;
-            if (!File.Exists(screenshot) || new FileInfo(screenshot).Length == 0)
-                throw new InvalidOperationException($"{chromium} wrote no screenshot of {page} (exit code {process.ExitCode}):\n{Tail(log)}");
-
-            var messages = new List<string>();
-            var errors = new List<string>();
-            foreach (Match match in ConsoleLine().Matches(log))
-            {
-                var message = $"{match.Groups["message"].Value} ({match.Groups["source"].Value.Trim()})";
-                messages.Add(message);
-                if (match.Groups["level"].Value is "ERROR" or "FATAL" || match.Groups["message"].Value.StartsWith("Uncaught", StringComparison.Ordinal))
-                    errors.Add(message);
-            }
-            return new BrowserRender(screenshot, messages, errors);
+            return (chromium, page, (stdout.Result, stderr.Result), process.ExitCode);
         }
         finally
         {

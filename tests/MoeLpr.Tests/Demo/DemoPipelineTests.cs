@@ -1,22 +1,25 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MoeLpr.Demo;
+using MoeLpr.Reporting;
 using MoeLpr.Tests.Data;
+using MoeLpr.Tests.Reporting;
 using MoeLpr.Tests.TestSupport;
 using MoeLpr.Training;
 
 namespace MoeLpr.Tests.Demo;
 
-/// <summary>The demo end to end on the shipped base model and corpus, at the test-only size (a few steps).</summary>
-public sealed class DemoPipelineTests
+/// <summary>The demo end to end on the shipped base model and corpus, at the test-only size (a few steps), run once.</summary>
+public sealed class TinyDemoRun : IDisposable
 {
-    static readonly string[] Variants = ["base", "full_ft", "lora", "moe_stage1", "moe_lpr"];
+    readonly TempDirectory temp = new();
 
-    [Fact]
-    public void RunsEndToEndAndWritesFiniteResultsAndAnOfflineReport()
+    public DemoOptions Options { get; }
+    public DemoResult Result { get; }
+
+    public TinyDemoRun()
     {
-        using var temp = new TempDirectory();
-        var options = new DemoOptions
+        Options = new DemoOptions
         {
             BaseModelDir = Path.Combine(DataTestFiles.RepoRoot, "data", "base-model"),
             DatasetInfo = DataTestFiles.DatasetInfo,
@@ -26,7 +29,20 @@ public sealed class DemoPipelineTests
             Device = "cpu",
             Threads = 1,
         };
-        var result = DemoPipeline.Run(options, TextWriter.Null);
+        Result = DemoPipeline.Run(Options, TextWriter.Null);
+    }
+
+    public void Dispose() => temp.Dispose();
+}
+
+public sealed class DemoPipelineTests(TinyDemoRun run) : IClassFixture<TinyDemoRun>
+{
+    static readonly string[] Variants = ["base", "full_ft", "lora", "moe_stage1", "moe_lpr"];
+
+    [Fact]
+    public void RunsEndToEndAndWritesFiniteResultsAndAnOfflineReport()
+    {
+        var (options, result) = (run.Options, run.Result);
 
         var rows = File.ReadAllLines(Path.Combine(options.OutputDir, DemoResultsWriter.ResultsCsv)).Skip(1)
                        .Select(line => Regex.Split(line, ",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)")).ToList();
@@ -57,5 +73,26 @@ public sealed class DemoPipelineTests
         Assert.Contains("Plotly.newPlot", html);
         Assert.Contains("moelpr-routing", html);
         Assert.True(result.ReplayTokens > 0 && result.Stage1Tokens == DemoSize.Tiny.Stage1Steps * DemoSize.Tiny.BatchSize * DemoSize.Tiny.CutoffLen);
+    }
+
+    /// <summary>The demo's own report in headless Chromium: no script fails, plotly.js turned every chart into an SVG
+    /// plot with drawn traces, and the screenshot is not blank.</summary>
+    [SkippableFact]
+    public void ReportChartsDrawInHeadlessChromium()
+    {
+        Skip.If(HeadlessBrowser.FindChromium() is null, "Chromium is not installed (apt-get install chromium); browser rendering check skipped");
+        string html = Path.Combine(run.Options.OutputDir, DemoResultsWriter.ReportHtml);
+        int charts = Regex.Matches(File.ReadAllText(html), "Plotly.newPlot").Count;
+        Assert.True(charts >= 5, $"the report holds only {charts} charts");
+
+        string dom = HeadlessBrowser.RenderedDom(html);
+        Assert.True(Regex.Matches(dom, "svg-container\"").Count >= charts, "some charts drew no plot");
+        Assert.True(Regex.Matches(dom, "class=\"(trace |hm\")").Count >= charts, "some charts have no drawn trace"); // bars, lines, heatmaps
+
+        var render = HeadlessBrowser.Screenshot(html, Path.Combine(run.Options.OutputDir, "report.png"), width: 1400, height: 4000);
+        Assert.Empty(render.ScriptErrors);
+        var page = ScreenshotStats.Of(PngImage.Load(render.ScreenshotPath), 0, 0, 1400, 4000);
+        Assert.True(page.NonWhiteFraction > 0.05 && page.DistinctColors > 200,
+                    $"screenshot looks blank: {page.NonWhiteFraction:P1} non-white, {page.DistinctColors} colours");
     }
 }
