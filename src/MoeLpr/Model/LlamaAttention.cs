@@ -77,7 +77,7 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
         // Scores are scaled in the model dtype (as HF does), then masked and softmaxed in float32.
         var scores = (q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headDim))).to_type(Precision.AtLeastFloat32(x.dtype));
         var future = torch.ones(seqLen, seqLen, dtype: ScalarType.Bool, device: x.device).triu(1);
-        scores = scores.masked_fill(future, double.NegativeInfinity);
+        scores = scores.masked_fill(future, FillValues.NegativeInfinity);
         var weights = scores.softmax(-1).to_type(v.dtype);
 
         var attended = weights.matmul(v).transpose(1, 2).reshape(batch, seqLen, _numHeads * _headDim);

@@ -9,6 +9,6 @@ public static class LanguageModelingLabels
     /// <param name="maskedTokenId">EOS = pad in the reference, whose collator drops pad targets; null keeps all.</param>
     public static Tensor From(Tensor inputIds, int? maskedTokenId) =>
         maskedTokenId is int id
-            ? inputIds.masked_fill(inputIds.eq(id), LlamaForCausalLM.IgnoreIndex)
+            ? inputIds.masked_fill(inputIds.eq(id), FillValues.IgnoreIndex)
             : inputIds.clone();
 }
