@@ -28,17 +28,13 @@ public sealed record TrainingOptions
     /// <summary>First documents taken from each dataset; all when null.</summary>
     public int? MaxSamples { get; init; }
     public int CutoffLen { get; init; } = 512;
-    public double LearningRate { get; init; } = 5e-5;
-    public int BatchSize { get; init; } = 4;
-    public int GradientAccumulationSteps { get; init; } = 1;
-    public int Epochs { get; init; } = 1;
-    public int? MaxSteps { get; init; }
-    public int WarmupSteps { get; init; }
-    public double MaxGradNorm { get; init; } = 1.0;
-    public int SaveSteps { get; init; }
-    public int LoggingSteps { get; init; } = 10;
-    /// <summary>Seeds upcycling's router initialisation, libtorch's generator and the block shuffling.</summary>
-    public long Seed { get; init; } = 42;
+    /// <summary>
+    /// The optimiser settings. Their <see cref="TrainerOptions.Seed"/> is the run's one seed: it also seeds upcycling's
+    /// router initialisation and libtorch's generator. Their masked label id and device are replaced by
+    /// <see cref="ToTrainerOptions"/>, from <see cref="MaskEosInLabels"/> and <see cref="Device"/>, because the EOS id
+    /// and the resolved device are known only once the run has loaded the tokenizer and picked the device.
+    /// </summary>
+    public TrainerOptions Optimization { get; init; } = new();
     /// <summary>Weight dtype: "float32" or "bfloat16" (also "float16").</summary>
     public string Dtype { get; init; } = "float32";
     public string Device { get; init; } = "auto";
@@ -50,10 +46,6 @@ public sealed record TrainingOptions
     /// <summary>Where packed corpora are cached between runs; no caching when null.</summary>
     public string? CacheDir { get; init; }
 
-    public TrainerOptions ToTrainerOptions(int eosTokenId, TorchSharp.torch.Device device) => new()
-    {
-        LearningRate = LearningRate, BatchSize = BatchSize, GradientAccumulationSteps = GradientAccumulationSteps,
-        Epochs = Epochs, MaxSteps = MaxSteps, WarmupSteps = WarmupSteps, MaxGradNorm = MaxGradNorm, SaveSteps = SaveSteps,
-        LoggingSteps = LoggingSteps, Seed = Seed, MaskedLabelTokenId = MaskEosInLabels ? eosTokenId : null, Device = device,
-    };
+    public TrainerOptions ToTrainerOptions(int eosTokenId, TorchSharp.torch.Device device) =>
+        Optimization with { MaskedLabelTokenId = MaskEosInLabels ? eosTokenId : null, Device = device };
 }

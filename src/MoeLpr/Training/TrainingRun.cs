@@ -22,7 +22,7 @@ public static class TrainingRun
         if (options.Threads is int threads) DeviceSelector.SetThreads(threads);
         var device = DeviceSelector.Resolve(options.Device);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
-        torch.manual_seed(options.Seed);
+        torch.manual_seed(options.Optimization.Seed);
 
         string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
         var tokenizer = TokenizerLoader.Load(tokenizerDir);
@@ -74,7 +74,7 @@ public static class TrainingRun
                         BaseModelNameOrPath = Path.GetFullPath(options.ModelDir),
                     };
                     adapter.Validate("--num-experts/--topk");
-                    Upcycler.Upcycle(model, adapter, options.Seed);
+                    Upcycler.Upcycle(model, adapter, options.Optimization.Seed);
                 }
                 return new Stage1Policy(adapter, options.AuxLossCoef);
             case TrainingStage.Stage2:

@@ -10,7 +10,10 @@ public class DivergenceTests
     public void NonFiniteLoss_StopsWithStepAndTerm_AndKeepsThePreviousCheckpoint()
     {
         using var ws = new TinyTrainingWorkspace();
-        var options = ws.Options(TrainingStage.Stage1, ws.Output("run"), "new_text") with { LearningRate = 1e30, SaveSteps = 1, MaxGradNorm = 0 };
+        var options = ws.Options(TrainingStage.Stage1, ws.Output("run"), "new_text") with
+        {
+            Optimization = TinyTrainingWorkspace.FastOptimization with { LearningRate = 1e30, SaveSteps = 1, MaxGradNorm = 0 },
+        };
         string checkpoint1 = TrainingCheckpoint.PathFor(options.OutputDir, 1);
 
         var error = Assert.Throws<TrainingDivergedException>(() => TrainingRun.Run(options, TextWriter.Null));

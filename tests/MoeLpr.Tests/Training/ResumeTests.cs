@@ -17,7 +17,10 @@ public class ResumeTests
         using var ws = new TinyTrainingWorkspace();
         // 14 steps × 2 micro-batches × 2 blocks needs more blocks than one epoch has, so the resumed run also
         // re-creates the next epoch's shuffled order.
-        var options = ws.Options(stage, ws.Output("whole"), "new_text") with { MaxSteps = 14, GradientAccumulationSteps = 2 };
+        var options = ws.Options(stage, ws.Output("whole"), "new_text") with
+        {
+            Optimization = TinyTrainingWorkspace.FastOptimization with { MaxSteps = 14, GradientAccumulationSteps = 2 },
+        };
         string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName : MoeAdapter.WeightsFileName;
         TrainingRun.Run(options, TextWriter.Null);
 

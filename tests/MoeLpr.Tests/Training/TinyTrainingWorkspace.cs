@@ -58,12 +58,15 @@ internal sealed class TinyTrainingWorkspace : IDisposable
         return model;
     }
 
+    /// <summary>The optimiser settings of <see cref="Options"/>: four steps at a large learning rate, a metrics line each.</summary>
+    public static readonly TrainerOptions FastOptimization = new() { BatchSize = 2, LearningRate = 1e-2, MaxSteps = 4, LoggingSteps = 1, Seed = 7 };
+
     /// <summary>Options for a short, fast, single-threaded CPU run writing to <paramref name="output"/>.</summary>
     public TrainingOptions Options(TrainingStage stage, string output, string datasets, string? adapter = null) => new()
     {
         Stage = stage, ModelDir = ModelDir, AdapterDir = adapter, Datasets = DatasetRegistry.ParseNames(datasets),
-        DatasetInfo = DatasetInfo, OutputDir = output, CutoffLen = 32, BatchSize = 2, LearningRate = 1e-2,
-        MaxSteps = 4, LoggingSteps = 1, NumExperts = 3, TopK = 2, Seed = 7, Device = "cpu", Threads = 1,
+        DatasetInfo = DatasetInfo, OutputDir = output, CutoffLen = 32, Optimization = FastOptimization,
+        NumExperts = 3, TopK = 2, Device = "cpu", Threads = 1,
     };
 
     public string Output(string name) => temp.File(name);

@@ -40,13 +40,19 @@ public class ToyExampleTests(ITestOutputHelper log)
         var common = new TrainingOptions
         {
             ModelDir = baseDir, Datasets = ["moelpr_zh"], DatasetInfo = info, OutputDir = baseDir, MaxSamples = Docs,
-            CutoffLen = Cutoff, BatchSize = 4, LearningRate = 1e-2, LoggingSteps = 10, NumExperts = 3, TopK = 2,
-            Seed = 5, Device = "cpu", Threads = 1,
+            CutoffLen = Cutoff, NumExperts = 3, TopK = 2, Device = "cpu", Threads = 1,
+            Optimization = new() { BatchSize = 4, LearningRate = 1e-2, LoggingSteps = 10, Seed = 5 },
         };
-        TrainingRun.Run(common with { Stage = TrainingStage.Full, ModelDir = init, LearningRate = 5e-3, MaxSteps = 40 }, TextWriter.Null);
+        TrainingRun.Run(common with
+        {
+            Stage = TrainingStage.Full, ModelDir = init, Optimization = common.Optimization with { LearningRate = 5e-3, MaxSteps = 40 },
+        }, TextWriter.Null);
 
         double jaBefore = JapaneseNll(baseDir, adapter: null, info);
-        TrainingRun.Run(common with { Stage = TrainingStage.Stage1, Datasets = ["moelpr_ja"], OutputDir = stage1, MaxSteps = 30 }, TextWriter.Null);
+        TrainingRun.Run(common with
+        {
+            Stage = TrainingStage.Stage1, Datasets = ["moelpr_ja"], OutputDir = stage1, Optimization = common.Optimization with { MaxSteps = 30 },
+        }, TextWriter.Null);
         double jaAfter = JapaneseNll(baseDir, stage1, info);
         Assert.True(jaAfter < jaBefore - 0.1, $"stage 1 should lower the ja loss: {jaBefore:0.000} → {jaAfter:0.000}");
 
@@ -55,7 +61,8 @@ public class ToyExampleTests(ITestOutputHelper log)
         var (p0Before, selectedBefore) = ChineseExpert0Share(baseDir, stage1, zhBlocks);
         TrainingRun.Run(common with
         {
-            Stage = TrainingStage.Stage2, Datasets = ["moelpr_ja", "moelpr_zh"], AdapterDir = stage1, OutputDir = stage2, MaxSteps = 30,
+            Stage = TrainingStage.Stage2, Datasets = ["moelpr_ja", "moelpr_zh"], AdapterDir = stage1, OutputDir = stage2,
+            Optimization = common.Optimization with { MaxSteps = 30 },
         }, TextWriter.Null);
         var (p0After, selectedAfter) = ChineseExpert0Share(baseDir, stage2, zhBlocks);
         log.WriteLine($"ja NLL {jaBefore:0.000} -> {jaAfter:0.000}; zh p0 {p0Before:0.000} -> {p0After:0.000}; zh expert-0 selected {selectedBefore:0.000} -> {selectedAfter:0.000}");
