@@ -17,14 +17,14 @@ public sealed record DemoSize
     public int WarmupSteps { get; init; } = 30;
     /// <summary>Peak learning rate of stage 1 and of both baselines (cosine to 0).</summary>
     public double LearningRate { get; init; } = 1e-3;
-    public int Stage2Steps { get; init; } = 150;
+    public int Stage2Steps { get; init; } = 600;
     public double Stage2LearningRate { get; init; } = 5e-3;
     public int Stage2NewDocuments { get; init; } = 12;
     public int ReplayDocuments { get; init; } = 8;
     /// <summary>Pages of each test file scored (all when null).</summary>
     public int? EvalDocuments { get; init; }
     /// <summary>Next-sentence multiple-choice items scored per language (the first ones of the task file; all when null).</summary>
-    public int? TaskItemsPerLanguage { get; init; } = 50;
+    public int? TaskItemsPerLanguage { get; init; } = 30;
     /// <summary>Blocks per language used for the routing statistics.</summary>
     public int RoutingBlocks { get; init; } = 16;
     /// <summary>Tokens shown in the token-level routing view of each sample sentence.</summary>
