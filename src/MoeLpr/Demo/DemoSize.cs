@@ -41,7 +41,7 @@ public sealed record DemoSize
     {
         Name = "quick", CutoffLen = 64, BatchSize = 4, TrainDocuments = 20, Stage1Steps = 20, WarmupSteps = 2,
         Stage2Steps = 8, Stage2NewDocuments = 3, ReplayDocuments = 1, Stage2LearningRate = 2e-3, EvalDocuments = 4, RoutingBlocks = 4, LoggingSteps = 5,
-        TaskItemsPerLanguage = 5,
+        TaskItemsPerLanguage = 2,
     };
 
     /// <summary>The end-to-end test's size: a few steps on a handful of pages.</summary>
