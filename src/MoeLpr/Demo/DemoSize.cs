@@ -43,13 +43,4 @@ public sealed record DemoSize
         Stage2Steps = 8, Stage2NewDocuments = 3, ReplayDocuments = 1, Stage2LearningRate = 2e-3, EvalDocuments = 4, RoutingBlocks = 4, LoggingSteps = 5,
         TaskItemsPerLanguage = 2,
     };
-
-    /// <summary>The end-to-end test's size: a few steps on a handful of pages.</summary>
-    public static DemoSize Tiny { get; } = new()
-    {
-        Name = "tiny", CutoffLen = 32, BatchSize = 2, TrainDocuments = 3, Stage1Steps = 3, WarmupSteps = 0,
-        Stage2Steps = 2, Stage2NewDocuments = 1, ReplayDocuments = 1, EvalDocuments = 1, RoutingBlocks = 2, TraceTokens = 8,
-        TaskItemsPerLanguage = 2,
-        LoraRank = 2, LoggingSteps = 1,
-    };
 }

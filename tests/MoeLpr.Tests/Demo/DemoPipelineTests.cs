@@ -9,42 +9,40 @@ using MoeLpr.Training;
 
 namespace MoeLpr.Tests.Demo;
 
-/// <summary>The demo end to end on the shipped base model and corpus, at the test-only size (a few steps), run once.</summary>
-public sealed class TinyDemoRun : IDisposable
+/// <summary><c>moelpr demo --quick</c> end to end through the CLI, on the shipped base model and corpus, run once.</summary>
+public sealed class QuickDemoRun : IDisposable
 {
     readonly TempDirectory temp = new();
 
-    public DemoOptions Options { get; }
-    public DemoResult Result { get; }
+    public string OutputDir { get; }
+    public int ExitCode { get; }
+    /// <summary>What the command printed: standard output, then standard error.</summary>
+    public string Console { get; }
 
-    public TinyDemoRun()
+    public QuickDemoRun()
     {
-        Options = new DemoOptions
-        {
-            BaseModelDir = Path.Combine(DataTestFiles.RepoRoot, "data", "base-model"),
-            DatasetInfo = DataTestFiles.DatasetInfo,
-            TaskFile = Path.Combine(DataTestFiles.RepoRoot, "data", "tasks", "next_sentence.jsonl"),
-            OutputDir = temp.File("demo"),
-            Size = DemoSize.Tiny,
-            Device = "cpu",
-            Threads = 1,
-        };
-        Result = DemoPipeline.Run(Options, TextWriter.Null);
+        OutputDir = temp.File("demo");
+        var cli = CliRunner.Run("demo", "--quick", "--output", OutputDir, "--device", "cpu",
+                            "--base-model", Path.Combine(DataTestFiles.RepoRoot, "data", "base-model"),
+                            "--dataset-info", DataTestFiles.DatasetInfo,
+                            "--task", Path.Combine(DataTestFiles.RepoRoot, "data", "tasks", "next_sentence.jsonl"));
+        (ExitCode, Console) = (cli.ExitCode, cli.Output + cli.Error);
     }
 
     public void Dispose() => temp.Dispose();
 }
 
-public sealed class DemoPipelineTests(TinyDemoRun run) : IClassFixture<TinyDemoRun>
+public sealed class DemoPipelineTests(QuickDemoRun run) : IClassFixture<QuickDemoRun>
 {
     static readonly string[] Variants = ["base", "full_ft", "lora", "moe_stage1", "moe_lpr"];
 
     [Fact]
     public void RunsEndToEndAndWritesFiniteResultsAndAnOfflineReport()
     {
-        var (options, result) = (run.Options, run.Result);
+        Assert.True(run.ExitCode == 0, $"demo --quick failed: {run.Console}");
+        Assert.Contains("demo (quick) finished", run.Console);
 
-        var rows = File.ReadAllLines(Path.Combine(options.OutputDir, DemoResultsWriter.ResultsCsv)).Skip(1)
+        var rows = File.ReadAllLines(Path.Combine(run.OutputDir, DemoResultsWriter.ResultsCsv)).Skip(1)
                        .Select(line => Regex.Split(line, ",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)")).ToList();
         Assert.Equal(Variants.Length * (DemoLanguages.All.Count + 2), rows.Count);
         Assert.Equal(Variants, rows.Select(r => r[0]).Distinct());
@@ -56,23 +54,27 @@ public sealed class DemoPipelineTests(TinyDemoRun run) : IClassFixture<TinyDemoR
             Assert.InRange(double.Parse(row[7], CultureInfo.InvariantCulture), 0.0, 1.0);
         }
         // The base has never seen the new languages; even a few full fine-tuning steps on them must lower their perplexity.
-        double baseNew = result["base"].AveragePerplexity(DemoLanguages.New);
-        Assert.True(result["full_ft"].AveragePerplexity(DemoLanguages.New) < baseNew);
+        double NewAverage(string variant) => double.Parse(rows.Single(r => r[0] == variant && r[2] == "new_avg")[6], CultureInfo.InvariantCulture);
+        Assert.True(NewAverage("full_ft") < NewAverage("base"));
 
-        var routing = File.ReadAllLines(Path.Combine(options.OutputDir, DemoResultsWriter.RoutingCsv)).Skip(1).Select(l => l.Split(',')).ToList();
+        var routing = File.ReadAllLines(Path.Combine(run.OutputDir, DemoResultsWriter.RoutingCsv)).Skip(1).Select(l => l.Split(',')).ToList();
         Assert.Equal(2 * DemoLanguages.All.Count * 4, routing.Count); // two MoE models × languages × 4 layers
         Assert.All(routing, r => Assert.InRange(double.Parse(r[5], CultureInfo.InvariantCulture), 0.0, 1.0));
 
-        foreach (var run in Variants.Skip(1))
-            Assert.NotEmpty(MetricsFile.Read(Path.Combine(options.OutputDir, DemoPipeline.RunsFolder, run, MetricsFile.FileName)));
-        Assert.Contains("| Greek (el, new) |", File.ReadAllText(Path.Combine(options.OutputDir, DemoResultsWriter.ResultsMarkdown)));
+        foreach (var variant in Variants.Skip(1))
+            Assert.NotEmpty(MetricsFile.Read(Path.Combine(run.OutputDir, DemoPipeline.RunsFolder, variant, MetricsFile.FileName)));
+        var quick = DemoSize.Quick;
+        string markdown = File.ReadAllText(Path.Combine(run.OutputDir, DemoResultsWriter.ResultsMarkdown));
+        Assert.Contains("| Greek (el, new) |", markdown);
+        Assert.Contains(string.Format(CultureInfo.InvariantCulture, "the same {0:N0} new-language tokens", quick.Stage1Steps * quick.BatchSize * quick.CutoffLen), markdown);
+        var replay = Regex.Match(markdown, @"Old-language replay: ([\d,]+) distinct tokens");
+        Assert.True(replay.Success && long.Parse(replay.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) > 0, "no old-language replay reported");
 
-        string html = File.ReadAllText(Path.Combine(options.OutputDir, DemoResultsWriter.ReportHtml));
+        string html = File.ReadAllText(Path.Combine(run.OutputDir, DemoResultsWriter.ReportHtml));
         Assert.DoesNotMatch(@"<script[^>]+src=""?https?:", html);
         Assert.DoesNotMatch(@"<link[^>]+href=""?https?:", html);
         Assert.Contains("Plotly.newPlot", html);
         Assert.Contains("moelpr-routing", html);
-        Assert.True(result.ReplayTokens > 0 && result.Stage1Tokens == DemoSize.Tiny.Stage1Steps * DemoSize.Tiny.BatchSize * DemoSize.Tiny.CutoffLen);
     }
 
     /// <summary>The demo's own report in headless Chromium: no script fails, plotly.js turned every chart into an SVG
@@ -81,7 +83,7 @@ public sealed class DemoPipelineTests(TinyDemoRun run) : IClassFixture<TinyDemoR
     public void ReportChartsDrawInHeadlessChromium()
     {
         Skip.If(HeadlessBrowser.FindChromium() is null, "Chromium is not installed (apt-get install chromium); browser rendering check skipped");
-        string html = Path.Combine(run.Options.OutputDir, DemoResultsWriter.ReportHtml);
+        string html = Path.Combine(run.OutputDir, DemoResultsWriter.ReportHtml);
         int charts = Regex.Matches(File.ReadAllText(html), "Plotly.newPlot").Count;
         Assert.True(charts >= 5, $"the report holds only {charts} charts");
 
@@ -89,7 +91,7 @@ public sealed class DemoPipelineTests(TinyDemoRun run) : IClassFixture<TinyDemoR
         Assert.True(Regex.Matches(dom, "svg-container\"").Count >= charts, "some charts drew no plot");
         Assert.True(Regex.Matches(dom, "class=\"(trace |hm\")").Count >= charts, "some charts have no drawn trace"); // bars, lines, heatmaps
 
-        var render = HeadlessBrowser.Screenshot(html, Path.Combine(run.Options.OutputDir, "report.png"), width: 1400, height: 4000);
+        var render = HeadlessBrowser.Screenshot(html, Path.Combine(run.OutputDir, "report.png"), width: 1400, height: 4000);
         Assert.Empty(render.ScriptErrors);
         var page = ScreenshotStats.Of(PngImage.Load(render.ScreenshotPath), 0, 0, 1400, 4000);
         Assert.True(page.NonWhiteFraction > 0.05 && page.DistinctColors > 200,
