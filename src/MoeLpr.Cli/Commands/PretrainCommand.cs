@@ -21,12 +21,12 @@ public static class PretrainCommand
         var intermediate = new Option<int>("--intermediate-size") { DefaultValueFactory = _ => defaults.IntermediateSize };
         var untied = new Option<bool>("--untied") { Description = "Separate lm_head instead of tied embeddings" };
         var cutoff = new Option<int>("--cutoff-len", "--cutoff_len") { Description = "Tokens per packed block", DefaultValueFactory = _ => defaults.CutoffLen };
-        var lr = new Option<double>("--lr", "--learning-rate") { Description = "Peak learning rate (cosine decay to 0)", DefaultValueFactory = _ => defaults.LearningRate };
-        var batch = new Option<int>("--batch-size") { Description = "Blocks per optimizer step", DefaultValueFactory = _ => defaults.BatchSize };
-        var maxSteps = new Option<int>("--max-steps", "--max_steps") { Description = "Optimizer steps", DefaultValueFactory = _ => defaults.MaxSteps };
-        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => defaults.WarmupSteps };
-        var logging = new Option<int>("--logging-steps") { DefaultValueFactory = _ => defaults.LoggingSteps };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+        var lr = new Option<double>("--lr", "--learning-rate") { Description = "Peak learning rate (cosine decay to 0)", DefaultValueFactory = _ => defaults.Optimization.LearningRate };
+        var batch = new Option<int>("--batch-size") { Description = "Blocks per optimizer step", DefaultValueFactory = _ => defaults.Optimization.BatchSize };
+        var maxSteps = new Option<int>("--max-steps", "--max_steps") { Description = "Optimizer steps", DefaultValueFactory = _ => defaults.Optimization.MaxSteps!.Value };
+        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => defaults.Optimization.WarmupSteps };
+        var logging = new Option<int>("--logging-steps") { DefaultValueFactory = _ => defaults.Optimization.LoggingSteps };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Optimization.Seed };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda, cuda:N or mps", DefaultValueFactory = _ => "auto" };
         var threads = new Option<int?>("--threads") { Description = "libtorch CPU threads" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache packed corpora here between runs" };
@@ -48,12 +48,15 @@ public static class PretrainCommand
             IntermediateSize = parse.GetValue(intermediate),
             TieWordEmbeddings = !parse.GetValue(untied),
             CutoffLen = parse.GetValue(cutoff),
-            LearningRate = parse.GetValue(lr),
-            BatchSize = parse.GetValue(batch),
-            MaxSteps = parse.GetValue(maxSteps),
-            WarmupSteps = parse.GetValue(warmup),
-            LoggingSteps = parse.GetValue(logging),
-            Seed = parse.GetValue(seed),
+            Optimization = defaults.Optimization with
+            {
+                LearningRate = parse.GetValue(lr),
+                BatchSize = parse.GetValue(batch),
+                MaxSteps = parse.GetValue(maxSteps),
+                WarmupSteps = parse.GetValue(warmup),
+                LoggingSteps = parse.GetValue(logging),
+                Seed = parse.GetValue(seed),
+            },
             Device = parse.GetValue(device)!,
             Threads = parse.GetValue(threads),
             CacheDir = parse.GetValue(cacheDir),

@@ -10,8 +10,8 @@ public sealed class PretrainerTests
     {
         TokenizerDir = workspace.ModelDir, Datasets = ["old_text"], DatasetInfo = workspace.DatasetInfo, OutputDir = output,
         HiddenSize = 32, NumLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 64,
-        CutoffLen = 32, BatchSize = 4, MaxSteps = 12, WarmupSteps = 2, LoggingSteps = 3, LearningRate = 1e-2,
-        Seed = 9, Device = "cpu", Threads = 1, CommandLine = "moelpr pretrain --test",
+        CutoffLen = 32, Device = "cpu", Threads = 1, CommandLine = "moelpr pretrain --test",
+        Optimization = new TrainerOptions { BatchSize = 4, MaxSteps = 12, WarmupSteps = 2, LoggingSteps = 3, LearningRate = 1e-2, Seed = 9 },
     };
 
     [Fact]

@@ -34,9 +34,10 @@ public static class ModelCard
         text.AppendLine();
         text.AppendLine("## Training");
         text.AppendLine();
-        text.AppendLine(inv, $"- {options.MaxSteps} AdamW steps (β 0.9/0.999, no weight decay, clip 1.0), batch {options.BatchSize * options.GradientAccumulationSteps} blocks × {options.CutoffLen} tokens, peak lr {options.LearningRate:g}, {options.WarmupSteps} warmup steps then cosine to 0");
+        var optimization = options.Optimization;
+        text.AppendLine(inv, $"- {result.Training.GlobalStep} AdamW steps (β 0.9/0.999, no weight decay, clip 1.0), batch {optimization.BatchSize * optimization.GradientAccumulationSteps} blocks × {options.CutoffLen} tokens, peak lr {optimization.LearningRate:g}, {optimization.WarmupSteps} warmup steps then cosine to 0");
         text.AppendLine(inv, $"- {result.TokensSeen:N0} tokens seen ({(double)result.TokensSeen / Math.Max(1, corpus.Count * (long)corpus.CutoffLen):0.0} epochs); EOS targets left out of the loss");
-        text.AppendLine(inv, $"- seed {options.Seed} (weight initialisation N(0, {options.InitializerRange:g}) and block order)");
+        text.AppendLine(inv, $"- seed {optimization.Seed} (weight initialisation N(0, {options.InitializerRange:g}) and block order)");
         text.AppendLine(inv, $"- wall time {result.WallTime.TotalMinutes:0.0} min on {Environment.ProcessorCount} CPU cores ({Environment.OSVersion})");
         if (metrics.Count > 0)
         {

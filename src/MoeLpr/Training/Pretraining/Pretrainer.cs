@@ -33,24 +33,20 @@ public static class Pretrainer
             console.WriteLine($"dataset {d.Name}: {d.Documents} documents, {d.Tokens} tokens, {d.Blocks} blocks");
 
         var config = CreateConfig(options, VocabularySize(tokenizer), tokenizer.EosId);
-        torch.manual_seed(options.Seed);
+        long seed = options.Optimization.Seed;
+        torch.manual_seed(seed);
         using var model = new LlamaForCausalLM(config);
-        Initialise(model, options.InitializerRange, options.Seed);
+        Initialise(model, options.InitializerRange, seed);
         long parameters = model.parameters().Sum(p => p.numel());
         console.WriteLine($"model: {parameters:N0} parameters (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, vocab {config.VocabSize})");
 
-        var trainerOptions = new TrainerOptions
-        {
-            LearningRate = options.LearningRate, BatchSize = options.BatchSize, GradientAccumulationSteps = options.GradientAccumulationSteps,
-            MaxSteps = options.MaxSteps, WarmupSteps = options.WarmupSteps, LoggingSteps = options.LoggingSteps,
-            Seed = options.Seed, MaskedLabelTokenId = tokenizer.EosId, Device = device,
-        };
+        var trainerOptions = options.Optimization with { MaskedLabelTokenId = tokenizer.EosId, Device = device };
         var result = new Trainer(model, new FullFineTunePolicy(), corpus, trainerOptions, options.OutputDir, console).Train(cancellation: cancellation);
         if (!result.Completed) return new PretrainingResult(result, parameters, 0, clock.Elapsed);
 
         foreach (string name in TokenizerFiles)
             File.Copy(Path.Combine(options.TokenizerDir, name), Path.Combine(options.OutputDir, name), overwrite: true);
-        long tokensSeen = (long)options.MaxSteps * options.BatchSize * options.GradientAccumulationSteps * options.CutoffLen;
+        long tokensSeen = (long)result.GlobalStep * trainerOptions.BatchSize * trainerOptions.GradientAccumulationSteps * options.CutoffLen;
         var summary = new PretrainingResult(result, parameters, tokensSeen, clock.Elapsed);
         var metrics = MetricsFile.Read(Path.Combine(options.OutputDir, MetricsFile.FileName));
         File.WriteAllText(Path.Combine(options.OutputDir, "README.md"), ModelCard.Write(options, config, corpus, summary, metrics));

@@ -2,8 +2,8 @@ namespace MoeLpr.Training.Pretraining;
 
 /// <summary>
 /// Everything <see cref="Pretrainer"/> needs to train a small dense LLaMA from random weights: the tokenizer, the
-/// (old-language) datasets, the architecture and the optimisation. The defaults are the kit's shipped base model
-/// (<c>data/base-model</c>): 2.4 M parameters, sized so that pretraining runs in minutes on two CPU cores.
+/// (old-language) datasets, the architecture and the optimisation. The defaults give a 2.4 M-parameter model that
+/// pretrains in minutes on two CPU cores; the shipped <c>data/base-model</c> is larger (its model card has the command).
 /// </summary>
 public sealed record PretrainingOptions
 {
@@ -23,14 +23,11 @@ public sealed record PretrainingOptions
     public double InitializerRange { get; init; } = 0.02;
 
     public int CutoffLen { get; init; } = 128;
-    public double LearningRate { get; init; } = 2e-3;
-    public int BatchSize { get; init; } = 16;
-    public int GradientAccumulationSteps { get; init; } = 1;
-    public int MaxSteps { get; init; } = 1500;
-    public int WarmupSteps { get; init; } = 100;
-    public int LoggingSteps { get; init; } = 25;
-    /// <summary>Seeds the weight initialisation and the block order.</summary>
-    public long Seed { get; init; } = 42;
+    /// <summary>
+    /// The trainer's settings; <see cref="TrainerOptions.MaxSteps"/> sets the run's length, and the seed also seeds the
+    /// weight initialisation. The EOS id and the device are filled in by <see cref="Pretrainer"/>.
+    /// </summary>
+    public TrainerOptions Optimization { get; init; } = new() { LearningRate = 2e-3, BatchSize = 16, MaxSteps = 1500, WarmupSteps = 100, LoggingSteps = 25 };
     public string Device { get; init; } = "auto";
     public int? Threads { get; init; }
     public string? CacheDir { get; init; }
