@@ -85,7 +85,7 @@ public static class DemoReport
                 if (result.Traces.TryGetValue($"{key}/{language}", out var trace))
                 {
                     report.AddHeading($"{DemoLanguages.Name(language)}, {title}", 3);
-                    report.AddHtml(new TokenRoutingView(trace.Tokens, trace.Experts, trace.Weights, trace.Layers, trace.NumExperts).ToHtml());
+                    report.AddHtml(TokenRoutingView.Of(trace).ToHtml());
                 }
         return report;
     }

@@ -4,50 +4,51 @@ using System.Globalization;
 namespace MoeLpr.Notebooks;
 
 /// <summary>
-/// Values injected into a notebook run (CLI <c>--param key=value</c>, or typed values from tests), read by the
-/// notebook as <c>Parameters.Get("steps", 200)</c> so the same notebook runs full-size by hand and small in CI.
+/// A notebook's sizes and paths, overridable from outside so that the same notebook runs full-size when a person opens
+/// it and small in the tests: <c>NotebookParameters.Get("stage1_steps", 300)</c> is 300 unless the environment variable
+/// <c>MOELPR_NB_STAGE1_STEPS</c> is set. Environment variables reach every kernel the same way (Jupyter, VS Code,
+/// dotnet-repl, <c>moelpr notebook run --param</c>); stdin prompts do not (nbclient has no stdin).
 /// </summary>
-public sealed class NotebookParameters
+public static class NotebookParameters
 {
-    readonly Dictionary<string, object?> _values;
+    public const string VariablePrefix = "MOELPR_NB_";
 
-    public NotebookParameters(IReadOnlyDictionary<string, object?>? values = null) =>
-        _values = values is null ? new(StringComparer.Ordinal) : new(values, StringComparer.Ordinal);
-
-    public IReadOnlyCollection<string> Names => _values.Keys;
-
-    public bool Contains(string name) => _values.ContainsKey(name);
+    /// <summary>The environment variable that overrides parameter <paramref name="name"/>.</summary>
+    public static string VariableFor(string name) => VariablePrefix + name.ToUpperInvariant();
 
     /// <summary>
-    /// The parameter converted to <typeparamref name="T"/> (strings parse with the invariant culture), or
-    /// <paramref name="defaultValue"/> when it was not given.
+    /// The parameter's value from its environment variable, converted with the invariant culture, or
+    /// <paramref name="defaultValue"/> when the variable is unset or empty.
     /// </summary>
-    public T Get<T>(string name, T defaultValue)
+    public static T Get<T>(string name, T defaultValue)
     {
-        if (!_values.TryGetValue(name, out var value)) return defaultValue;
-        if (value is T typed) return typed;
+        var variable = VariableFor(name);
+        var text = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(text)) return defaultValue;
+        var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
         try
         {
-            var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-            if (value is string text) return (T)TypeDescriptor.GetConverter(target).ConvertFromString(null, CultureInfo.InvariantCulture, text)!;
-            return (T)Convert.ChangeType(value, target, CultureInfo.InvariantCulture)!;
+            return (T)TypeDescriptor.GetConverter(target).ConvertFromString(null, CultureInfo.InvariantCulture, text)!;
         }
-        catch (Exception e) when (e is FormatException or InvalidCastException or NotSupportedException or ArgumentException or OverflowException)
+        catch (Exception e) when (e is FormatException or NotSupportedException or ArgumentException or OverflowException)
         {
-            throw new ArgumentException($"notebook parameter '{name}' = '{value}' is not a valid {typeof(T).Name}", e);
+            throw new ArgumentException($"notebook parameter '{name}' ({variable}={text}) is not a valid {target.Name}", e);
         }
     }
 
-    /// <summary>Parses <c>key=value</c> strings (the value may contain '='); a repeated key keeps the last value.</summary>
-    public static NotebookParameters Parse(IEnumerable<string> assignments)
+    /// <summary>
+    /// Reads <c>key=value</c> assignments (the value may contain '=') as the environment variables that carry them;
+    /// a repeated key keeps its last value.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ToVariables(IEnumerable<string> assignments)
     {
-        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var assignment in assignments)
         {
             var separator = assignment.IndexOf('=');
             if (separator <= 0) throw new ArgumentException($"parameter '{assignment}' is not of the form key=value");
-            values[assignment[..separator].Trim()] = assignment[(separator + 1)..];
+            variables[VariableFor(assignment[..separator].Trim())] = assignment[(separator + 1)..];
         }
-        return new NotebookParameters(values);
+        return variables;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using MoeLpr.Evaluation;
 
 namespace MoeLpr.Reporting;
 
@@ -8,12 +9,14 @@ namespace MoeLpr.Reporting;
 /// Token-level routing picture of one text: one row per MoE layer, one cell per token, each cell coloured by the
 /// token's top-1 expert at that layer (expert 0, the frozen original, in dark slate), a tooltip listing the top-K
 /// experts with their weights, a per-layer expert-0 share column, and a legend. Plain arrays in, an HTML fragment
-/// out (it has <c>ToHtml()</c>, so notebooks display it as HTML).
+/// out (an <see cref="IHtmlView"/>, so notebooks display it as HTML).
 /// </summary>
-public sealed class TokenRoutingView
+[TypeFormatterSource(typeof(HtmlViewFormatterSource), PreferredMimeTypes = ["text/html"])]
+public sealed class TokenRoutingView : IHtmlView
 {
     const string Style = """
         .moelpr-routing { font-family: Inter, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif; font-size: 13px; color: #1f2933; margin: 10px 0; }
+        .moelpr-routing .title { font-weight: 600; font-size: 15px; margin-bottom: 6px; }
         .moelpr-routing .legend { display: flex; flex-wrap: wrap; gap: 6px 14px; margin-bottom: 8px; }
         .moelpr-routing .swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; vertical-align: -2px; margin-right: 5px; }
         .moelpr-routing .scroll { overflow-x: auto; }
@@ -30,13 +33,16 @@ public sealed class TokenRoutingView
     readonly float[][][] _weights;
     readonly int[] _layers;
     readonly int _numExperts;
+    readonly string? _title;
 
     /// <param name="tokens">The text's tokens as strings.</param>
     /// <param name="experts">[layer][token][k] expert ids chosen for the token (top-K).</param>
     /// <param name="weights">[layer][token][k] routing weights matching <paramref name="experts"/>.</param>
     /// <param name="layers">Layer numbers for the row labels (default 0, 1, ...).</param>
     /// <param name="numExperts">Experts in the legend (default: largest id seen + 1).</param>
-    public TokenRoutingView(string[] tokens, int[][][] experts, float[][][] weights, int[]? layers = null, int? numExperts = null)
+    /// <param name="title">A heading above the view (plain text), e.g. the language and the sentence.</param>
+    public TokenRoutingView(string[] tokens, int[][][] experts, float[][][] weights, int[]? layers = null, int? numExperts = null,
+                            string? title = null)
     {
         Shape.Require(weights.Length == experts.Length, $"weights has {weights.Length} layers, experts has {experts.Length}");
         for (var layer = 0; layer < experts.Length; layer++)
@@ -56,8 +62,12 @@ public sealed class TokenRoutingView
         var maxId = experts.SelectMany(l => l).SelectMany(t => t).DefaultIfEmpty(0).Max();
         _numExperts = numExperts ?? maxId + 1;
         Shape.Require(_numExperts > maxId, $"expert id {maxId} is out of range for {_numExperts} experts");
-        (_tokens, _experts, _weights) = (tokens, experts, weights);
+        (_tokens, _experts, _weights, _title) = (tokens, experts, weights, title);
     }
+
+    /// <summary>The view of a routing trace (tokens, layers, experts and weights as traced).</summary>
+    public static TokenRoutingView Of(TokenRoutingTrace trace, string? title = null) =>
+        new(trace.Tokens, trace.Experts, trace.Weights, trace.Layers, trace.NumExperts, title);
 
     /// <summary>The expert with the largest weight for a token at a layer (ties: the first listed).</summary>
     public int Top1Expert(int layer, int token)
@@ -75,7 +85,9 @@ public sealed class TokenRoutingView
     public string ToHtml()
     {
         var html = new StringBuilder();
-        html.Append("<div class=\"moelpr-routing\">\n<style>\n").Append(Style).Append("\n</style>\n<div class=\"legend\">");
+        html.Append("<div class=\"moelpr-routing\">\n<style>\n").Append(Style).Append("\n</style>\n");
+        if (_title is not null) html.Append("<div class=\"title\">").Append(WebUtility.HtmlEncode(_title)).Append("</div>\n");
+        html.Append("<div class=\"legend\">");
         for (var expert = 0; expert < _numExperts; expert++)
             html.Append($"<span><span class=\"swatch\" style=\"background:{ExpertPalette.ColorOf(expert)}\"></span>")
                 .Append(WebUtility.HtmlEncode(ExpertPalette.LabelOf(expert))).Append("</span>");

@@ -1,15 +1,18 @@
+using System.Collections.Concurrent;
 using MoeLpr.Checkpoints;
 using MoeLpr.Model;
 using MoeLpr.Notebooks;
 using MoeLpr.Tests.Model;
+using MoeLpr.Tests.TestSupport;
 using TorchSharp;
 
 namespace MoeLpr.Tests.Notebooks;
 
 /// <summary>
 /// The kit's teaching notebooks (<c>notebooks/*.ipynb</c>) and what the tests run them with: a tiny random base model
-/// that uses the shipped tokenizer (so every cell runs on real text in seconds), and reduced sizes for every
-/// <c>Parameters.Get</c> the notebooks read.
+/// that uses the shipped tokenizer (so every cell runs on real text in seconds), reduced sizes for every
+/// <c>NotebookParameters.Get</c> the notebooks read, and each notebook's run in Jupyter's kernel and with
+/// <c>moelpr notebook run</c>, made once and shared by the tests that look at them.
 /// </summary>
 public sealed class KitNotebooks : IDisposable
 {
@@ -21,6 +24,8 @@ public sealed class KitNotebooks : IDisposable
     public static IEnumerable<object[]> Names() =>
         Directory.GetFiles(Folder, "*.ipynb").Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
 
+    readonly ConcurrentDictionary<string, Lazy<NotebookRuns.Result>> _runs = new();
+
     public string WorkFolder { get; } = Directory.CreateTempSubdirectory("moelpr-kit-notebooks-").FullName;
 
     public string BaseModel { get; }
@@ -28,7 +33,6 @@ public sealed class KitNotebooks : IDisposable
     public KitNotebooks()
     {
         BaseModel = Path.Combine(WorkFolder, "tiny-base-model");
-        var tokenizerDir = KitDirectory.Path("data/tokenizer");
         var config = new ModelConfig
         {
             ModelType = "llama", VocabSize = 8000, HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 2,
@@ -39,27 +43,36 @@ public sealed class KitNotebooks : IDisposable
             using (torch.no_grad()) TinyModels.Randomize(model, seed: 7);
             HfModelDirectory.Save(model, BaseModel);
         }
-        foreach (var file in Directory.GetFiles(tokenizerDir))
+        foreach (var file in Directory.GetFiles(KitDirectory.Path("data/tokenizer")))
             File.Copy(file, Path.Combine(BaseModel, Path.GetFileName(file)));
     }
 
     /// <summary>Reduced sizes: a few optimizer steps, a couple of documents, 16-token blocks.</summary>
-    public NotebookParameters ParametersFor(string notebook) => new(new Dictionary<string, object?>
+    public IReadOnlyDictionary<string, string> ParametersFor(string notebook) => new Dictionary<string, string>
     {
         ["base_model"] = BaseModel,
         ["work_dir"] = Path.Combine(WorkFolder, "work", Path.GetFileNameWithoutExtension(notebook)),
-        ["new_tokens"] = 3,
-        ["sample_length"] = 16,
-        ["stage1_steps"] = 2,
-        ["stage2_steps"] = 2,
-        ["batch_size"] = 2,
-        ["cutoff_len"] = 16,
-        ["train_samples"] = 2,
-        ["replay_samples"] = 2,
-        ["eval_samples"] = 1,
-    });
+        ["new_tokens"] = "3",
+        ["sample_length"] = "16",
+        ["stage1_steps"] = "2",
+        ["stage2_steps"] = "2",
+        ["batch_size"] = "2",
+        ["cutoff_len"] = "16",
+        ["train_samples"] = "2",
+        ["replay_samples"] = "2",
+        ["eval_samples"] = "1",
+    };
 
-    public string ExecutedPath(string notebook) => Path.Combine(WorkFolder, "executed", notebook);
+    /// <summary>The notebook run in Jupyter's .net-csharp kernel at reduced size (once per test run).</summary>
+    public NotebookRuns.Result InJupyter(string notebook) => Run("jupyter", notebook, NotebookRuns.Jupyter);
+
+    /// <summary>The notebook run by <c>moelpr notebook run</c> at reduced size (once per test run).</summary>
+    public NotebookRuns.Result WithMoelpr(string notebook) => Run("moelpr", notebook, NotebookRuns.Moelpr);
+
+    NotebookRuns.Result Run(string runner, string notebook,
+                            Func<string, string, IReadOnlyDictionary<string, string>, NotebookRuns.Result> run) =>
+        _runs.GetOrAdd($"{runner}/{notebook}", _ => new Lazy<NotebookRuns.Result>(() =>
+            run(Path.Combine(Folder, notebook), Path.Combine(WorkFolder, runner), ParametersFor(notebook)))).Value;
 
     public void Dispose()
     {

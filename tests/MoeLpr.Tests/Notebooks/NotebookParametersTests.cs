@@ -2,31 +2,53 @@ using MoeLpr.Notebooks;
 
 namespace MoeLpr.Tests.Notebooks;
 
+[Collection("notebook runs")] // sets process environment variables
 public class NotebookParametersTests
 {
     [Fact]
-    public void StringValuesConvertToTheRequestedTypeInvariantly()
+    public void EnvironmentVariablesOverrideDefaultsWithInvariantParsing()
     {
-        var parameters = NotebookParameters.Parse(["steps=50", "lr=0.5", "fast=true", "name=a=b", "steps=60"]);
+        using var _ = new Variables(new() { ["MOELPR_NB_STEPS"] = "50", ["MOELPR_NB_LEARNING_RATE"] = "0.5", ["MOELPR_NB_FAST"] = "true", ["MOELPR_NB_NAME"] = "a=b" });
 
-        Assert.Equal(60, parameters.Get("steps", 200));
-        Assert.Equal(0.5, parameters.Get("lr", 1e-3));
-        Assert.True(parameters.Get("fast", false));
-        Assert.Equal("a=b", parameters.Get("name", ""));
-        Assert.Equal(7L, parameters.Get("missing", 7L));
-        Assert.True(parameters.Contains("lr"));
-        Assert.False(parameters.Contains("missing"));
-        Assert.Equal(["steps", "lr", "fast", "name"], parameters.Names);
+        Assert.Equal(50, NotebookParameters.Get("steps", 200));
+        Assert.Equal(0.5, NotebookParameters.Get("learning_rate", 1e-3));
+        Assert.True(NotebookParameters.Get("fast", false));
+        Assert.Equal("a=b", NotebookParameters.Get("name", ""));
+        Assert.Equal(50, NotebookParameters.Get<int?>("steps", null));
+        Assert.Equal(7L, NotebookParameters.Get("missing", 7L));
+        Assert.Null(NotebookParameters.Get<int?>("missing", null));
     }
 
     [Fact]
-    public void TypedValuesPassThroughAndBadValuesNameTheParameter()
+    public void ABadValueNamesTheParameterAndItsVariable()
     {
-        var parameters = new NotebookParameters(new Dictionary<string, object?> { ["layers"] = new[] { 1, 2 }, ["steps"] = 5, ["bad"] = "many" });
-        Assert.Equal([1, 2], parameters.Get("layers", Array.Empty<int>()));
-        Assert.Equal(5.0, parameters.Get("steps", 0.0));
-        var error = Assert.Throws<ArgumentException>(() => parameters.Get("bad", 3));
-        Assert.Contains("'bad'", error.Message);
-        Assert.Throws<ArgumentException>(() => NotebookParameters.Parse(["novalue"]));
+        using var _ = new Variables(new() { ["MOELPR_NB_STEPS"] = "many" });
+        var error = Assert.Throws<ArgumentException>(() => NotebookParameters.Get("steps", 3));
+        Assert.Equal("notebook parameter 'steps' (MOELPR_NB_STEPS=many) is not a valid Int32", error.Message);
+    }
+
+    [Fact]
+    public void AssignmentsBecomeTheirVariables()
+    {
+        Assert.Equal(new Dictionary<string, string> { ["MOELPR_NB_STEPS"] = "60", ["MOELPR_NB_NAME"] = "a=b" },
+                     NotebookParameters.ToVariables(["steps=50", "name=a=b", "steps=60"]));
+        Assert.Equal("parameter 'novalue' is not of the form key=value",
+                     Assert.Throws<ArgumentException>(() => NotebookParameters.ToVariables(["novalue"])).Message);
+    }
+
+    sealed class Variables : IDisposable
+    {
+        readonly Dictionary<string, string> _values;
+
+        public Variables(Dictionary<string, string> values)
+        {
+            _values = values;
+            foreach (var (name, value) in values) Environment.SetEnvironmentVariable(name, value);
+        }
+
+        public void Dispose()
+        {
+            foreach (var name in _values.Keys) Environment.SetEnvironmentVariable(name, null);
+        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using MoeLpr.Notebooks;
 
 namespace MoeLpr.Tests.Notebooks;
 

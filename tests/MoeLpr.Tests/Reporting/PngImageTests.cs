@@ -1,3 +1,4 @@
+using MoeLpr.Tests.TestSupport;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using MoeLpr.Reporting;

@@ -1,3 +1,4 @@
+using MoeLpr.Tests.TestSupport;
 using MoeLpr.Reporting;
 
 namespace MoeLpr.Tests.Reporting;

@@ -1,11 +1,17 @@
 namespace MoeLpr.Tests.TestSupport;
 
-/// <summary>A fresh folder under the system temp directory, deleted with everything in it on dispose.</summary>
+/// <summary>
+/// A fresh folder under the system temp directory (or under <c>parent</c>), deleted with everything in it on dispose.
+/// </summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory() => Directory.CreateDirectory(Path);
+    public TempDirectory(string? parent = null)
+    {
+        Path = System.IO.Path.Combine(parent ?? System.IO.Path.GetTempPath(), "moelpr-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "moelpr-test-" + Guid.NewGuid().ToString("N"));
+    public string Path { get; }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 

@@ -1,7 +1,8 @@
+using MoeLpr.Tests.TestSupport;
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace MoeLpr.Reporting;
+namespace MoeLpr.Tests.TestSupport;
 
 /// <summary>
 /// A decoded PNG as 8-bit RGBA pixels, enough to check screenshots (e.g. that a chart drew something) without an

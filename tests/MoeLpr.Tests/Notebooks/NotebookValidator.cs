@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace MoeLpr.Notebooks;
+namespace MoeLpr.Tests.Notebooks;
 
 /// <summary>
 /// Checks the <c>.ipynb</c> shape the kit's notebooks must have to open in Jupyter and VS Code: nbformat 4, the
@@ -32,7 +32,7 @@ public static partial class NotebookValidator
             if (cells[i] is not JsonObject cell) { problems.Add($"{where} is not an object"); continue; }
             var type = Str(cell["cell_type"]);
             if (type is null || !CellTypes.Contains(type)) problems.Add($"{where}: cell_type must be code, markdown or raw (found {cell["cell_type"]?.ToJsonString() ?? "none"})");
-            if (NotebookText.Join(cell["source"]) is null) problems.Add($"{where}: source must be a string or an array of strings");
+            if (Join(cell["source"]) is null) problems.Add($"{where}: source must be a string or an array of strings");
             if (cell["metadata"] is not JsonObject) problems.Add($"{where}: metadata must be an object");
             if (type == "code")
             {
@@ -53,7 +53,22 @@ public static partial class NotebookValidator
     }
 
     /// <summary>Validates a file; problems (or unreadable JSON) throw one <see cref="InvalidDataException"/> naming it.</summary>
-    public static void ValidateFile(string path) => NotebookDocument.Load(path);
+    public static void ValidateFile(string path)
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        var problems = Validate(root);
+        if (problems.Count > 0) throw new InvalidDataException($"{path}: {string.Join("; ", problems)}");
+    }
+
+    // nbformat's multi-line strings: a string, or an array of lines; null for anything else.
+    static string? Join(JsonNode? node) => node switch
+    {
+        JsonValue value when value.TryGetValue(out string? text) => text,
+        JsonArray array when array.All(l => l is JsonValue v && v.TryGetValue(out string? _)) => string.Concat(array.Select(l => l!.GetValue<string>())),
+        _ => null,
+    };
 
     static int? Int(JsonNode? node) => node is JsonValue value && value.TryGetValue(out int number) ? number : null;
 

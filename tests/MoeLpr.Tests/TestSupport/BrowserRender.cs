@@ -1,4 +1,5 @@
-namespace MoeLpr.Reporting;
+using MoeLpr.Tests.TestSupport;
+namespace MoeLpr.Tests.TestSupport;
 
 /// <summary>What a headless render produced: the screenshot and the page's console output.</summary>
 /// <param name="ConsoleMessages">Every console message the page logged ("message (source)").</param>

@@ -1,7 +1,8 @@
+using MoeLpr.Tests.TestSupport;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace MoeLpr.Reporting;
+namespace MoeLpr.Tests.TestSupport;
 
 /// <summary>
 /// Renders a local HTML file to PNG with headless Chromium and collects the page's console messages, so tests can
@@ -25,12 +26,12 @@ public static partial class HeadlessBrowser
     /// <paramref name="width"/>×<paramref name="height"/> screenshot to <paramref name="pngPath"/>.
     /// </summary>
     public static BrowserRender Screenshot(string htmlPath, string pngPath, int width = 1280, int height = 1600,
-        TimeSpan? timeout = null, string? chromiumPath = null)
+        TimeSpan? timeout = null, string? chromiumPath = null, bool offline = false)
     {
         var screenshot = Path.GetFullPath(pngPath);
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
-        var (chromium, page, log, exitCode) = Run(htmlPath, [$"--screenshot={screenshot}", $"--window-size={width},{height}"], timeout, chromiumPath);
+        var (chromium, page, log, exitCode) = Run(htmlPath, [$"--screenshot={screenshot}", $"--window-size={width},{height}"], timeout, chromiumPath, offline);
         if (!File.Exists(screenshot) || new FileInfo(screenshot).Length == 0)
             throw new InvalidOperationException($"{chromium} wrote no screenshot of {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
 
@@ -47,16 +48,16 @@ public static partial class HeadlessBrowser
     }
 
     /// <summary>The page's DOM after its scripts ran (up to 5 s of virtual time): what plotly.js drew, as SVG markup.</summary>
-    public static string RenderedDom(string htmlPath, TimeSpan? timeout = null, string? chromiumPath = null)
+    public static string RenderedDom(string htmlPath, TimeSpan? timeout = null, string? chromiumPath = null, bool offline = false)
     {
-        var (chromium, page, log, exitCode) = Run(htmlPath, ["--dump-dom"], timeout, chromiumPath);
+        var (chromium, page, log, exitCode) = Run(htmlPath, ["--dump-dom"], timeout, chromiumPath, offline);
         if (log.Stdout.Length == 0)
             throw new InvalidOperationException($"{chromium} printed no DOM for {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
         return log.Stdout;
     }
 
     static (string Chromium, string Page, (string Stdout, string Stderr) Log, int ExitCode) Run(
-        string htmlPath, IEnumerable<string> mode, TimeSpan? timeout, string? chromiumPath)
+        string htmlPath, IEnumerable<string> mode, TimeSpan? timeout, string? chromiumPath, bool offline = false)
     {
         var chromium = chromiumPath ?? FindChromium() ?? throw new FileNotFoundException("Chromium not found (install the 'chromium' package or set CHROMIUM_PATH)");
         var page = Path.GetFullPath(htmlPath);
@@ -71,7 +72,9 @@ public static partial class HeadlessBrowser
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
                 $"--user-data-dir={profile.FullName}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
             ];
-            foreach (var argument in common.Concat(mode).Append(new Uri(page).AbsoluteUri))
+            // Offline: every host name fails to resolve, so a page that needs a CDN shows it.
+            IEnumerable<string> network = offline ? ["--host-resolver-rules=MAP * ~NOTFOUND"] : [];
+            foreach (var argument in common.Concat(network).Concat(mode).Append(new Uri(page).AbsoluteUri))
                 start.ArgumentList.Add(argument);
 
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {chromium}");
