@@ -23,11 +23,14 @@ internal static class GroupedColumns
             MultiText: s.Values.Select(v => Label(v, asPercent)).ToArray(), TextPosition: StyleParam.TextPosition.Outside));
         var chart = CSharpChart.Combine(columns);
         foreach (var trace in chart.GetTraces())
+        {
             trace.SetProperty("hovertemplate", $"%{{x}}: %{{y:{(asPercent ? ".1%" : ".3f")}}}<extra>%{{fullData.name}}</extra>");
+            trace.SetProperty("cliponaxis", false); // a label above a column at the top of the range stays readable
+        }
         var layout = new Layout();
         layout.SetProperty("barmode", "group");
         chart = Plotly.NET.Chart.withLayout(layout).Invoke(chart);
-        var width = Math.Clamp(300 + 60 * categories.Count * series.Count, 560, 1400);
+        var width = Math.Clamp(300 + 60 * categories.Count * series.Count, 560, ChartStyle.MaxWidth);
         return ChartStyle.Apply(chart, title, x, y, width, 460);
     }
 

@@ -33,7 +33,7 @@ public static class RoutingCharts
             trace.SetProperty("hovertemplate", "%{y}, %{x}<br>expert-0 share %{z:.1%}<extra></extra>");
             trace.SetProperty("colorbar", ColorBarOf("expert-0 share", ".0%"));
         }
-        var width = Math.Clamp(220 + 70 * layers.Count, 560, 1400);
+        var width = Math.Clamp(220 + 70 * layers.Count, 560, ChartStyle.MaxWidth);
         var height = Math.Clamp(160 + 48 * languages.Count, 320, 900);
         return ChartStyle.Apply(chart, title, new ChartStyle.Axis("MoE layer"), new ChartStyle.Axis("language"), width, height, showLegend: false);
     }
@@ -57,7 +57,7 @@ public static class RoutingCharts
         var chart = CSharpChart.Combine(segments);
         foreach (var trace in chart.GetTraces())
             trace.SetProperty("hovertemplate", "%{x}: %{y:.1%}<extra>%{fullData.name}</extra>");
-        var width = Math.Clamp(320 + 90 * languages.Count, 560, 1400);
+        var width = Math.Clamp(320 + 90 * languages.Count, 560, ChartStyle.MaxWidth);
         return ChartStyle.Apply(chart, title, new ChartStyle.Axis("language"),
             new ChartStyle.Axis("share of routing decisions", ".0%", (0, Math.Max(1.0, MaxColumnSum(share)))), width, 460);
     }
