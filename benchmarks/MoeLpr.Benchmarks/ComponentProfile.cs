@@ -30,7 +30,7 @@ public static class ComponentProfile
         long b = batch.InputIds.shape[0], t = batch.InputIds.shape[1], h = config.HiddenSize, tokens = b * t;
         var dtype = model.DType;
 
-        using var step = new TrainStep(model, moe, stage);
+        using var step = StageStep.Create(model, moe, stage, device);
         var stepTiming = measuredStep ?? Stopwatches.Measure(device, warmup, repetitions, () => step.Run(batch));
 
         using var scope = torch.NewDisposeScope();

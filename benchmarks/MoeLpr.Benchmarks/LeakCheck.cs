@@ -35,7 +35,7 @@ public static class LeakCheck
         model.to(device);
         Upcycler.Upcycle(model, moe, seed: 2);
         using var data = TrainingBatch.Random(config, batch, seqLen, device, seed: 9);
-        using var step = new TrainStep(model, moe, stage: 1);
+        using var step = StageStep.Create(model, moe, stage: 1, device);
 
         var checkpoints = new SortedSet<int> { 100, steps / 2, steps };
         var samples = new List<LeakSample>();

@@ -38,7 +38,7 @@ public static class MoeLayerBenchmark
         using (torch.no_grad())
         using (var probe = torch.NewDisposeScope())
         {
-            var chosen = block.forward(x).RouterLogits.topk(moe.TopK, dim: -1).indexes.reshape(-1);
+            var chosen = MoeBlock.Route(block.forward(x).RouterLogits, moe.TopK).Experts.reshape(-1);
             perExpert = chosen.bincount(null, minlength: moe.NumExperts).cpu().data<long>().ToArray();
         }
 

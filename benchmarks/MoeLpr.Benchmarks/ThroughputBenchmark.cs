@@ -37,11 +37,11 @@ public static class ThroughputBenchmark
         {
             var counts = FlopCounts.For(config, moe.NumExperts, moe.TopK, moe: true, b, t,
                 stage == 1 ? FlopCounts.Trainable.Stage1RoutersAndNewExperts : FlopCounts.Trainable.Stage2RoutersOnly);
-            using var step = new TrainStep(model, moe, stage);
+            using var step = StageStep.Create(model, moe, stage, device);
             var resetOk = MemoryProbe.ResetPeak();
             float loss = 0;
             var timing = Stopwatches.Measure(device, warmup, repetitions, () => loss = step.Run(batch));
-            Add(Result($"stage {stage} train", TrainStep.Describe(stage), batch.Tokens, timing, counts,
+            Add(Result($"stage {stage} train", StageStep.Describe(stage), batch.Tokens, timing, counts,
                        counts.TrainingModel, counts.TrainingExecuted, matmulPeak, resetOk, step.FrozenParametersWithGradient(), loss));
             model.zero_grad();
         }

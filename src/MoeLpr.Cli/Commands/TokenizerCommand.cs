@@ -16,22 +16,13 @@ public static class TokenizerCommand
         return command;
     }
 
-    static Option<string> DatasetInfoOption() =>
-        new("--dataset-info") { Description = "dataset_info.json", DefaultValueFactory = _ => "data/dataset_info.json" };
-
-    static Option<string> DatasetsOption() =>
-        new("--dataset", "--datasets") { Description = "comma-separated dataset names", Required = true };
-
-    static Option<int?> MaxSamplesOption() =>
-        new("--max-samples", "--max_samples") { Description = "first N documents per dataset" };
-
     static Command CreateTrain()
     {
-        var info = DatasetInfoOption();
-        var datasets = DatasetsOption();
-        var maxSamples = MaxSamplesOption();
+        var info = SharedOptions.DatasetInfo();
+        var datasets = SharedOptions.Datasets();
+        var maxSamples = SharedOptions.MaxSamples();
         var vocabSize = new Option<int>("--vocab-size") { Description = "256 bytes + merges + <|endoftext|>", DefaultValueFactory = _ => 8000 };
-        var output = new Option<string>("--out") { Description = "directory for tokenizer.json and tokenizer_config.json", Required = true };
+        var output = SharedOptions.Output("directory for tokenizer.json and tokenizer_config.json");
         var train = new Command("train", "Train a byte-level BPE tokenizer on the documents of the given datasets");
         foreach (var option in new Option[] { info, datasets, vocabSize, maxSamples, output }) train.Options.Add(option);
         train.SetAction(parse => CommandRunner.Run(parse, () =>
@@ -48,9 +39,9 @@ public static class TokenizerCommand
 
     static Command CreateCount()
     {
-        var info = DatasetInfoOption();
-        var datasets = DatasetsOption();
-        var maxSamples = MaxSamplesOption();
+        var info = SharedOptions.DatasetInfo();
+        var datasets = SharedOptions.Datasets();
+        var maxSamples = SharedOptions.MaxSamples();
         var tokenizer = new Option<string>("--tokenizer") { Description = "model or tokenizer directory", Required = true };
         var count = new Command("count", "Documents, bytes and tokens (incl. one EOS per document) per dataset");
         foreach (var option in new Option[] { info, datasets, maxSamples, tokenizer }) count.Options.Add(option);

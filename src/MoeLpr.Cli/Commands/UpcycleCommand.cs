@@ -10,24 +10,24 @@ public static class UpcycleCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Dense HF model folder (config.json + safetensors)", Required = true };
-        var output = new Option<string>("--output") { Description = "Adapter folder to write", Required = true };
-        var experts = new Option<int>("--num-experts", "--moe_num_experts")
-            { Description = "Total experts N, including the original MLP (expert 0)", DefaultValueFactory = _ => 4 };
-        var topK = new Option<int>("--topk", "--top-k") { Description = "Experts per token K", DefaultValueFactory = _ => 2 };
+        var model = new Option<string>("--model", "--model_name_or_path") { Description = "Dense HF model folder (config.json + safetensors)", Required = true };
+        var output = SharedOptions.Output("Adapter folder to write");
+        var moe = new MoeOptionGroup();
         var layers = new Option<string?>("--layers", "--layers_to_transform") { Description = "Layers to upcycle, e.g. 0,1,2 (default: all)" };
-        var seed = new Option<long>("--seed") { Description = "Router initialisation seed", DefaultValueFactory = _ => 42 };
+        var seed = new Option<long>("--seed") { Description = "Router initialisation seed", DefaultValueFactory = _ => new Training.TrainerOptions().Seed };
 
         var command = new Command("upcycle", "Turn a dense model into an MoE and write the PEFT-style MoE adapter");
-        foreach (var option in new Option[] { model, output, experts, topK, layers, seed }) command.Options.Add(option);
+        SharedOptions.AddTo(command, model, output);
+        moe.AddTo(command);
+        SharedOptions.AddTo(command, layers, seed);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             string modelDir = parse.GetValue(model)!;
             var layerList = parse.GetValue(layers) is string text ? CommaSeparated.Longs(text, "--layers").Select(ToLayerIndex).ToArray() : [];
             var config = new MoeConfig
             {
-                NumExperts = parse.GetValue(experts),
-                TopK = parse.GetValue(topK),
+                NumExperts = moe.NumExperts(parse),
+                TopK = moe.TopK(parse),
                 LayersToTransform = layerList,
                 BaseModelNameOrPath = Path.GetFullPath(modelDir),
             };

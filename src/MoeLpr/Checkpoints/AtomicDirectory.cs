@@ -4,7 +4,7 @@ namespace MoeLpr.Checkpoints;
 /// Writes a checkpoint folder all-or-nothing: the files are produced in a hidden staging folder next to the target,
 /// and only when all of them exist are they moved in. A failure leaves the target exactly as it was.
 /// </summary>
-public static class AtomicDirectory
+internal static class AtomicDirectory
 {
     /// <param name="dir">The target folder; created if absent.</param>
     /// <param name="fill">Writes every file into the staging folder it is given.</param>

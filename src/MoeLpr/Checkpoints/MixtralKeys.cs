@@ -8,7 +8,7 @@ namespace MoeLpr.Checkpoints;
 /// <c>block_sparse_moe.experts.{e}.w1/w2/w3</c>, with e = 0 the original MLP (<c>mlp.base_layer</c>) and
 /// e = j + 1 for <c>mlp.moe_experts.{j}</c>. Attention, norms, embeddings and lm_head keep their names.
 /// </summary>
-public static partial class MixtralKeys
+internal static partial class MixtralKeys
 {
     [GeneratedRegex(@"^(model\.layers\.\d+\.)mlp\.(.+)$")]
     private static partial Regex MlpKey();

@@ -7,7 +7,7 @@ namespace MoeLpr.Checkpoints;
 /// shape equal. All checks run on the headers before any data is read; each failure is one line naming the file.
 /// Values are converted to each parameter's dtype on copy.
 /// </summary>
-public static class StateDictLoader
+internal static class StateDictLoader
 {
     const int KeysShown = 5;
 

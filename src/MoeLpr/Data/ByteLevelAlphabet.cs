@@ -5,7 +5,7 @@ namespace MoeLpr.Data;
 /// themselves, the other 68 bytes to U+0100… . Byte-level BPE vocabularies (GPT-2, Qwen2, Llama 3, ours) are written
 /// in these characters, so a token never contains a space or a control character.
 /// </summary>
-public static class ByteLevelAlphabet
+internal static class ByteLevelAlphabet
 {
     /// <summary>Character for each byte value.</summary>
     public static readonly char[] ByteToChar = Build();

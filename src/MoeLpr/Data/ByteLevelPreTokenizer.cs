@@ -9,7 +9,7 @@ namespace MoeLpr.Data;
 /// <c>\p{IsBlock}</c>) so both .NET and HF <c>tokenizers</c> (Oniguruma) read the same pattern from tokenizer.json.
 /// Every character matches some branch, so the pieces always concatenate back to the input.
 /// </summary>
-public static class ByteLevelPreTokenizer
+internal static class ByteLevelPreTokenizer
 {
     const string Han = "㐀-䶿一-鿿豈-﫿";
     const string Kana = "ぁ-ゟ゠-ヿ";

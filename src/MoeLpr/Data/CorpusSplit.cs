@@ -7,7 +7,7 @@ namespace MoeLpr.Data;
 /// Deterministic train/valid/test assignment from a page id alone, so the same page lands in the same split in every
 /// language and on every machine: 90 % train, 5 % valid, 5 % test by the SHA-1 of the id.
 /// </summary>
-public static class CorpusSplit
+internal static class CorpusSplit
 {
     public const string Train = "train";
     public const string Valid = "valid";

@@ -9,6 +9,9 @@ namespace MoeLpr.Data;
 /// </summary>
 public sealed class DatasetRegistry
 {
+    /// <summary>Where the kit's own registry sits, relative to the checkout.</summary>
+    public const string DefaultInfoPath = "data/dataset_info.json";
+
     public string InfoPath { get; }
     public IReadOnlyDictionary<string, DatasetEntry> Entries { get; }
 
@@ -66,3 +69,8 @@ public sealed class DatasetRegistry
     public IReadOnlyList<LoadedDataset> LoadMany(IEnumerable<string> names, int? maxSamples = null, bool requireLanguage = false, bool allowSha1Mismatch = false) =>
         names.Select(name => Load(name, maxSamples, requireLanguage, allowSha1Mismatch)).ToList();
 }
+
+/// <summary>The documents of one registered dataset, in file order, with the facts packing needs.</summary>
+/// <param name="IsOldLanguage">True for "old", false for "new", null when the entry has no <c>language</c>.</param>
+/// <param name="FileSha1">SHA-1 of the file as read (not as registered), so caches key on the real content.</param>
+public sealed record LoadedDataset(string Name, string FilePath, string FileSha1, bool? IsOldLanguage, IReadOnlyList<string> Documents);

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace MoeLpr.Data;
 
 /// <summary>Content hashes in the lowercase hex form that <c>dataset_info.json</c> (<c>file_sha1</c>) uses.</summary>
-public static class FileHashes
+internal static class FileHashes
 {
     public static string Sha1(string path)
     {

@@ -6,7 +6,7 @@ namespace MoeLpr.Data;
 /// The on-disk form of a <see cref="PackedCorpus"/>: <c>packed-{key}.bin</c>, little-endian, written atomically
 /// (temp file, then rename) so an interrupted run never leaves a half file that a later run would trust.
 /// </summary>
-public static class PackingCache
+internal static class PackingCache
 {
     const string Magic = "MOELPRPK";
     const int Version = 1;

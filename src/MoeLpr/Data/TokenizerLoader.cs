@@ -4,6 +4,17 @@ using Microsoft.ML.Tokenizers;
 
 namespace MoeLpr.Data;
 
+/// <summary>A tokenizer read from a model directory, with its end-of-sequence id and the files it came from
+/// (their bytes key the packing cache).</summary>
+/// <param name="Kind">"tokenizer.json (byte-level BPE)", "SentencePiece" or "tiktoken".</param>
+public sealed record LoadedTokenizer(Tokenizer Tokenizer, int EosId, string Kind, IReadOnlyList<string> SourceFiles)
+{
+    /// <summary>Ids of a document as the reference tokenises it: <c>add_special_tokens=False</c>, so no BOS.</summary>
+    public IReadOnlyList<int> Encode(string text) => Tokenizer.EncodeToIds(text);
+
+    public string Decode(IEnumerable<int> ids) => Tokenizer.Decode(ids);
+}
+
 /// <summary>
 /// Loads the tokenizer of a HuggingFace model directory with Microsoft.ML.Tokenizers:
 /// <c>tokenizer.json</c> with a byte-level BPE model (GPT-2, Qwen2, Llama 3, the kit's own), else
@@ -20,6 +31,20 @@ public static partial class TokenizerLoader
 
     [GeneratedRegex(@"^[A-Za-z0-9+/]+={0,2} \d+$")]
     private static partial Regex TiktokenLine();
+
+    /// <summary>The files a tokenizer folder may hold, as HuggingFace's <c>save_pretrained</c> writes them.</summary>
+    public static readonly string[] Files = ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json"];
+
+    /// <summary>Copies the tokenizer files present in <paramref name="fromDirectory"/> into <paramref name="toDirectory"/>.</summary>
+    public static void CopyFiles(string fromDirectory, string toDirectory)
+    {
+        Directory.CreateDirectory(toDirectory);
+        foreach (var name in Files)
+        {
+            string source = Path.Combine(fromDirectory, name);
+            if (File.Exists(source)) File.Copy(source, Path.Combine(toDirectory, name), overwrite: true);
+        }
+    }
 
     public static LoadedTokenizer Load(string directory)
     {

@@ -1,5 +1,6 @@
 using MoeLpr.Data;
 using MoeLpr.Evaluation;
+using MoeLpr.Training;
 
 namespace MoeLpr.Demo;
 
@@ -8,14 +9,13 @@ namespace MoeLpr.Demo;
 /// old-language replay) and one evaluation set per language (test pages).
 /// </summary>
 /// <param name="TaskItems">The multiple-choice items scored for every model (empty without a task file).</param>
-public sealed record DemoCorpora(PackedCorpus Stage1, PackedCorpus Stage2, IReadOnlyList<EvaluationSet> Evaluation, IReadOnlyList<MultipleChoiceItem> TaskItems)
+internal sealed record DemoCorpora(PackedCorpus Stage1, PackedCorpus Stage2, IReadOnlyList<EvaluationSet> Evaluation, IReadOnlyList<MultipleChoiceItem> TaskItems)
 {
-    public static DemoCorpora Load(DemoOptions options, LoadedTokenizer tokenizer)
+    public static DemoCorpora Load(DemoOptions options, RunSetup setup)
     {
         var size = options.Size;
-        var registry = DatasetRegistry.Open(options.DatasetInfo);
-        PackedCorpus Pack(IReadOnlyList<LoadedDataset> datasets) =>
-            CorpusPacker.Pack(datasets, tokenizer, size.CutoffLen, options.CacheDir, requireLanguage: true);
+        var registry = setup.Registry;
+        PackedCorpus Pack(IReadOnlyList<LoadedDataset> datasets) => setup.Pack(datasets, size.CutoffLen, options.CacheDir, requireLanguage: true);
         IReadOnlyList<LoadedDataset> Train(IEnumerable<string> languages, int? documents) =>
             registry.LoadMany(languages.Select(l => DemoLanguages.Dataset(l, "train")), documents, requireLanguage: true);
 

@@ -5,7 +5,7 @@ namespace MoeLpr.Demo;
 /// close to the base and beats full fine-tuning and stage 1 alone; on new languages MoE-LPR is at least as good as
 /// stage 1 and far better than the base.
 /// </summary>
-public static class DemoFindings
+internal static class DemoFindings
 {
     public sealed record Check(string Claim, bool Holds, string Evidence);
 

@@ -1,7 +1,7 @@
 namespace MoeLpr.Demo;
 
 /// <summary>The paper's languages as the shipped corpus names them: old = what the base model knows, new = the expansion.</summary>
-public static class DemoLanguages
+internal static class DemoLanguages
 {
     public static readonly IReadOnlyList<string> Old = ["en", "es", "zh"];
     public static readonly IReadOnlyList<string> New = ["el", "hu", "tr"];

@@ -28,8 +28,8 @@ public static class DemoPipeline
         var size = options.Size;
         var clock = Stopwatch.StartNew();
         var phases = new List<DemoPhase>();
-        if (options.Threads is int threads) DeviceSelector.SetThreads(threads);
-        var device = DeviceSelector.Resolve(options.Device);
+        var setup = RunSetup.Start(options, options.BaseModelDir, options.DatasetInfo);
+        var (device, tokenizer) = (setup.Device, setup.Tokenizer);
         Directory.CreateDirectory(options.OutputDir);
         int totalPhases = 7, phaseNumber = 0;
         T Phase<T>(string name, Func<T> body)
@@ -42,10 +42,9 @@ public static class DemoPipeline
             return value;
         }
 
-        var tokenizer = TokenizerLoader.Load(options.BaseModelDir);
-        var corpora = Phase("tokenise and pack data", () => DemoCorpora.Load(options, tokenizer));
-        long stage1Tokens = DemoTrainer.TokensSeen(corpora.Stage1, size.Stage1Steps, size.BatchSize, options.Seed).Tokens;
-        var (stage2Tokens, stage2OldTokens) = DemoTrainer.TokensSeen(corpora.Stage2, size.Stage2Steps, size.BatchSize, options.Seed);
+        var corpora = Phase("tokenise and pack data", () => DemoCorpora.Load(options, setup));
+        long stage1Tokens = DemoTrainer.TokensSeen(corpora.Stage1, options, size.Stage1Steps).Tokens;
+        var (stage2Tokens, stage2OldTokens) = DemoTrainer.TokensSeen(corpora.Stage2, options, size.Stage2Steps);
         console.WriteLine($"   stage 1 / baselines: {corpora.Stage1.Count} blocks, {stage1Tokens:N0} tokens trained; " +
                           $"stage 2: {corpora.Stage2.Count} blocks ({corpora.Stage2.OldLanguageTokens:N0} old-language replay tokens = " +
                           $"{100.0 * corpora.Stage2.OldLanguageTokens / stage1Tokens:0.00} % of stage 1)");
@@ -65,32 +64,34 @@ public static class DemoPipeline
             using var model = LoadBase(options, device);
             return trainer.TrainAndEvaluate("full_ft", "Full fine-tuning", model, new FullFineTunePolicy(), corpora.Stage1, size.Stage1Steps, size.LearningRate);
         }));
+        var lora = new LoraConfig { Rank = size.LoraRank, Alpha = size.LoraAlpha, BaseModelNameOrPath = Path.GetFullPath(options.BaseModelDir) };
         variants.Add(Phase("baseline: LoRA on new languages", () =>
         {
             using var model = LoadBase(options, device);
-            var lora = new LoraConfig { Rank = size.LoraRank, Alpha = size.LoraAlpha, BaseModelNameOrPath = Path.GetFullPath(options.BaseModelDir) };
-            return trainer.TrainAndEvaluate("lora", $"LoRA (r={size.LoraRank})", model, new LoraPolicy(lora, options.Seed), corpora.Stage1, size.Stage1Steps, size.LearningRate);
+            return trainer.TrainAndEvaluate("lora", $"LoRA (r={lora.Rank})", model, new LoraPolicy(lora, options.Seed),
+                                            corpora.Stage1, size.Stage1Steps, size.LearningRate);
         }));
 
         using var moe = LoadBase(options, device);
         var adapter = new MoeConfig { NumExperts = options.NumExperts, TopK = options.TopK, BaseModelNameOrPath = Path.GetFullPath(options.BaseModelDir) };
+        var (stage1, stage2) = (new Stage1Policy(adapter), new Stage2Policy(adapter));
         variants.Add(Phase("MoE stage 1: upcycle, train new experts on new languages", () =>
         {
             Upcycler.Upcycle(moe, adapter, options.Seed);
-            var variant = trainer.TrainAndEvaluate("moe_stage1", "MoE stage 1 only", moe, new Stage1Policy(adapter), corpora.Stage1, size.Stage1Steps, size.LearningRate);
+            var variant = trainer.TrainAndEvaluate("moe_stage1", "MoE stage 1 only", moe, stage1, corpora.Stage1, size.Stage1Steps, size.LearningRate);
             Inspect("moe_stage1", moe, corpora, size, display, routing, traces);
             return variant;
         }));
         variants.Add(Phase("MoE stage 2: routers only, LPR with old-language replay", () =>
         {
-            var variant = trainer.TrainAndEvaluate("moe_lpr", "MoE-LPR (stage 1 + 2)", moe, new Stage2Policy(adapter), corpora.Stage2, size.Stage2Steps, size.Stage2LearningRate);
+            var variant = trainer.TrainAndEvaluate("moe_lpr", "MoE-LPR (stage 1 + 2)", moe, stage2, corpora.Stage2, size.Stage2Steps, size.Stage2LearningRate);
             Inspect("moe_lpr", moe, corpora, size, display, routing, traces);
             return variant;
         }));
 
         var result = Phase("write results and report", () =>
         {
-            var partial = new DemoResult(options, variants, stage1Tokens, stage2Tokens, stage2OldTokens,
+            var partial = new DemoResult(options, stage1, stage2, lora, variants, stage1Tokens, stage2Tokens, stage2OldTokens,
                                          corpora.Stage2.OldLanguageTokens, routing, traces, phases.ToList(), clock.Elapsed, MachineDescription(device));
             DemoResultsWriter.Write(partial, options.OutputDir);
             return partial;

@@ -10,7 +10,7 @@ namespace MoeLpr.Demo;
 /// table and chart, the checks, training curves of every run, expert-0 share heatmaps after stage 1 and after
 /// stage 2, expert selection per language, and the token-level routing of an English and a Greek sentence.
 /// </summary>
-public static class DemoReport
+internal static class DemoReport
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -1,4 +1,6 @@
 using MoeLpr.Evaluation;
+using MoeLpr.Model;
+using MoeLpr.Training;
 
 namespace MoeLpr.Demo;
 
@@ -7,8 +9,14 @@ namespace MoeLpr.Demo;
 /// <param name="ReplayTokens">Distinct old-language tokens in the stage-2 data.</param>
 /// <param name="Routing">Routing statistics on the test blocks, keyed "moe_stage1" / "moe_lpr".</param>
 /// <param name="Traces">Token-level routing of sample sentences, keyed "{variant}/{language}".</param>
+/// <param name="Stage1">The stage-1 policy the demo trained with (its adapter config holds the balance-loss weight).</param>
+/// <param name="Stage2">The stage-2 policy (LPR weight and form).</param>
+/// <param name="Lora">The LoRA baseline's configuration.</param>
 public sealed record DemoResult(
     DemoOptions Options,
+    Stage1Policy Stage1,
+    Stage2Policy Stage2,
+    LoraConfig Lora,
     IReadOnlyList<DemoVariant> Variants,
     long Stage1Tokens,
     long Stage2Tokens,
@@ -25,3 +33,6 @@ public sealed record DemoResult(
 
     public DemoVariant this[string key] => Variants.First(v => v.Key == key);
 }
+
+/// <summary>One timed step of the demo (data, evaluation of base, each training run, report).</summary>
+public sealed record DemoPhase(string Name, TimeSpan WallTime);

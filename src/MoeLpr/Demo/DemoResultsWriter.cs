@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using MoeLpr.Evaluation;
+using MoeLpr.Training.Losses;
+using MoeLpr.Reporting;
 
 namespace MoeLpr.Demo;
 
@@ -9,7 +11,7 @@ namespace MoeLpr.Demo;
 /// averages), <c>results.md</c> (the perplexity table and the checks), <c>routing.csv</c> (expert-0 share per
 /// model × language × layer) and <c>report.html</c>. Numbers are invariant-culture.
 /// </summary>
-public static class DemoResultsWriter
+internal static class DemoResultsWriter
 {
     public const string ResultsCsv = "results.csv";
     public const string ResultsMarkdown = "results.md";
@@ -26,7 +28,7 @@ public static class DemoResultsWriter
         File.WriteAllText(Path.Combine(outputDir, ResultsCsv), ResultsCsvText(result));
         File.WriteAllText(Path.Combine(outputDir, ResultsMarkdown), Markdown(result));
         File.WriteAllText(Path.Combine(outputDir, RoutingCsv), RoutingCsvText(result));
-        foreach (var (key, statistics) in result.Routing) statistics.SaveCsv(DemoTrainer.RunDir(outputDir, key));
+        foreach (var (key, statistics) in result.Routing) Reporting.RoutingCsv.Write(statistics, DemoTrainer.RunDir(outputDir, key));
         DemoReport.Build(result).Save(Path.Combine(outputDir, ReportHtml));
     }
 
@@ -134,11 +136,11 @@ public static class DemoResultsWriter
         var o = result.Options;
         var lines = new List<string>
         {
-            string.Create(Inv, $"Base model: `{o.BaseModelDir}` (dense LLaMA pretrained on en/es/zh only); upcycled to {o.NumExperts} experts, top-{o.TopK} (expert 0 = the frozen original MLP)."),
-            string.Create(Inv, $"Stage 1, full fine-tuning and LoRA: the same {result.Stage1Tokens:N0} new-language tokens (el/hu/tr train pages, {size.Stage1Steps} steps × {size.BatchSize} blocks × {size.CutoffLen} tokens, same order), peak lr {size.LearningRate:g}, {size.WarmupSteps} warmup steps, cosine; stage 1 loss LM + 0.01 · balance."),
-            string.Create(Inv, $"Stage 2 (routers only, LM + 0.1 · LPR, form −log p0): {size.Stage2Steps} steps, lr {size.Stage2LearningRate:g}, {result.Stage2Tokens:N0} tokens from the first {size.Stage2NewDocuments} pages of each new language and the first {size.ReplayDocuments} pages of each old language."),
+            string.Create(Inv, $"Base model: `{o.BaseModelDir}` (dense LLaMA pretrained on en/es/zh only); upcycled to {result.Stage1.AdapterConfig.NumExperts} experts, top-{result.Stage1.AdapterConfig.TopK} (expert 0 = the frozen original MLP)."),
+            string.Create(Inv, $"Stage 1, full fine-tuning and LoRA: the same {result.Stage1Tokens:N0} new-language tokens (el/hu/tr train pages, {size.Stage1Steps} steps × {size.BatchSize} blocks × {size.CutoffLen} tokens, same order), peak lr {size.LearningRate:g}, {size.WarmupSteps} warmup steps, cosine; stage 1 loss LM + {result.Stage1.AuxLossCoef:g} · balance."),
+            string.Create(Inv, $"Stage 2 (routers only, LM + {result.Stage2.LprLossCoef:g} · LPR, form {LprLoss.Describe(result.Stage2.Form)}): {size.Stage2Steps} steps, lr {size.Stage2LearningRate:g}, {result.Stage2Tokens:N0} tokens from the first {size.Stage2NewDocuments} pages of each new language and the first {size.ReplayDocuments} pages of each old language."),
             string.Create(Inv, $"Old-language replay: {result.ReplayTokens:N0} distinct tokens = {result.ReplayFraction * 100:0.00} % of the stage-1 tokens ({result.Stage2OldTokens:N0} old-language tokens processed in stage 2, repeats included)."),
-            string.Create(Inv, $"LoRA: r = {size.LoraRank}, α = {size.LoraAlpha:g} on q/k/v/o and gate/up/down; base frozen."),
+            string.Create(Inv, $"LoRA: r = {result.Lora.Rank}, α = {result.Lora.Alpha:g} on {string.Join(", ", result.Lora.TargetModules)}; base frozen."),
             string.Create(Inv, $"Seed {o.Seed} (router and LoRA initialisation, block order); device {o.Device}."),
             string.Create(Inv, $"Wall time {result.WallTime.TotalMinutes:0.0} min: ") + string.Join(", ", result.Phases.Select(p => string.Create(Inv, $"{p.Name} {p.WallTime.TotalSeconds:0} s"))) + ".",
             "Machine: " + result.Machine + ".",

@@ -12,20 +12,14 @@ namespace MoeLpr.Demo;
 /// and the weights in the policy's release format) and scores the result on every language's test blocks.
 /// Every run uses the demo's seed, so runs over the same corpus see the same blocks in the same order.
 /// </summary>
-public sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, LoadedTokenizer tokenizer, Device device, TextWriter console)
+internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, LoadedTokenizer tokenizer, Device device, TextWriter console)
 {
     public DemoVariant TrainAndEvaluate(string key, string label, LlamaForCausalLM model, TrainingPolicy policy,
                                         PackedCorpus corpus, int steps, double learningRate)
     {
-        var size = options.Size;
         string runDir = RunDir(options.OutputDir, key);
         if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-        var trainerOptions = new TrainerOptions
-        {
-            LearningRate = learningRate, BatchSize = size.BatchSize, MaxSteps = steps,
-            WarmupSteps = Math.Min(size.WarmupSteps, steps - 1), LoggingSteps = size.LoggingSteps,
-            Seed = options.Seed, MaskedLabelTokenId = tokenizer.EosId, Device = device,
-        };
+        var trainerOptions = TrainerOptionsFor(options, steps, learningRate) with { MaskedLabelTokenId = tokenizer.EosId, Device = device };
         var watch = Stopwatch.StartNew();
         var result = new Trainer(model, policy, corpus, trainerOptions, runDir, console).Train();
         if (!result.Completed) throw new InvalidOperationException($"{runDir}: training stopped at step {result.GlobalStep}/{result.PlannedSteps}");
@@ -61,23 +55,19 @@ public sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Loaded
 
     public static string RunDir(string outputDir, string key) => Path.Combine(outputDir, DemoPipeline.RunsFolder, key);
 
-    /// <summary>Tokens (and old-language tokens) a run of <paramref name="steps"/> steps processes, following the
-    /// trainer's block order exactly (a short last batch per epoch included).</summary>
-    public static (long Tokens, long OldTokens) TokensSeen(PackedCorpus corpus, int steps, int batchSize, long seed)
+    /// <summary>The optimiser settings of every demo training: the size's batch, warmup and logging, the demo's seed.</summary>
+    public static TrainerOptions TrainerOptionsFor(DemoOptions options, int steps, double learningRate) => new()
     {
-        int perEpoch = (corpus.Count + batchSize - 1) / batchSize;
-        int epoch = 0, microBatch = 0;
-        var order = BlockOrder.ForEpoch(seed, epoch, corpus.Count);
-        long tokens = 0, old = 0;
-        for (int step = 0; step < steps; step++, microBatch++)
-        {
-            if (microBatch >= perEpoch) { order = BlockOrder.ForEpoch(seed, ++epoch, corpus.Count); microBatch = 0; }
-            foreach (int block in order.Skip(microBatch * batchSize).Take(batchSize))
-            {
-                tokens += corpus.CutoffLen;
-                old += corpus.OldLanguage[block].Count(isOld => isOld);
-            }
-        }
-        return (tokens, old);
+        LearningRate = learningRate, BatchSize = options.Size.BatchSize, MaxSteps = steps,
+        WarmupSteps = Math.Min(options.Size.WarmupSteps, steps - 1), LoggingSteps = options.Size.LoggingSteps, Seed = options.Seed,
+    };
+
+    /// <summary>Tokens (and old-language tokens) a demo training of <paramref name="steps"/> steps processes: the blocks
+    /// the trainer's own <see cref="BatchPlan"/> visits.</summary>
+    public static (long Tokens, long OldTokens) TokensSeen(PackedCorpus corpus, DemoOptions options, int steps)
+    {
+        var blocks = new BatchPlan(corpus.Count, TrainerOptionsFor(options, steps, options.Size.LearningRate))
+            .Steps().Take(steps).SelectMany(step => step.MicroBatches).SelectMany(b => b).ToList();
+        return ((long)blocks.Count * corpus.CutoffLen, blocks.Sum(b => (long)corpus.OldLanguage[b].Count(isOld => isOld)));
     }
 }

@@ -8,7 +8,7 @@ namespace MoeLpr.Demo;
 /// A readable string per token id for the routing view. Byte-level tokens that hold only part of a UTF-8 character
 /// (every Greek letter is two byte tokens for an old-language vocabulary) are shown as their bytes, e.g. <c>‹ce›</c>.
 /// </summary>
-public sealed class TokenDisplay
+internal sealed class TokenDisplay
 {
     readonly Dictionary<int, string> byId;
 

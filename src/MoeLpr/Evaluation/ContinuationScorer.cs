@@ -10,7 +10,7 @@ namespace MoeLpr.Evaluation;
 /// sum over continuation tokens of log softmax(logits) at the true next token. Requests run in batches, longest first,
 /// right-padded: with causal attention and no capacity limit, padding cannot change earlier positions.
 /// </summary>
-public static class ContinuationScorer
+internal static class ContinuationScorer
 {
     public static double[] Score(LlamaForCausalLM model, IReadOnlyList<(int[] Context, int[] Continuation)> requests, int batchSize = 8, int? maxLength = null)
     {

@@ -6,29 +6,28 @@ using TorchSharp;
 
 namespace MoeLpr.Evaluation;
 
+/// <summary>What <see cref="EvaluationRun"/> scores: a base model (plus an optional MoE adapter) on registered datasets.</summary>
+public sealed record EvaluationOptions : ModelDataOptions
+{
+    /// <summary>Blocks per forward pass.</summary>
+    public int BatchSize { get; init; } = 4;
+}
+
 /// <summary>Loads model, adapter, tokenizer and datasets (each packed on its own) and computes their perplexity.</summary>
 public static class EvaluationRun
 {
     public static PerplexityReport Run(EvaluationOptions options)
     {
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
-        if (options.Threads is int threads) DeviceSelector.SetThreads(threads);
-        var device = DeviceSelector.Resolve(options.Device);
+        var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
-        var tokenizer = TokenizerLoader.Load(options.TokenizerDir ?? options.ModelDir);
-        var registry = DatasetRegistry.Open(options.DatasetInfo);
-        var sets = registry.LoadMany(options.Datasets, options.MaxSamples, requireLanguage: false, options.AllowSha1Mismatch)
-            .Select(d => new EvaluationSet(d.Name, d.IsOldLanguage,
-                                           CorpusPacker.Pack([d], tokenizer, options.CutoffLen, options.CacheDir, requireLanguage: false)))
-            .ToList();
-        foreach (var set in sets.Where(s => s.Corpus.Count == 0))
-            throw new InvalidDataException($"{registry.PathOf(set.Name)}: dataset '{set.Name}' has fewer than cutoff_len = {options.CutoffLen} tokens, nothing to score");
+        var sets = setup.PackEach(options).Select(d => new EvaluationSet(d.Dataset.Name, d.Dataset.IsOldLanguage, d.Corpus)).ToList();
 
         var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (model)
         {
-            model.to(device);
-            return PerplexityEvaluator.Evaluate(model, sets, options.BatchSize, options.MaskEosInLabels ? tokenizer.EosId : null, device);
+            model.to(setup.Device);
+            return PerplexityEvaluator.Evaluate(model, sets, options.BatchSize, options.MaskEosInLabels ? setup.Tokenizer.EosId : null, setup.Device);
         }
     }
 }

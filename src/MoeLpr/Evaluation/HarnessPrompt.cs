@@ -7,7 +7,7 @@ namespace MoeLpr.Evaluation;
 /// <c>" " + choice</c> (target delimiter) of the context; few-shot examples are <c>context + " " + gold choice</c>
 /// joined and followed by a blank line ("\n\n", the fewshot delimiter).
 /// </summary>
-public static class HarnessPrompt
+internal static class HarnessPrompt
 {
     public const string TargetDelimiter = " ";
     public const string FewShotDelimiter = "\n\n";

@@ -3,6 +3,21 @@ using MoeLpr.Model;
 
 namespace MoeLpr.Evaluation;
 
+/// <summary>How to run a multiple-choice evaluation.</summary>
+/// <param name="NumFewShot">Solved examples in front of each question (harness <c>num_fewshot</c>).</param>
+/// <param name="FewShotPool">Where examples come from (a split other than the evaluated one); required when NumFewShot &gt; 0.</param>
+/// <param name="Seed">Seeds the example sampling (harness default 1234).</param>
+/// <param name="BatchSize">Scored continuations per forward pass.</param>
+/// <param name="MaxLength">Context length in tokens; default the model's max_position_embeddings.</param>
+public sealed record MultipleChoiceOptions(int NumFewShot = 0, IReadOnlyList<MultipleChoiceItem>? FewShotPool = null,
+                                           int Seed = FewShotSampler.DefaultSeed, int BatchSize = 8, int? MaxLength = null);
+
+/// <summary>
+/// One multiple-choice question in the lm-evaluation-harness style: the model scores each choice as a continuation of
+/// <paramref name="Context"/> and picks the likeliest. <paramref name="Gold"/> indexes <paramref name="Choices"/>.
+/// </summary>
+public sealed record MultipleChoiceItem(string Context, IReadOnlyList<string> Choices, int Gold, string Language, string? Id = null);
+
 /// <summary>
 /// Multiple-choice evaluation in the lm-evaluation-harness style: each choice is scored by the summed log-likelihood
 /// of <c>" " + choice</c> after the (optionally few-shot) context; see <see cref="MultipleChoiceScore"/> for the metrics.

@@ -1,7 +1,28 @@
+using System.Text;
 using Microsoft.Data.Analysis;
-using MoeLpr.Reporting;
 
 namespace MoeLpr.Evaluation;
+
+/// <summary>
+/// The scores of one item: the summed log-likelihood of each choice and the choice each metric picks.
+/// <c>acc</c> takes the largest log-likelihood; <c>acc_norm</c> divides it by the choice's length in characters
+/// (Unicode code points, Python's <c>len</c>, as the harness does); <c>acc_norm_bytes</c> by its UTF-8 byte length,
+/// which treats scripts with multi-byte characters (Greek, Chinese) alike across languages. Ties pick the first.
+/// </summary>
+public sealed record MultipleChoiceScore(MultipleChoiceItem Item, double[] LogLikelihoods)
+{
+    public int Prediction => ArgMax(LogLikelihoods);
+    public int NormalizedPrediction => ArgMax(LogLikelihoods.Select((v, i) => v / Item.Choices[i].EnumerateRunes().Count()).ToArray());
+    public int ByteNormalizedPrediction => ArgMax(LogLikelihoods.Select((v, i) => v / Encoding.UTF8.GetByteCount(Item.Choices[i])).ToArray());
+
+    static int ArgMax(double[] values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
+}
 
 /// <summary>Per-item scores of a multiple-choice evaluation and their per-language accuracies.</summary>
 public sealed class MultipleChoiceResult
@@ -44,8 +65,6 @@ public sealed class MultipleChoiceResult
         new Int32DataFrameColumn("prediction", Scores.Select(s => s.Prediction)),
         new Int32DataFrameColumn("prediction_norm", Scores.Select(s => s.NormalizedPrediction)),
         new DoubleDataFrameColumn("gold_loglikelihood", Scores.Select(s => s.LogLikelihoods[s.Item.Gold])));
-
-    public void SaveCsv(string path) => DataFrameExport.WriteCsv(PerLanguage(), path);
 
     static double StandardError(double[] values)
     {

@@ -2,8 +2,12 @@ using MoeLpr.Model;
 using MoeLpr.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using MoeLpr.Data;
 
 namespace MoeLpr.Evaluation;
+
+/// <summary>One dataset to score: its packed blocks and its language group (null when the registry has none).</summary>
+public sealed record EvaluationSet(string Name, bool? IsOldLanguage, PackedCorpus Corpus);
 
 /// <summary>
 /// Perplexity per dataset and per language group: exp of the token-weighted mean next-token NLL over the packed

@@ -1,11 +1,22 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Analysis;
-using MoeLpr.Reporting;
 
 namespace MoeLpr.Evaluation;
 
-/// <summary>Perplexity results as rows, a Microsoft.Data.Analysis DataFrame, an invariant-culture CSV and a text table.</summary>
+/// <summary>One line of a <see cref="PerplexityReport"/>: a dataset, or a language group ("old"/"new") pooled over its datasets.</summary>
+/// <param name="Kind">"dataset" or "group".</param>
+/// <param name="Language">"old", "new", or "" when the dataset has no language.</param>
+public sealed record PerplexityRow(string Name, string Kind, string Language, long Tokens, double NllSum, double MeanNll, double Perplexity)
+{
+    public static PerplexityRow Of(string name, string kind, string language, double nllSum, long tokens)
+    {
+        double mean = tokens == 0 ? double.NaN : nllSum / tokens;
+        return new PerplexityRow(name, kind, language, tokens, nllSum, mean, Math.Exp(mean));
+    }
+}
+
+/// <summary>Perplexity results as rows, a Microsoft.Data.Analysis DataFrame and a text table.</summary>
 public sealed class PerplexityReport(IReadOnlyList<PerplexityRow> rows)
 {
     public IReadOnlyList<PerplexityRow> Rows { get; } = rows;
@@ -20,8 +31,6 @@ public sealed class PerplexityReport(IReadOnlyList<PerplexityRow> rows)
         new Int64DataFrameColumn("tokens", Rows.Select(r => r.Tokens)),
         new DoubleDataFrameColumn("mean_nll", Rows.Select(r => r.MeanNll)),
         new DoubleDataFrameColumn("perplexity", Rows.Select(r => r.Perplexity)));
-
-    public void SaveCsv(string path) => DataFrameExport.WriteCsv(ToDataFrame(), path);
 
     public string ToTable()
     {

@@ -1,10 +1,18 @@
 using Microsoft.Data.Analysis;
 using MoeLpr.Model;
-using MoeLpr.Reporting;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MoeLpr.Evaluation;
+
+/// <summary>
+/// A batch of token ids [B, T] that belong to one language or dataset (<paramref name="Label"/>), for routing statistics.
+/// <paramref name="TokenMask"/> [B, T] bool, when given, keeps only the true positions (e.g. to skip padding).
+/// </summary>
+public sealed record LabelledTokens(string Label, Tensor InputIds, Tensor? TokenMask = null);
+
+/// <summary>One MoE layer of a model: its decoder-layer index, expert count N and top-K.</summary>
+public sealed record MoeLayerInfo(int Layer, int NumExperts, int TopK);
 
 /// <summary>
 /// Where the routers send each language's tokens: per language × MoE layer × expert the top-K selection rate, the
@@ -14,9 +22,6 @@ namespace MoeLpr.Evaluation;
 /// </summary>
 public sealed class RoutingStatistics
 {
-    public const string ExpertsCsv = "routing_experts.csv";
-    public const string LayersCsv = "routing_layers.csv";
-
     readonly IReadOnlyList<MoeLayerInfo> layers;
     readonly List<RoutingLayerCounts> counts = new();
     readonly Dictionary<(string Language, int Layer), RoutingLayerCounts> byKey = new();
@@ -46,12 +51,13 @@ public sealed class RoutingStatistics
         return statistics;
     }
 
-    /// <summary>Decoder index, expert count and top-K of each MoE layer, in layer order.</summary>
+    /// <summary>Decoder index of each MoE layer in layer order, with the model's expert count and top-K.</summary>
     public static IReadOnlyList<MoeLayerInfo> MoeLayers(LlamaForCausalLM model) =>
+        model.Moe is not { } moe ? [] :
         model.Model.Layers
             .Select((layer, index) => (layer.Moe, index))
             .Where(p => p.Moe is not null)
-            .Select(p => new MoeLayerInfo(p.index, p.Moe!.NumExperts, p.Moe.TopK))
+            .Select(p => new MoeLayerInfo(p.index, moe.NumExperts, moe.TopK))
             .ToList();
 
     /// <summary>Adds one forward pass's router logits (one [tokens, N] tensor per MoE layer) for <paramref name="language"/>.</summary>
@@ -70,9 +76,9 @@ public sealed class RoutingStatistics
                 throw new ArgumentException($"layer {info.Layer}: router logits have {logits.shape[1]} experts, expected {info.NumExperts}");
             if (tokenMask is not null)
                 logits = logits.index_select(0, tokenMask.reshape(-1).to(logits.device).nonzero().squeeze(1));
-            var (probabilities, _, experts) = RouterDecisions.Route(logits, info.TopK);
-            var routed = experts.reshape(-1).bincount(null, info.NumExperts).cpu().data<long>().ToArray();
-            var probabilitySum = probabilities.to_type(ScalarType.Float64).sum(dim: 0).cpu().data<double>().ToArray();
+            var routing = MoeBlock.Route(logits, info.TopK);
+            var routed = routing.Experts.reshape(-1).bincount(null, info.NumExperts).cpu().data<long>().ToArray();
+            var probabilitySum = routing.Probabilities.to_type(ScalarType.Float64).sum(dim: 0).cpu().data<double>().ToArray();
             CountsFor(language, info).Add(logits.shape[0], routed, probabilitySum);
         }
     }
@@ -122,11 +128,104 @@ public sealed class RoutingStatistics
             new DoubleDataFrameColumn("expert0_selection_rate", counts.Select(c => c.SelectionRate(0))),
             new DoubleDataFrameColumn("expert0_mean_prob", counts.Select(c => c.MeanProbability(0))));
     }
+}
 
-    /// <summary>Writes <see cref="ExpertsCsv"/> and <see cref="LayersCsv"/> into <paramref name="directory"/>.</summary>
-    public void SaveCsv(string directory)
+/// <summary>
+/// Running routing counts of one MoE layer for one language: tokens seen, how many of them had each expert among
+/// their top-K, and the sum of each expert's router probability (for the mean).
+/// </summary>
+public sealed class RoutingLayerCounts
+{
+    public string Language { get; }
+    /// <summary>Decoder layer index (not the ordinal among MoE layers).</summary>
+    public int Layer { get; }
+    public int TopK { get; }
+    public long Tokens { get; private set; }
+    public long[] TokensRouted { get; }
+    public double[] ProbabilitySum { get; }
+
+    public RoutingLayerCounts(string language, int layer, int numExperts, int topK)
     {
-        DataFrameExport.WriteCsv(ExpertFrame(), Path.Combine(directory, ExpertsCsv));
-        DataFrameExport.WriteCsv(LayerFrame(), Path.Combine(directory, LayersCsv));
+        Language = language;
+        Layer = layer;
+        TopK = topK;
+        TokensRouted = new long[numExperts];
+        ProbabilitySum = new double[numExperts];
+    }
+
+    public int NumExperts => TokensRouted.Length;
+
+    public void Add(long tokens, IReadOnlyList<long> routed, IReadOnlyList<double> probabilitySum)
+    {
+        Tokens += tokens;
+        for (int e = 0; e < NumExperts; e++)
+        {
+            TokensRouted[e] += routed[e];
+            ProbabilitySum[e] += probabilitySum[e];
+        }
+    }
+
+    /// <summary>Fraction of tokens that had expert <paramref name="e"/> among their top-K.</summary>
+    public double SelectionRate(int e) => Tokens == 0 ? double.NaN : (double)TokensRouted[e] / Tokens;
+
+    public double MeanProbability(int e) => Tokens == 0 ? double.NaN : ProbabilitySum[e] / Tokens;
+
+    public LoadBalance Balance() => LoadBalance.From(TokensRouted, Tokens, TopK);
+}
+
+/// <summary>
+/// Load-balance figures of one MoE layer over T tokens: each token is sent to K of the N experts, so a perfectly
+/// balanced router gives every expert T·K/N tokens.
+/// </summary>
+/// <param name="CoefficientOfVariation">Population standard deviation of the per-expert token counts over their mean
+/// (0 = perfectly balanced; NaN when no token was seen).</param>
+/// <param name="MaxLoadRatio">Largest per-expert count over the ideal count.</param>
+/// <param name="MinLoadRatio">Smallest per-expert count over the ideal count.</param>
+/// <param name="DeadExperts">Experts that no token selected.</param>
+public sealed record LoadBalance(long Tokens, int NumExperts, int TopK, double IdealTokensPerExpert,
+                                 double CoefficientOfVariation, double MaxLoadRatio, double MinLoadRatio, int DeadExperts)
+{
+    /// <param name="tokensPerExpert">How many tokens had each expert among their top-K (sums to tokens·K).</param>
+    public static LoadBalance From(IReadOnlyList<long> tokensPerExpert, long tokens, int topK)
+    {
+        int n = tokensPerExpert.Count;
+        double ideal = (double)tokens * topK / n;
+        double mean = tokensPerExpert.Average(c => (double)c);
+        double variance = tokensPerExpert.Average(c => (c - mean) * (c - mean));
+        double cv = mean == 0 ? double.NaN : Math.Sqrt(variance) / mean;
+        double max = tokens == 0 ? double.NaN : tokensPerExpert.Max() / ideal;
+        double min = tokens == 0 ? double.NaN : tokensPerExpert.Min() / ideal;
+        return new LoadBalance(tokens, n, topK, ideal, cv, max, min, tokensPerExpert.Count(c => c == 0));
+    }
+}
+
+/// <summary>
+/// <see cref="RoutingStatistics"/> reshaped into the matrices the routing charts take, languages in first-seen order
+/// and MoE layers in layer order.
+/// </summary>
+/// <param name="Expert0Selection">[language][layer] share of the tokens that have expert 0 among their top-K.</param>
+/// <param name="Expert0Probability">[language][layer] mean router probability p_0 (the reference's logged score).</param>
+/// <param name="DecisionShare">[language][expert] share of all routing decisions (tokens × K, summed over layers)
+/// that picked the expert; each row sums to 1.</param>
+public sealed record RoutingSummary(
+    IReadOnlyList<string> Languages, IReadOnlyList<int> Layers,
+    IReadOnlyList<IReadOnlyList<double>> Expert0Selection,
+    IReadOnlyList<IReadOnlyList<double>> Expert0Probability,
+    IReadOnlyList<IReadOnlyList<double>> DecisionShare)
+{
+    public static RoutingSummary From(RoutingStatistics statistics)
+    {
+        var byLanguage = statistics.Counts.GroupBy(c => c.Language).ToList();
+        var languages = byLanguage.Select(g => g.Key).ToList();
+        var layers = byLanguage[0].Select(c => c.Layer).ToList();
+        var selection = byLanguage.Select(g => (IReadOnlyList<double>)g.Select(c => c.SelectionRate(0)).ToList()).ToList();
+        var probability = byLanguage.Select(g => (IReadOnlyList<double>)g.Select(c => c.MeanProbability(0)).ToList()).ToList();
+        var decisions = byLanguage.Select(g =>
+        {
+            var routed = Enumerable.Range(0, g.First().NumExperts).Select(e => (double)g.Sum(c => c.TokensRouted[e])).ToList();
+            double all = routed.Sum();
+            return (IReadOnlyList<double>)routed.Select(r => all == 0 ? double.NaN : r / all).ToList();
+        }).ToList();
+        return new RoutingSummary(languages, layers, selection, probability, decisions);
     }
 }

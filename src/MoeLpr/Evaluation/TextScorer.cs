@@ -5,6 +5,10 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Evaluation;
 
+/// <summary>How well a model predicts one text: the mean next-token negative log-likelihood over its
+/// <paramref name="Tokens"/> tokens (nats) and its perplexity exp(mean NLL).</summary>
+public sealed record TextScore(string Text, int Tokens, double MeanNll, double Perplexity);
+
 /// <summary>
 /// Scores single sentences: every token of the text is predicted from the ones before it, the first one from the
 /// end-of-sequence token alone — the context a document has when packed after another (training tokenises without

@@ -1,6 +1,7 @@
 using MoeLpr.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using MoeLpr.Data;
 
 namespace MoeLpr.Evaluation;
 
@@ -34,13 +35,24 @@ public sealed record TokenRoutingTrace(string[] Tokens, int[] Layers, int NumExp
         for (int m = 0; m < layers.Count; m++)
         {
             int k = layers[m].TopK;
-            var (_, w, e) = RouterDecisions.Route(output.RouterLogits[m], k);
-            var expertIds = e.cpu().data<long>().ToArray();
-            var expertWeights = w.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
+            var routing = MoeBlock.Route(output.RouterLogits[m], k);
+            var expertIds = routing.Experts.cpu().data<long>().ToArray();
+            var expertWeights = routing.Weights.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
             experts[m] = Enumerable.Range(0, tokenIds.Count).Select(t => expertIds.Skip(t * k).Take(k).Select(x => (int)x).ToArray()).ToArray();
             weights[m] = Enumerable.Range(0, tokenIds.Count).Select(t => expertWeights.Skip(t * k).Take(k).ToArray()).ToArray();
         }
         return new TokenRoutingTrace(tokenStrings.ToArray(), layers.Select(l => l.Layer).ToArray(),
                                      layers.Max(l => l.NumExperts), experts, weights);
+    }
+}
+
+/// <summary>The routing trace of a text given as a string: tokenise (no BOS, as training does), name the tokens
+/// with <see cref="TokenPieces"/>, trace with <see cref="TokenRoutingTrace"/>.</summary>
+public static class TextRouting
+{
+    public static TokenRoutingTrace Trace(LlamaForCausalLM model, LoadedTokenizer tokenizer, string text)
+    {
+        var ids = tokenizer.Encode(text);
+        return TokenRoutingTrace.Trace(model, ids, TokenPieces.Of(tokenizer, ids));
     }
 }

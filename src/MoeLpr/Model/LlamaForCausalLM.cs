@@ -4,6 +4,19 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Model;
 
+/// <summary>
+/// Input of <see cref="LlamaForCausalLM"/>: token ids [B, T] int64; optional labels [B, T] (−100 = ignored; the
+/// model shifts them itself, so labels may simply be a copy of the ids); optional old-language mask [B, T] bool,
+/// carried for the LPR loss and ignored by the forward pass.
+/// </summary>
+public sealed record CausalLMInput(Tensor InputIds, Tensor? Labels = null, Tensor? OldLanguageMask = null);
+
+/// <summary>
+/// Output of <see cref="LlamaForCausalLM"/>: logits [B, T, V] float32, the shifted LM cross-entropy when labels were
+/// given, and the router logits [B*T, N] float32 of each MoE layer in layer order (empty for a dense model).
+/// </summary>
+public sealed record CausalLMOutput(Tensor Logits, Tensor? LmLoss, IReadOnlyList<Tensor> RouterLogits);
+
 #pragma warning disable IDE1006 // field names are the HuggingFace state-dict keys
 
 /// <summary>
@@ -37,6 +50,12 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
     }
 
     public LlamaModel Model => model;
+
+    /// <summary>
+    /// The MoE configuration the model was upcycled with (experts, top-K, layers, loss weights): the one place the rest
+    /// of the kit reads them from. Null while the model is dense.
+    /// </summary>
+    public MoeConfig? Moe { get; internal set; }
 
     /// <summary>The MoE blocks in layer order; empty while the model is dense.</summary>
     public IReadOnlyList<MoeBlock> MoeBlocks => model.Layers.Select(l => l.Moe).OfType<MoeBlock>().ToList();
@@ -79,4 +98,14 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
         }
         return trainable;
     }
+}
+
+/// <summary>LM labels for packed blocks: the ids themselves (the model shifts them), with masked ids set to −100.</summary>
+public static class LanguageModelingLabels
+{
+    /// <param name="maskedTokenId">EOS = pad in the reference, whose collator drops pad targets; null keeps all.</param>
+    public static Tensor From(Tensor inputIds, int? maskedTokenId) =>
+        maskedTokenId is int id
+            ? inputIds.masked_fill(inputIds.eq(id), FillValues.IgnoreIndex)
+            : inputIds.clone();
 }

@@ -4,6 +4,9 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Model;
 
+/// <summary>Final-norm hidden states [B, T, h] and the router logits of each MoE layer, in layer order.</summary>
+public sealed record LlamaModelOutput(Tensor HiddenStates, IReadOnlyList<Tensor> RouterLogits);
+
 #pragma warning disable IDE1006 // field names are the HuggingFace state-dict keys
 
 /// <summary>The decoder stack: token embedding, N decoder layers, final RMSNorm.</summary>

@@ -25,11 +25,7 @@ public sealed record LoraConfig
 
     public static LoraConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: adapter_config.json not found");
-        LoraConfig? config;
-        try { config = JsonSerializer.Deserialize<LoraConfig>(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
-        if (config is null) throw new InvalidDataException($"{path}: empty adapter config");
+        var config = ConfigFile.Read<LoraConfig>(path, "adapter_config.json");
         if (config.PeftType != "LORA") throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'LORA'");
         config.Validate(path);
         return config;

@@ -6,11 +6,20 @@ namespace MoeLpr.Model;
 
 #pragma warning disable IDE1006 // field names are the reference PEFT state-dict keys
 
+/// <summary>MoE block result: mixed expert outputs [B, T, h] and router logits [B*T, N] in float32 (or wider).</summary>
+public sealed record MoeBlockOutput(Tensor HiddenStates, Tensor RouterLogits);
+
+/// <summary>
+/// What a router decides for T tokens: <see cref="Probabilities"/> [T, N] over all experts, the chosen
+/// <see cref="Experts"/> [T, K] (best first) and their mixing <see cref="Weights"/> [T, K].
+/// </summary>
+public sealed record Routing(Tensor Probabilities, Tensor Weights, Tensor Experts);
+
 /// <summary>
 /// The MoE-LPR feed-forward layer (reference PEFT <c>MoeLayer</c> + <c>MLP.topk_route</c>).
 /// Expert 0 is the original MLP (<c>base_layer</c>), experts 1..N-1 are <c>moe_experts[0..N-2]</c>.
-/// Routing, per token x: p = softmax_fp32(W_r·x) over all N experts, keep the top-K, renormalise the K weights to
-/// sum to 1 only when K &gt; 1, output Σ_k w_k · expert_k(x). No shared expert, no capacity limit.
+/// Routing, per token x (<see cref="Route"/>): p = softmax_fp32(W_r·x) over all N experts, keep the top-K, renormalise
+/// the K weights to sum to 1 only when K &gt; 1, output Σ_k w_k · expert_k(x). No shared expert, no capacity limit.
 /// </summary>
 public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
 {
@@ -46,6 +55,22 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
     /// <summary>Expert <paramref name="index"/> in routing order: 0 = the original MLP.</summary>
     public LlamaMLP Expert(int index) => index == 0 ? base_layer : moe_experts[index - 1];
 
+    /// <summary>
+    /// The routing rule, written once: the block routes with it, and the balance loss, the routing statistics and the
+    /// trainer's routing log read the block's router logits through it. Softmax over all N experts in float32 (float64
+    /// for float64 weights), top-K, and the K weights renormalised to sum to 1 when K &gt; 1 (the reference's
+    /// <c>topk_route</c>); the weights stay in the probabilities' dtype.
+    /// </summary>
+    /// <param name="routerLogits">[T, N] router logits of any floating dtype.</param>
+    public static Routing Route(Tensor routerLogits, int topK)
+    {
+        var probabilities = routerLogits.softmax(-1, Precision.AtLeastFloat32(routerLogits.dtype));
+        var (weights, experts) = probabilities.topk(topK, dim: -1);
+        if (topK > 1)
+            weights = weights / weights.sum(-1, keepdim: true);
+        return new Routing(probabilities, weights, experts);
+    }
+
     public override MoeBlockOutput forward(Tensor hiddenStates)
     {
         using var scope = torch.NewDisposeScope();
@@ -53,18 +78,14 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         var tokens = hiddenStates.reshape(-1, shape[^1]);                         // [B*T, h]
 
         var routerLogits = moe_router_embedding.forward(tokens);                  // [B*T, N], model dtype
-        var routingDtype = Precision.AtLeastFloat32(hiddenStates.dtype);
-        var probabilities = routerLogits.softmax(1, routingDtype);                // over all N experts, float32
-        var (weights, selected) = probabilities.topk(TopK, dim: -1);              // [B*T, K]
-        if (TopK > 1)
-            weights = weights / weights.sum(-1, keepdim: true);
-        weights = weights.to_type(hiddenStates.dtype);
+        var routing = Route(routerLogits, TopK);
+        var weights = routing.Weights.to_type(hiddenStates.dtype);                // [B*T, K]
 
         // Group the B*T·K (token, choice) pairs by expert with one stable sort: choice i belongs to token i / K, and
         // within an expert the tokens stay in ascending order. One host sync (the per-expert counts) sizes the groups;
         // each chosen expert then runs once on its tokens (one gather, one scatter-add), in ascending expert order
         // (the reference's summation order). Experts no token chose cost nothing.
-        var chosenExperts = selected.reshape(-1);                                 // [B*T·K]
+        var chosenExperts = routing.Experts.reshape(-1);                          // [B*T·K]
         var order = chosenExperts.sort(dim: 0, stable: true).Indices;
         var tokenOfChoice = order.div(TopK, rounding_mode: RoundingMode.floor);  // grouped by expert
         var weightOfChoice = weights.reshape(-1).index_select(0, order).unsqueeze(1);
@@ -83,6 +104,6 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
 
         return new MoeBlockOutput(
             mixed.reshape(shape).MoveToOuterDisposeScope(),
-            routerLogits.to_type(routingDtype).MoveToOuterDisposeScope());
+            routerLogits.to_type(routing.Probabilities.dtype).MoveToOuterDisposeScope());
     }
 }

@@ -9,6 +9,11 @@ namespace MoeLpr.Model;
 /// </summary>
 public sealed record MoeConfig
 {
+    /// <summary>The reference's stage-1 load-balancing weight (<c>scripts/stage1.sh</c>).</summary>
+    public const double ReferenceAuxLossCoef = 0.01;
+    /// <summary>The reference's stage-2 language-prior weight (<c>scripts/stage2.sh</c>).</summary>
+    public const double ReferenceLprLossCoef = 0.1;
+
     [JsonPropertyName("peft_type")] public string PeftType { get; init; } = "MOE";
     [JsonPropertyName("task_type")] public string TaskType { get; init; } = "CAUSAL_LM";
     [JsonPropertyName("base_model_name_or_path")] public string? BaseModelNameOrPath { get; init; }
@@ -18,18 +23,16 @@ public sealed record MoeConfig
     [JsonPropertyName("layers_to_transform")] public int[] LayersToTransform { get; init; } = [];
     [JsonPropertyName("init_moe_weights")] public bool InitMoeWeights { get; init; } = true;
     [JsonPropertyName("save_all_params")] public bool SaveAllParams { get; init; }
+    /// <summary>Stage 1's balance-loss weight; null outside stage 1.</summary>
     [JsonPropertyName("aux_loss_coef")] public double? AuxLossCoef { get; init; }
+    /// <summary>Stage 2's LPR-loss weight; null outside stage 2.</summary>
     [JsonPropertyName("lpr_loss_coef")] public double? LprLossCoef { get; init; }
 
     static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
 
     public static MoeConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: adapter_config.json not found");
-        MoeConfig? config;
-        try { config = JsonSerializer.Deserialize<MoeConfig>(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
-        if (config is null) throw new InvalidDataException($"{path}: empty adapter config");
+        var config = ConfigFile.Read<MoeConfig>(path, "adapter_config.json");
         if (config.PeftType != "MOE") throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'MOE'");
         config.Validate(path);
         return config;

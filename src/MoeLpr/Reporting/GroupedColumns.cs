@@ -5,6 +5,9 @@ using CSharpChart = Plotly.NET.CSharp.Chart;
 
 namespace MoeLpr.Reporting;
 
+/// <summary>One labelled row of values for a grouped chart, e.g. ("stage 2", expert-0 share per language).</summary>
+public sealed record NamedSeries(string Name, IReadOnlyList<double> Values);
+
 /// <summary>Grouped vertical columns: categories on x, one coloured column per series within each category.</summary>
 internal static class GroupedColumns
 {

@@ -17,7 +17,7 @@ public sealed class FullFineTunePolicy : TrainingPolicy
     public override LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask)
     {
         var lm = output.LmLoss ?? throw new InvalidOperationException("full fine-tuning needs labels for the LM loss");
-        return new LossTerms(lm, lm);
+        return LossTerms.LanguageModeling(lm);
     }
 
     public override void SaveWeights(LlamaForCausalLM model, string dir) => HfModelDirectory.Save(model, dir);

@@ -4,7 +4,7 @@ namespace MoeLpr.Training;
 /// HF <c>get_cosine_schedule_with_warmup</c>: linear warmup from 0, then a half cosine from the peak to 0 over the
 /// remaining planned steps. The planned total must be the whole run's, so a resumed run follows the same curve.
 /// </summary>
-public static class LearningRateSchedule
+internal static class LearningRateSchedule
 {
     /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based).</summary>
     public static double Cosine(double peak, int step, int totalSteps, int warmupSteps)

@@ -25,7 +25,7 @@ public sealed class LoraPolicy(LoraConfig config, long seed) : TrainingPolicy
     public override LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask)
     {
         var lm = output.LmLoss ?? throw new InvalidOperationException("LoRA training needs labels for the LM loss");
-        return new LossTerms(lm, lm);
+        return LossTerms.LanguageModeling(lm);
     }
 
     public override void SaveWeights(LlamaForCausalLM model, string dir) => LoraAdapter.Save(model, Config, dir);

@@ -2,22 +2,23 @@ using System.Diagnostics;
 
 namespace MoeLpr.Training;
 
-/// <summary>Sums of the micro-batch losses and tokens since the last metrics line, and how long that took.</summary>
+/// <summary>Sums of the micro-batch losses (and of each named part) and tokens since the last metrics line, and how long that took.</summary>
 internal sealed class LossWindow
 {
     readonly Stopwatch clock = Stopwatch.StartNew();
-    int microBatches, auxCount, lprCount;
-    double total, lm, aux, lpr;
+    readonly Dictionary<string, (double Sum, int Count)> parts = new(StringComparer.Ordinal);
+    int microBatches;
+    double total, lm;
     long tokens;
 
-    public void Add(double total, double lm, double? aux, double? lpr, long tokens)
+    public void Add(MicroBatchLoss loss)
     {
         microBatches++;
-        this.total += total;
-        this.lm += lm;
-        if (aux is double a) { this.aux += a; auxCount++; }
-        if (lpr is double p) { this.lpr += p; lprCount++; }
-        this.tokens += tokens;
+        total += loss.Total;
+        lm += loss.LmLoss;
+        foreach (var (name, value) in loss.Parts)
+            parts[name] = parts.TryGetValue(name, out var part) ? (part.Sum + value, part.Count + 1) : (value, 1);
+        tokens += loss.Tokens;
     }
 
     public TrainingMetrics ToMetrics(int step, double epoch, double lr, double gradNorm, double elapsedSeconds, RoutingWindow routing) => new()
@@ -26,8 +27,7 @@ internal sealed class LossWindow
         Epoch = epoch,
         Loss = total / microBatches,
         LmLoss = lm / microBatches,
-        AuxLoss = auxCount > 0 ? aux / auxCount : null,
-        LprLoss = lprCount > 0 ? lpr / lprCount : null,
+        LossParts = parts.ToDictionary(p => p.Key, p => p.Value.Sum / p.Value.Count),
         LearningRate = lr,
         GradNorm = gradNorm,
         TokensPerSecond = tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),

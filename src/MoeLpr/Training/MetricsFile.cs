@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace MoeLpr.Training;
 
@@ -8,11 +7,7 @@ public static class MetricsFile
 {
     public const string FileName = "metrics.jsonl";
 
-    static readonly JsonSerializerOptions Options = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // a diverging run may log NaN
-    };
+    static readonly JsonSerializerOptions Options = new();
 
     public static void Append(string path, TrainingMetrics metrics) =>
         File.AppendAllText(path, JsonSerializer.Serialize(metrics, Options) + "\n");

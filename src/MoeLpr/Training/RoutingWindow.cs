@@ -1,14 +1,16 @@
+using MoeLpr.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MoeLpr.Training;
 
 /// <summary>
-/// Router statistics of a training logging window, accumulated over its micro-batches (token-weighted): the mean probability
-/// of each expert over all layers and tokens, and per layer the old-language tokens' mean p_0 and top-K rate of
-/// expert 0. Reads router logits without gradient and copies only small sums to managed memory.
+/// Router statistics of a training logging window, accumulated over its micro-batches (token-weighted): the mean
+/// probability of each expert over all layers and tokens, and per layer the old-language tokens' mean p_0 and top-K rate
+/// of expert 0. Reads the router logits through <see cref="MoeBlock.Route"/> without gradient and copies only small sums
+/// to managed memory.
 /// </summary>
-public sealed class RoutingWindow
+public sealed class RoutingWindow(int topK)
 {
     double[]? probabilitySum;     // [N] summed over layers and tokens
     long probabilityCount;        // layers × tokens
@@ -16,12 +18,13 @@ public sealed class RoutingWindow
     double[]? oldExpert0Selected; // [L]
     long oldTokens;
 
-    public void Add(IReadOnlyList<Tensor> routerLogits, Tensor oldLanguageMask, int topK)
+    public void Add(IReadOnlyList<Tensor> routerLogits, Tensor oldLanguageMask)
     {
         if (routerLogits.Count == 0) return;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var probabilities = torch.stack(routerLogits.Select(l => l.detach()).ToArray()).to_type(ScalarType.Float32).softmax(-1); // [L, T, N]
+        var routings = routerLogits.Select(logits => MoeBlock.Route(logits.detach(), topK)).ToList();
+        var probabilities = torch.stack(routings.Select(r => r.Probabilities.to_type(ScalarType.Float32)).ToArray()); // [L, T, N]
         long layers = probabilities.shape[0], experts = probabilities.shape[2];
         probabilitySum ??= new double[experts];
         oldExpert0ProbSum ??= new double[layers];
@@ -34,10 +37,9 @@ public sealed class RoutingWindow
         var oldIndex = oldLanguageMask.reshape(-1).to(probabilities.device).to_type(ScalarType.Bool).nonzero().squeeze(1);
         long old = oldIndex.shape[0];
         if (old == 0) return;
-        var oldProbabilities = probabilities.index_select(1, oldIndex);                         // [L, M, N]
-        var p0 = oldProbabilities.select(-1, 0).sum(1).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        var selected = oldProbabilities.topk(topK, dim: -1).indexes.eq(0).any(-1)               // [L, M]
-                                       .to_type(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
+        var p0 = probabilities.index_select(1, oldIndex).select(-1, 0).sum(1).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        var selected = torch.stack(routings.Select(r => r.Experts.index_select(0, oldIndex)).ToArray()) // [L, M, K]
+                            .eq(0).any(-1).to_type(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
         for (int l = 0; l < layers; l++)
         {
             oldExpert0ProbSum[l] += p0[l];
@@ -46,7 +48,12 @@ public sealed class RoutingWindow
         oldTokens += old;
     }
 
-    public double[]? ExpertProbability => probabilityCount == 0 ? null : probabilitySum!.Select(s => s / probabilityCount).ToArray();
-    public double[]? OldLanguageExpert0Probability => oldTokens == 0 ? null : oldExpert0ProbSum!.Select(s => s / oldTokens).ToArray();
-    public double[]? OldLanguageExpert0Selected => oldTokens == 0 ? null : oldExpert0Selected!.Select(s => s / oldTokens).ToArray();
+    public double[]? ExpertProbability =>
+        probabilityCount == 0 ? null : probabilitySum!.Select(s => s / probabilityCount).ToArray();
+
+    public double[]? OldLanguageExpert0Probability =>
+        oldTokens == 0 ? null : oldExpert0ProbSum!.Select(s => s / oldTokens).ToArray();
+
+    public double[]? OldLanguageExpert0Selected =>
+        oldTokens == 0 ? null : oldExpert0Selected!.Select(s => s / oldTokens).ToArray();
 }

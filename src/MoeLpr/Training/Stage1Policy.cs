@@ -7,14 +7,16 @@ namespace MoeLpr.Training;
 /// <summary>
 /// Stage 1, post-pretraining on new-language text: routers and new experts train (names containing <c>moe_</c>, as
 /// the reference's <c>_mark_only_adapters_as_trainable</c>); embeddings, attention, norms, lm_head and expert 0 stay
-/// frozen. Loss = LM + aux_loss_coef · load-balancing loss (reference 0.01).
+/// frozen. Loss = LM + aux_loss_coef · load-balancing loss, the coefficient from the adapter config
+/// (<see cref="MoeConfig.ReferenceAuxLossCoef"/> when it names none).
 /// </summary>
-public sealed class Stage1Policy(MoeConfig adapterConfig, double auxLossCoef = Stage1Policy.ReferenceAuxLossCoef)
-    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = auxLossCoef, LprLossCoef = null })
+public sealed class Stage1Policy(MoeConfig adapterConfig)
+    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = adapterConfig.AuxLossCoef ?? MoeConfig.ReferenceAuxLossCoef, LprLossCoef = null })
 {
-    public const double ReferenceAuxLossCoef = 0.01;
+    /// <summary>The balance loss's name in the logs, as the reference logs it.</summary>
+    public const string AuxLossName = "aux_loss";
 
-    public double AuxLossCoef { get; } = auxLossCoef;
+    public double AuxLossCoef => AdapterConfig.AuxLossCoef!.Value;
 
     public override string Name => "stage1";
 
@@ -25,6 +27,6 @@ public sealed class Stage1Policy(MoeConfig adapterConfig, double auxLossCoef = S
         RequireMoe(output, Name);
         var lm = output.LmLoss ?? throw new InvalidOperationException("stage 1 needs labels for the LM loss");
         var aux = LoadBalancingLoss.Compute(output.RouterLogits, AdapterConfig.NumExperts, AdapterConfig.TopK);
-        return new LossTerms(lm + AuxLossCoef * aux, lm, AuxLoss: aux);
+        return new LossTerms(lm + AuxLossCoef * aux, lm, new Dictionary<string, Tensor> { [AuxLossName] = aux });
     }
 }

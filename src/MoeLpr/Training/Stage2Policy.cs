@@ -7,14 +7,18 @@ namespace MoeLpr.Training;
 /// <summary>
 /// Stage 2, review with language-prior routing: only the routers train (names containing
 /// <c>moe_router_embedding</c>, the reference's <c>--train_only_router</c>); every expert is frozen.
-/// Loss = LM + lpr_loss_coef · LPR loss (reference 0.1) and no balance loss (the reference drops the stage-1 coefficient).
+/// Loss = LM + lpr_loss_coef · LPR loss, the coefficient from the adapter config
+/// (<see cref="MoeConfig.ReferenceLprLossCoef"/> when it names none), and no balance loss (the reference drops the
+/// stage-1 coefficient).
 /// </summary>
-public sealed class Stage2Policy(MoeConfig adapterConfig, double lprLossCoef = Stage2Policy.ReferenceLprLossCoef, LprLossForm form = LprLossForm.Nll)
-    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = null, LprLossCoef = lprLossCoef })
+public sealed class Stage2Policy(MoeConfig adapterConfig, LprLossForm form = LprLossForm.Nll)
+    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = null, LprLossCoef = adapterConfig.LprLossCoef ?? MoeConfig.ReferenceLprLossCoef })
 {
-    public const double ReferenceLprLossCoef = 0.1;
+    /// <summary>The LPR loss's name in the logs.</summary>
+    public const string LprLossName = "lpr_loss";
 
-    public double LprLossCoef { get; } = lprLossCoef;
+    public double LprLossCoef => AdapterConfig.LprLossCoef!.Value;
+
     public LprLossForm Form { get; } = form;
 
     public override string Name => "stage2";
@@ -26,6 +30,6 @@ public sealed class Stage2Policy(MoeConfig adapterConfig, double lprLossCoef = S
         RequireMoe(output, Name);
         var lm = output.LmLoss ?? throw new InvalidOperationException("stage 2 needs labels for the LM loss");
         var lpr = LprLoss.Compute(output.RouterLogits, oldLanguageMask, Form);
-        return new LossTerms(lm + LprLossCoef * lpr, lm, LprLoss: lpr);
+        return new LossTerms(lm + LprLossCoef * lpr, lm, new Dictionary<string, Tensor> { [LprLossName] = lpr });
     }
 }

@@ -2,16 +2,20 @@ using System.Diagnostics;
 using MoeLpr.Data;
 using MoeLpr.Model;
 using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace MoeLpr.Training;
 
+/// <summary>How a <see cref="Trainer.Train"/> call ended.</summary>
+/// <param name="Completed">False when it was cancelled (a checkpoint of the last step was written).</param>
+/// <param name="LastMetrics">The last logged metrics line, null if nothing was logged.</param>
+public sealed record TrainingResult(int GlobalStep, int PlannedSteps, bool Completed, string OutputDir, TrainingMetrics? LastMetrics);
+
 /// <summary>
-/// One training loop for every <see cref="TrainingPolicy"/>: seeded shuffling of packed blocks per epoch, micro-batches
-/// with gradient accumulation, AdamW over the trainable parameters only, global-norm clipping, the cosine schedule
-/// over the whole planned step count, metrics every logging step, atomic checkpoints every save step, exact resume,
-/// and a hard stop (before the update is applied) when a loss term or the gradient norm stops being finite.
+/// One training loop for every <see cref="TrainingPolicy"/>: the seeded <see cref="BatchPlan"/> over the packed blocks,
+/// a <see cref="TrainingStep"/> per optimizer step (gradient accumulation, AdamW over the trainable parameters only,
+/// global-norm clipping) at the cosine schedule's learning rate, metrics every logging step, atomic checkpoints every
+/// save step, exact resume, and a hard stop (before the update is applied) when a loss or the gradient norm stops
+/// being finite.
 /// </summary>
 public sealed class Trainer
 {
@@ -22,26 +26,21 @@ public sealed class Trainer
     readonly string outputDir;
     readonly TextWriter console;
 
-    public Trainer(LlamaForCausalLM model, TrainingPolicy policy, PackedCorpus corpus, TrainerOptions options, string outputDir, TextWriter? console = null)
+    public Trainer(LlamaForCausalLM model, TrainingPolicy policy, PackedCorpus corpus, TrainerOptions options,
+                   string outputDir, TextWriter? console = null)
     {
         options.Validate();
         if (corpus.Count == 0)
             throw new InvalidDataException($"no training blocks: the datasets hold fewer than cutoff_len = {corpus.CutoffLen} tokens");
-        this.model = model;
-        this.policy = policy;
-        this.corpus = corpus;
-        this.options = options;
-        this.outputDir = outputDir;
+        (this.model, this.policy, this.corpus, this.options, this.outputDir) = (model, policy, corpus, options, outputDir);
         this.console = console ?? Console.Out;
+        Plan = new BatchPlan(corpus.Count, options);
     }
 
-    public int MicroBatchesPerEpoch => (corpus.Count + options.BatchSize - 1) / options.BatchSize;
+    /// <summary>The order the run visits the blocks in, step by step.</summary>
+    public BatchPlan Plan { get; }
 
-    /// <summary>Optimizer steps per epoch; the last one may accumulate fewer micro-batches.</summary>
-    public int StepsPerEpoch => (MicroBatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
-
-    /// <summary>The whole run's optimizer steps: <c>MaxSteps</c> when set, else epochs × steps per epoch.</summary>
-    public int PlannedSteps => options.MaxSteps ?? options.Epochs * StepsPerEpoch;
+    public int PlannedSteps => Plan.PlannedSteps;
 
     /// <param name="resume">Continue from the latest <c>checkpoint-N</c> in the output folder.</param>
     /// <param name="cancellation">Stops after the current optimizer step, writing a checkpoint of it.</param>
@@ -53,14 +52,7 @@ public sealed class Trainer
         if (!resume && latest is not null)
             throw new InvalidOperationException($"{outputDir}: already holds {Path.GetFileName(latest)}; resume it or choose a new output folder");
 
-        policy.Prepare(model);
-        var device = options.Device ?? torch.CPU;
-        model.to(device);
-        if (model.SetTrainable(policy.IsTrainable) == 0)
-            throw new InvalidOperationException($"policy '{policy.Name}' selects no trainable parameter in this model");
-        var trainable = model.parameters().Where(p => p.requires_grad).ToList();
-        using var optimizer = torch.optim.AdamW(trainable, lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0);
-
+        using var step = new TrainingStep(model, policy, options);
         var state = new TrainerState
         {
             Policy = policy.Name, PlannedSteps = PlannedSteps, Seed = options.Seed, Blocks = corpus.Count,
@@ -73,7 +65,7 @@ public sealed class Trainer
             string statePath = Path.Combine(latest, TrainerState.FileName);
             var saved = TrainerState.Load(statePath);
             state.RequireSameRun(saved, statePath);
-            TrainingCheckpoint.Restore(latest, model, policy, optimizer);
+            TrainingCheckpoint.Restore(latest, model, policy, step.Optimizer);
             state = saved;
             MetricsFile.TruncateAfter(metricsPath, state.GlobalStep);
             console.WriteLine($"resuming {latest} at step {state.GlobalStep}/{PlannedSteps}");
@@ -83,116 +75,71 @@ public sealed class Trainer
             File.Delete(metricsPath);
         }
 
-        return Loop(state, optimizer, trainable, device, metricsPath, latest, cancellation);
+        return Loop(state, step, metricsPath, latest, cancellation);
     }
 
-    TrainingResult Loop(TrainerState state, OptimizerHelper optimizer, IReadOnlyList<Parameter> trainable, Device device,
-                        string metricsPath, string? lastCheckpoint, CancellationToken cancellation)
+    TrainingResult Loop(TrainerState state, TrainingStep step, string metricsPath, string? lastCheckpoint, CancellationToken cancellation)
     {
-        int planned = PlannedSteps, perEpoch = MicroBatchesPerEpoch;
-        int step = state.GlobalStep, epoch = state.Epoch, microBatch = state.MicroBatchInEpoch;
-        int topK = model.MoeBlocks.FirstOrDefault()?.TopK ?? 1;
-        var order = BlockOrder.ForEpoch(options.Seed, epoch, corpus.Count);
+        int planned = PlannedSteps, perEpoch = Plan.MicroBatchesPerEpoch, resumedAt = state.GlobalStep, done = resumedAt;
         var progress = new ProgressReporter(console, planned);
         double elapsedBeforeSession = state.ElapsedSeconds; // time spent before a resume
         var session = Stopwatch.StartNew();
         var window = new LossWindow();
-        var routing = new RoutingWindow();
-        int sessionSteps = 0;
+        var routing = new RoutingWindow(model.Moe?.TopK ?? 1);
         TrainingMetrics? lastMetrics = null;
 
-        model.train();
-        while (step < planned)
+        foreach (var planStep in Plan.Steps(state.Epoch, state.MicroBatchInEpoch).Take(planned - done))
         {
-            if (microBatch >= perEpoch)
+            int number = done + 1;
+            double lr = LearningRateSchedule.Cosine(options.LearningRate, done, planned, options.WarmupSteps);
+            StepResult result;
+            using (var scope = torch.NewDisposeScope())
             {
-                epoch++;
-                microBatch = 0;
-                order = BlockOrder.ForEpoch(options.Seed, epoch, corpus.Count);
+                var microBatches = planStep.MicroBatches.Select(blocks =>
+                {
+                    var (ids, oldMask) = corpus.MakeBatch(blocks);
+                    return new MicroBatch(ids, oldMask);
+                }).ToList();
+                try { result = step.Run(microBatches, lr, (output, oldMask) => routing.Add(output.RouterLogits, oldMask)); }
+                catch (TrainingDivergedException e) { throw Diverged(number, e.Message, lastCheckpoint); }
             }
-            int inUpdate = Math.Min(options.GradientAccumulationSteps, perEpoch - microBatch);
-            for (int m = 0; m < inUpdate; m++, microBatch++)
-            {
-                var blocks = order.Skip(microBatch * options.BatchSize).Take(options.BatchSize).ToArray();
-                MicroStep(blocks, inUpdate, step + 1, device, topK, window, routing, lastCheckpoint);
-            }
-
-            double lr = LearningRateSchedule.Cosine(options.LearningRate, step, planned, options.WarmupSteps);
-            double gradNorm = Update(optimizer, trainable, lr, step + 1, lastCheckpoint);
-            step++;
-            sessionSteps++;
+            done = number;
+            foreach (var loss in result.MicroBatches) window.Add(loss);
 
             double elapsed = elapsedBeforeSession + session.Elapsed.TotalSeconds;
-            if (step % options.LoggingSteps == 0 || step == planned)
+            double epoch = planStep.Epoch + (double)planStep.MicroBatchesDone / perEpoch;
+            if (done % options.LoggingSteps == 0 || done == planned)
             {
-                lastMetrics = window.ToMetrics(step, epoch + (double)microBatch / perEpoch, lr, gradNorm, elapsed, routing);
+                lastMetrics = window.ToMetrics(done, epoch, lr, result.GradNorm, elapsed, routing);
                 MetricsFile.Append(metricsPath, lastMetrics);
-                progress.Report(lastMetrics, TimeSpan.FromSeconds(session.Elapsed.TotalSeconds / sessionSteps * (planned - step)));
+                var perStep = session.Elapsed.TotalSeconds / (done - resumedAt);
+                progress.Report(lastMetrics, TimeSpan.FromSeconds(perStep * (planned - done)));
                 window = new LossWindow();
-                routing = new RoutingWindow();
+                routing = new RoutingWindow(model.Moe?.TopK ?? 1);
             }
 
-            state = state with { GlobalStep = step, Epoch = epoch, MicroBatchInEpoch = microBatch, ElapsedSeconds = elapsed };
+            var position = state with
+            {
+                GlobalStep = done, Epoch = planStep.Epoch, MicroBatchInEpoch = planStep.MicroBatchesDone, ElapsedSeconds = elapsed,
+            };
             bool cancelled = cancellation.IsCancellationRequested;
-            if ((options.SaveSteps > 0 && step % options.SaveSteps == 0) || (cancelled && step < planned))
+            if ((options.SaveSteps > 0 && done % options.SaveSteps == 0) || (cancelled && done < planned))
             {
-                lastCheckpoint = TrainingCheckpoint.PathFor(outputDir, step);
-                TrainingCheckpoint.Save(lastCheckpoint, model, policy, optimizer, state);
+                lastCheckpoint = TrainingCheckpoint.PathFor(outputDir, done);
+                TrainingCheckpoint.Save(lastCheckpoint, model, policy, step.Optimizer, position);
             }
-            if (cancelled && step < planned)
+            if (cancelled && done < planned)
             {
-                console.WriteLine($"stopped at step {step}/{planned}; checkpoint {lastCheckpoint}");
-                return new TrainingResult(step, planned, Completed: false, outputDir, lastMetrics);
+                console.WriteLine($"stopped at step {done}/{planned}; checkpoint {lastCheckpoint}");
+                return new TrainingResult(done, planned, Completed: false, outputDir, lastMetrics);
             }
+            state = position;
         }
 
         policy.SaveWeights(model, outputDir);
         (state with { Completed = true }).Save(Path.Combine(outputDir, TrainerState.FileName));
-        console.WriteLine($"done: {step} steps, {policy.Name} weights in {outputDir}");
-        return new TrainingResult(step, planned, Completed: true, outputDir, lastMetrics);
-    }
-
-    /// <summary>Clips, applies the scheduled learning rate and steps; its own scope frees the grad wrappers that
-    /// clipping, the AdamW step and zero_grad create.</summary>
-    double Update(OptimizerHelper optimizer, IReadOnlyList<Parameter> trainable, double lr, int step, string? lastCheckpoint)
-    {
-        using var scope = torch.NewDisposeScope();
-        double gradNorm = torch.nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
-        if (!double.IsFinite(gradNorm))
-            throw Diverged(step, $"the gradient norm is {gradNorm}", lastCheckpoint);
-        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-        optimizer.step();
-        optimizer.zero_grad();
-        return gradNorm;
-    }
-
-    void MicroStep(int[] blocks, int microBatchesInUpdate, int step, Device device, int topK,
-                   LossWindow window, RoutingWindow routing, string? lastCheckpoint)
-    {
-        using var scope = torch.NewDisposeScope();
-        var (cpuIds, cpuMask) = corpus.MakeBatch(blocks);
-        var ids = cpuIds.to(device);
-        var oldMask = cpuMask.to(device);
-        var labels = LanguageModelingLabels.From(ids, options.MaskedLabelTokenId);
-        var output = model.forward(new CausalLMInput(ids, labels, oldMask));
-        var terms = policy.ComputeLoss(output, oldMask);
-
-        double total = terms.Total.item<float>();
-        double lm = terms.LmLoss.item<float>();
-        double? aux = terms.AuxLoss?.item<float>();
-        double? lpr = terms.LprLoss?.item<float>();
-        if (!double.IsFinite(total))
-        {
-            string culprit = !double.IsFinite(lm) ? $"lm_loss is {lm}"
-                : aux is double a && !double.IsFinite(a) ? $"aux_loss is {a}"
-                : lpr is double p && !double.IsFinite(p) ? $"lpr_loss is {p}"
-                : $"the total loss is {total}";
-            throw Diverged(step, culprit, lastCheckpoint);
-        }
-
-        (terms.Total / microBatchesInUpdate).backward();
-        window.Add(total, lm, aux, lpr, ids.numel());
-        routing.Add(output.RouterLogits, oldMask, topK);
+        console.WriteLine($"done: {done} steps, {policy.Name} weights in {outputDir}");
+        return new TrainingResult(done, planned, Completed: true, outputDir, lastMetrics);
     }
 
     static TrainingDivergedException Diverged(int step, string what, string? lastCheckpoint) =>

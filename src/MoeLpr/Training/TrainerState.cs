@@ -9,7 +9,7 @@ namespace MoeLpr.Training;
 /// order itself is <see cref="BlockOrder.ForEpoch"/>(seed, epoch). The remaining fields describe the run so a resume
 /// with different settings is refused instead of silently training something else.
 /// </summary>
-public sealed record TrainerState
+internal sealed record TrainerState
 {
     public const string FileName = "trainer_state.json";
 

@@ -12,7 +12,7 @@ namespace MoeLpr.Training;
 /// (libtorch's default generator) and <c>trainer_state.json</c>. Written in a staging folder and renamed into place,
 /// so a crash mid-write never leaves a checkpoint that looks complete.
 /// </summary>
-public static partial class TrainingCheckpoint
+internal static partial class TrainingCheckpoint
 {
     public const string OptimizerFileName = "optimizer.bin";
     public const string RngFileName = "rng_state.bin";

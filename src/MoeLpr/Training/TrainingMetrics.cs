@@ -1,29 +1,114 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace MoeLpr.Training;
 
 /// <summary>
 /// One line of <c>metrics.jsonl</c>, written every logging step. Loss values are means over the micro-batches since
-/// the previous line; <see cref="AuxLoss"/> and <see cref="LprLoss"/> are unscaled (before their coefficients).
+/// the previous line; <see cref="LossParts"/> are the policy's named parts, unscaled (before their coefficients).
 /// Routing statistics are token-weighted over the same window: <see cref="ExpertProbability"/> is the reference's
 /// <c>scores_per_expert</c> (mean router probability per expert over layers and tokens); per MoE layer,
 /// <see cref="OldLanguageExpert0Probability"/> is the mean p_0 of old-language tokens (the reference's
 /// <c>old_lang_expert0_score</c>) and <see cref="OldLanguageExpert0Selected"/> the share of them that have expert 0 in
 /// their top-K. Fields that do not apply are absent.
 /// </summary>
+[JsonConverter(typeof(TrainingMetricsConverter))]
 public sealed record TrainingMetrics
 {
-    [JsonPropertyName("step")] public int Step { get; init; }
-    [JsonPropertyName("epoch")] public double Epoch { get; init; }
-    [JsonPropertyName("loss")] public double Loss { get; init; }
-    [JsonPropertyName("lm_loss")] public double LmLoss { get; init; }
-    [JsonPropertyName("aux_loss")] public double? AuxLoss { get; init; }
-    [JsonPropertyName("lpr_loss")] public double? LprLoss { get; init; }
-    [JsonPropertyName("lr")] public double LearningRate { get; init; }
-    [JsonPropertyName("grad_norm")] public double GradNorm { get; init; }
-    [JsonPropertyName("tokens_per_s")] public double TokensPerSecond { get; init; }
-    [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
-    [JsonPropertyName("expert_prob")] public double[]? ExpertProbability { get; init; }
-    [JsonPropertyName("old_lang_expert0_prob")] public double[]? OldLanguageExpert0Probability { get; init; }
-    [JsonPropertyName("old_lang_expert0_selected")] public double[]? OldLanguageExpert0Selected { get; init; }
+    public int Step { get; init; }
+    public double Epoch { get; init; }
+    public double Loss { get; init; }
+    public double LmLoss { get; init; }
+    /// <summary>Named loss parts, each a field of its own after <c>lm_loss</c> (stage 1: <c>aux_loss</c>, stage 2: <c>lpr_loss</c>).</summary>
+    public IReadOnlyDictionary<string, double> LossParts { get; init; } = new Dictionary<string, double>();
+    public double LearningRate { get; init; }
+    public double GradNorm { get; init; }
+    public double TokensPerSecond { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public double[]? ExpertProbability { get; init; }
+    public double[]? OldLanguageExpert0Probability { get; init; }
+    public double[]? OldLanguageExpert0Selected { get; init; }
+
+    /// <summary>A named loss part, or null when this line has none of that name.</summary>
+    public double? LossPart(string name) => LossParts.TryGetValue(name, out var value) ? value : null;
+}
+
+/// <summary>
+/// The JSON form of a metrics line: fixed fields under the reference's names, the loss parts in between (any other
+/// numeric field read back is taken as a loss part), NaN and ±Infinity as named literals (a diverging run logs them).
+/// </summary>
+internal sealed class TrainingMetricsConverter : JsonConverter<TrainingMetrics>
+{
+    public override TrainingMetrics Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var line = JsonElement.ParseValue(ref reader);
+        if (line.ValueKind != JsonValueKind.Object) throw new JsonException("a metrics line must be a JSON object");
+        double Number(string name) => line.TryGetProperty(name, out var v) ? ReadDouble(v) : 0;
+        double[]? Numbers(string name) =>
+            line.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(ReadDouble).ToArray() : null;
+        var parts = line.EnumerateObject()
+            .Where(p => !Fixed.Contains(p.Name) && p.Value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
+            .ToDictionary(p => p.Name, p => ReadDouble(p.Value));
+        return new TrainingMetrics
+        {
+            Step = (int)Number("step"), Epoch = Number("epoch"), Loss = Number("loss"), LmLoss = Number("lm_loss"), LossParts = parts,
+            LearningRate = Number("lr"), GradNorm = Number("grad_norm"), TokensPerSecond = Number("tokens_per_s"),
+            ElapsedSeconds = Number("elapsed_s"), ExpertProbability = Numbers("expert_prob"),
+            OldLanguageExpert0Probability = Numbers("old_lang_expert0_prob"), OldLanguageExpert0Selected = Numbers("old_lang_expert0_selected"),
+        };
+    }
+
+    public override void Write(Utf8JsonWriter writer, TrainingMetrics value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("step", value.Step);
+        WriteDouble(writer, "epoch", value.Epoch);
+        WriteDouble(writer, "loss", value.Loss);
+        WriteDouble(writer, "lm_loss", value.LmLoss);
+        foreach (var (name, part) in value.LossParts) WriteDouble(writer, name, part);
+        WriteDouble(writer, "lr", value.LearningRate);
+        WriteDouble(writer, "grad_norm", value.GradNorm);
+        WriteDouble(writer, "tokens_per_s", value.TokensPerSecond);
+        WriteDouble(writer, "elapsed_s", value.ElapsedSeconds);
+        WriteArray(writer, "expert_prob", value.ExpertProbability);
+        WriteArray(writer, "old_lang_expert0_prob", value.OldLanguageExpert0Probability);
+        WriteArray(writer, "old_lang_expert0_selected", value.OldLanguageExpert0Selected);
+        writer.WriteEndObject();
+    }
+
+    static readonly HashSet<string> Fixed =
+    [
+        "step", "epoch", "loss", "lm_loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s",
+        "expert_prob", "old_lang_expert0_prob", "old_lang_expert0_selected",
+    ];
+
+    static double ReadDouble(JsonElement value) => value.ValueKind == JsonValueKind.String
+        ? value.GetString() switch
+        {
+            "NaN" => double.NaN,
+            "Infinity" => double.PositiveInfinity,
+            "-Infinity" => double.NegativeInfinity,
+            var text => throw new JsonException($"'{text}' is not a number"),
+        }
+        : value.GetDouble();
+
+    static void WriteDouble(Utf8JsonWriter writer, string name, double value)
+    {
+        writer.WritePropertyName(name);
+        WriteDouble(writer, value);
+    }
+
+    static void WriteDouble(Utf8JsonWriter writer, double value)
+    {
+        if (double.IsFinite(value)) writer.WriteNumberValue(value);
+        else writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+    }
+
+    static void WriteArray(Utf8JsonWriter writer, string name, double[]? values)
+    {
+        if (values is null) return;
+        writer.WriteStartArray(name);
+        foreach (var value in values) WriteDouble(writer, value);
+        writer.WriteEndArray();
+    }
 }

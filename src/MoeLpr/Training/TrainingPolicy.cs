@@ -4,6 +4,17 @@ using static TorchSharp.torch;
 namespace MoeLpr.Training;
 
 /// <summary>
+/// The loss of one micro-batch as a policy composes it: <see cref="Total"/> is what gets back-propagated;
+/// <see cref="LmLoss"/> and the named <see cref="Parts"/> are unscaled (before their coefficients) and are logged under
+/// their names in <c>metrics.jsonl</c>, as the reference logs them (stage 1: <c>aux_loss</c>, stage 2: <c>lpr_loss</c>).
+/// </summary>
+public sealed record LossTerms(Tensor Total, Tensor LmLoss, IReadOnlyDictionary<string, Tensor> Parts)
+{
+    /// <summary>The plain LM loss, no other part.</summary>
+    public static LossTerms LanguageModeling(Tensor lmLoss) => new(lmLoss, lmLoss, new Dictionary<string, Tensor>());
+}
+
+/// <summary>
 /// What one kind of training changes and optimises: which parameters train (by state-dict name), which loss is
 /// minimised, and how the trained weights are written and read back. The <see cref="Trainer"/> is the same for all
 /// policies. A policy that adds parameters (e.g. LoRA) inserts them in <see cref="Prepare"/> and names them in
@@ -11,7 +22,7 @@ namespace MoeLpr.Training;
 /// </summary>
 public abstract class TrainingPolicy
 {
-    /// <summary>Short name written to trainer_state.json ("stage1", "stage2", "full").</summary>
+    /// <summary>Short name written to trainer_state.json ("stage1", "stage2", "full", "lora").</summary>
     public abstract string Name { get; }
 
     /// <summary>Changes the model's structure before training, e.g. adds adapter modules. Called once, before freezing.</summary>

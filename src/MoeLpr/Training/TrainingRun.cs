@@ -13,23 +13,16 @@ namespace MoeLpr.Training;
 /// </summary>
 public static class TrainingRun
 {
-    static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json"];
-
     public static TrainingResult Run(TrainingOptions options, TextWriter? console = null, CancellationToken cancellation = default)
     {
         console ??= Console.Out;
         RequireConsistent(options);
-        if (options.Threads is int threads) DeviceSelector.SetThreads(threads);
-        var device = DeviceSelector.Resolve(options.Device);
+        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
+        var setup = RunSetup.Start(options, tokenizerDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         torch.manual_seed(options.Optimization.Seed);
-
-        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
-        var tokenizer = TokenizerLoader.Load(tokenizerDir);
         bool needLanguage = options.Stage == TrainingStage.Stage2;
-        var registry = DatasetRegistry.Open(options.DatasetInfo);
-        var datasets = registry.LoadMany(options.Datasets, options.MaxSamples, needLanguage, options.AllowSha1Mismatch);
-        var corpus = CorpusPacker.Pack(datasets, tokenizer, options.CutoffLen, options.CacheDir, needLanguage);
+        var corpus = setup.Pack(setup.Load(options, needLanguage), options, needLanguage);
 
         var (model, adapter) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (model)
@@ -40,10 +33,10 @@ public static class TrainingRun
                 console.WriteLine("warning: no old-language tokens in the data; the LPR loss stays 0 and only the LM loss trains the routers");
             foreach (var d in corpus.Datasets)
                 console.WriteLine($"dataset {d.Name} ({(d.IsOldLanguage ? "old" : "new")}): {d.Documents} documents, {d.Tokens} tokens, {d.Blocks} blocks");
-            var trainer = new Trainer(model, policy, corpus, options.ToTrainerOptions(tokenizer.EosId, device), options.OutputDir, console);
-            console.WriteLine($"{policy.Name}: {corpus.Count} blocks of {corpus.CutoffLen} tokens, {trainer.PlannedSteps} optimizer steps on {device.type}");
+            var trainer = new Trainer(model, policy, corpus, options.ToTrainerOptions(setup.Tokenizer.EosId, setup.Device), options.OutputDir, console);
+            console.WriteLine($"{policy.Name}: {corpus.Count} blocks of {corpus.CutoffLen} tokens, {trainer.PlannedSteps} optimizer steps on {setup.Device.type}");
             var result = trainer.Train(options.Resume, cancellation);
-            if (result.Completed && options.Stage == TrainingStage.Full) CopyTokenizer(tokenizerDir, options.OutputDir);
+            if (result.Completed && options.Stage == TrainingStage.Full) TokenizerLoader.CopyFiles(tokenizerDir, options.OutputDir);
             return result;
         }
     }
@@ -76,9 +69,9 @@ public static class TrainingRun
                     adapter.Validate("--num-experts/--topk");
                     Upcycler.Upcycle(model, adapter, options.Optimization.Seed);
                 }
-                return new Stage1Policy(adapter, options.AuxLossCoef);
+                return new Stage1Policy(adapter with { AuxLossCoef = options.AuxLossCoef });
             case TrainingStage.Stage2:
-                return new Stage2Policy(adapter!, options.LprLossCoef, options.LprLossForm);
+                return new Stage2Policy(adapter! with { LprLossCoef = options.LprLossCoef }, options.LprLossForm);
             default:
                 return new FullFineTunePolicy();
         }
@@ -89,14 +82,5 @@ public static class TrainingRun
         int maxId = corpus.Blocks.Max(b => b.Max());
         if (maxId >= vocabSize)
             throw new InvalidDataException($"{tokenizerDir}: the tokenizer produces id {maxId}, but the model in {modelDir} has vocab_size {vocabSize}");
-    }
-
-    static void CopyTokenizer(string tokenizerDir, string outputDir)
-    {
-        foreach (var name in TokenizerFiles)
-        {
-            string source = Path.Combine(tokenizerDir, name);
-            if (File.Exists(source)) File.Copy(source, Path.Combine(outputDir, name), overwrite: true);
-        }
     }
 }

@@ -28,6 +28,7 @@ public static class Upcycler
             InitialiseRouter(block.RouterWeight, generator);
             layers[index].ReplaceMlp(block);
         }
+        model.Moe = config;
     }
 
     /// <summary>The layer indices to upcycle, ascending; every layer when the config lists none.</summary>

@@ -1,6 +1,7 @@
 using MoeLpr.Checkpoints;
 using MoeLpr.Data;
 using MoeLpr.Evaluation;
+using MoeLpr.Reporting;
 using MoeLpr.Model;
 using MoeLpr.Tests.Data;
 using MoeLpr.Tests.Model;
@@ -36,17 +37,18 @@ public class EvaluationCommandsTests
             "--dataset", "en_test,el_test", "--dataset-info", DataTestFiles.DatasetInfo, "--max_samples", "2", "--cutoff_len", "64", "--output", output);
         Assert.True(result.ExitCode == 0, result.Error);
 
-        var layers = File.ReadAllLines(Path.Combine(output, RoutingStatistics.LayersCsv));
+        var layers = File.ReadAllLines(Path.Combine(output, RoutingCsv.LayersFile));
         Assert.Equal(1 + 2 * Config.NumHiddenLayers, layers.Length);   // header + dataset × layer
         Assert.StartsWith("en_test,0,", layers[1]);
         Assert.StartsWith("el_test,1,", layers[^1]);
-        Assert.Equal(1 + 2 * Config.NumHiddenLayers * 3, File.ReadAllLines(Path.Combine(output, RoutingStatistics.ExpertsCsv)).Length);
+        Assert.Equal(1 + 2 * Config.NumHiddenLayers * 3, File.ReadAllLines(Path.Combine(output, RoutingCsv.ExpertsFile)).Length);
 
         // The CSV equals the library run on the same packed blocks.
-        using var model = HfModelDirectory.Load(modelDir);
-        MoeAdapter.Load(model, adapterDir);
-        var registry = DatasetRegistry.Open(DataTestFiles.DatasetInfo);
-        var expected = DatasetRouting.Collect(model, TokenizerLoader.Load(SmallTokenizer.Directory), registry.LoadMany(["en_test", "el_test"], 2), 64);
+        var expected = RoutingRun.Run(new RoutingOptions
+        {
+            ModelDir = modelDir, AdapterDir = adapterDir, TokenizerDir = SmallTokenizer.Directory, Datasets = ["en_test", "el_test"],
+            DatasetInfo = DataTestFiles.DatasetInfo, MaxSamples = 2, CutoffLen = 64,
+        });
         var en0 = expected.Counts[0];
         Assert.StartsWith($"en_test,0,{en0.Tokens},", layers[1]);
     }

@@ -93,7 +93,7 @@ public sealed class DemoPipelineTests(QuickDemoRun run) : IClassFixture<QuickDem
 
         var render = HeadlessBrowser.Screenshot(html, Path.Combine(run.OutputDir, "report.png"), width: 1400, height: 4000);
         Assert.Empty(render.ScriptErrors);
-        var page = ScreenshotStats.Of(PngImage.Load(render.ScreenshotPath), 0, 0, 1400, 4000);
+        var page = ScreenshotStats.Of(render.ScreenshotPath, 0, 0, 1400, 4000).Region;
         Assert.True(page.NonWhiteFraction > 0.05 && page.DistinctColors > 200,
                     $"screenshot looks blank: {page.NonWhiteFraction:P1} non-white, {page.DistinctColors} colours");
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Analysis;
 using MoeLpr.Data;
 using MoeLpr.Evaluation;
+using MoeLpr.Reporting;
 using MoeLpr.Model;
 using MoeLpr.Tests.TestSupport;
 using TorchSharp;
@@ -53,7 +54,7 @@ public class PerplexityEvaluatorTests
         Assert.Equal(27 - maskedTargets, withMask["a"].Tokens);
 
         using var temp = new TempDirectory();
-        report.SaveCsv(temp.File("ppl.csv"));
+        DataFrameExport.WriteCsv(report.ToDataFrame(), temp.File("ppl.csv"));
         var csv = File.ReadAllLines(temp.File("ppl.csv"));
         Assert.Equal("name,kind,language,tokens,mean_nll,perplexity", csv[0]);
         Assert.Equal(6, csv.Length); // 3 datasets + old + new

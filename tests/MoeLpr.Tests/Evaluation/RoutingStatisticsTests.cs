@@ -1,5 +1,6 @@
 using System.Globalization;
 using MoeLpr.Evaluation;
+using MoeLpr.Reporting;
 using MoeLpr.Model;
 using MoeLpr.Tests.Model;
 using MoeLpr.Upcycling;
@@ -172,11 +173,11 @@ public class RoutingStatisticsTests
             var commaDecimal = (CultureInfo)CultureInfo.InvariantCulture.Clone();
             commaDecimal.NumberFormat.NumberDecimalSeparator = ",";
             CultureInfo.CurrentCulture = commaDecimal;
-            statistics.SaveCsv(directory);
-            var lines = File.ReadAllLines(Path.Combine(directory, RoutingStatistics.ExpertsCsv));
+            RoutingCsv.Write(statistics, directory);
+            var lines = File.ReadAllLines(Path.Combine(directory, RoutingCsv.ExpertsFile));
             Assert.Equal("language,layer,expert,selection_rate,mean_prob,tokens_routed,load_vs_ideal", lines[0]);
             Assert.StartsWith("hu,0,0,0.75,", lines[1]);
-            Assert.Equal(2, File.ReadAllLines(Path.Combine(directory, RoutingStatistics.LayersCsv)).Length);
+            Assert.Equal(2, File.ReadAllLines(Path.Combine(directory, RoutingCsv.LayersFile)).Length);
         }
         finally
         {

@@ -18,10 +18,10 @@ public class LearningRateScheduleTests
     [Fact]
     public void BlockOrder_IsASeededPermutationThatChangesPerEpoch()
     {
-        var epoch0 = BlockOrder.ForEpoch(42, 0, 50);
+        var epoch0 = BatchPlan.BlockOrder(42, 0, 50);
         Assert.Equal(Enumerable.Range(0, 50), epoch0.Order());
-        Assert.Equal(epoch0, BlockOrder.ForEpoch(42, 0, 50));
-        Assert.NotEqual(epoch0, BlockOrder.ForEpoch(42, 1, 50));
-        Assert.NotEqual(epoch0, BlockOrder.ForEpoch(43, 0, 50));
+        Assert.Equal(epoch0, BatchPlan.BlockOrder(42, 0, 50));
+        Assert.NotEqual(epoch0, BatchPlan.BlockOrder(42, 1, 50));
+        Assert.NotEqual(epoch0, BatchPlan.BlockOrder(43, 0, 50));
     }
 }

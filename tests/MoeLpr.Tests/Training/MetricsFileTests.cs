@@ -11,7 +11,7 @@ public class MetricsFileTests
         using var temp = new TempDirectory();
         string path = temp.File(MetricsFile.FileName);
         for (int step = 1; step <= 4; step++)
-            MetricsFile.Append(path, new TrainingMetrics { Step = step, Loss = step * 0.5, LmLoss = step * 0.25, AuxLoss = step, ExpertProbability = [0.5, 0.25, 0.25] });
+            MetricsFile.Append(path, new TrainingMetrics { Step = step, Loss = step * 0.5, LmLoss = step * 0.25, LossParts = new Dictionary<string, double> { ["aux_loss"] = step }, ExpertProbability = [0.5, 0.25, 0.25] });
         File.AppendAllText(path, "{\"step\":5,\"lo");  // a run killed mid-write
 
         Assert.Throws<InvalidDataException>(() => MetricsFile.Read(path));
@@ -20,8 +20,8 @@ public class MetricsFileTests
         var lines = MetricsFile.Read(path);
         Assert.Equal([1, 2], lines.Select(m => m.Step));
         Assert.Equal(1.0, lines[1].Loss);
-        Assert.Equal(2.0, lines[1].AuxLoss);
-        Assert.Null(lines[1].LprLoss);
+        Assert.Equal(2.0, lines[1].LossPart("aux_loss"));
+        Assert.Null(lines[1].LossPart("lpr_loss"));
         Assert.Equal([0.5, 0.25, 0.25], lines[1].ExpertProbability!);
         Assert.DoesNotContain("lpr_loss", File.ReadAllText(path)); // absent fields are left out, not null
     }

@@ -73,8 +73,8 @@ public class StageFreezingTests
         {
             var m = lines[i];
             Assert.Equal(LearningRateSchedule.Cosine(1e-2, i, 4, 0), m.LearningRate, 12);
-            Assert.Equal(m.LmLoss + 0.01 * m.AuxLoss!.Value, m.Loss, 5);
-            Assert.Null(m.LprLoss);
+            Assert.Equal(m.LmLoss + 0.01 * m.LossPart("aux_loss")!.Value, m.Loss, 5);
+            Assert.Null(m.LossPart("lpr_loss"));
             Assert.Equal(3, m.ExpertProbability!.Length);
             Assert.Equal(1.0, m.ExpertProbability.Sum(), 5);
             Assert.Null(m.OldLanguageExpert0Probability); // stage-1 data is new-language only
@@ -88,8 +88,8 @@ public class StageFreezingTests
         Assert.Equal(4, lines.Count);
         foreach (var m in lines)
         {
-            Assert.Null(m.AuxLoss);
-            Assert.Equal(m.LmLoss + 0.1 * m.LprLoss!.Value, m.Loss, 5);
+            Assert.Null(m.LossPart("aux_loss"));
+            Assert.Equal(m.LmLoss + 0.1 * m.LossPart("lpr_loss")!.Value, m.Loss, 5);
         }
         var withOld = lines.Where(m => m.OldLanguageExpert0Probability is not null).ToList();
         Assert.NotEmpty(withOld);
@@ -114,7 +114,7 @@ public class StageFreezingTests
         var output = model.forward(new CausalLMInput(ids, ids, noOld));
         var terms = policy.ComputeLoss(output, noOld);
         Assert.True(float.IsFinite(terms.Total.item<float>()));
-        Assert.Equal(0f, terms.LprLoss!.item<float>());
+        Assert.Equal(0f, terms.Parts["lpr_loss"].item<float>());
         terms.Total.backward();
         foreach (var block in model.MoeBlocks)
             Assert.True(block.RouterWeight.grad!.isfinite().all().item<bool>());

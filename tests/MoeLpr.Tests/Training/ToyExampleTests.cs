@@ -84,13 +84,13 @@ public class ToyExampleTests(ITestOutputHelper log)
         using (model)
         {
             model.eval();
-            var statistics = new RoutingWindow();
+            var statistics = new RoutingWindow(config!.TopK);
             using var noGrad = torch.no_grad();
             for (int start = 0; start < zhBlocks.Count; start += 16)
             {
                 using var scope = torch.NewDisposeScope();
                 var (ids, old) = zhBlocks.MakeBatch(Enumerable.Range(start, Math.Min(16, zhBlocks.Count - start)).ToArray());
-                statistics.Add(model.forward(new CausalLMInput(ids)).RouterLogits, old, config!.TopK);
+                statistics.Add(model.forward(new CausalLMInput(ids)).RouterLogits, old);
             }
             return (statistics.OldLanguageExpert0Probability!.Average(), statistics.OldLanguageExpert0Selected!.Average());
         }

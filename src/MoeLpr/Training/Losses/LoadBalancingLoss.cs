@@ -22,11 +22,11 @@ public static class LoadBalancingLoss
 
     private static Tensor LayerLoss(Tensor logits, int numExperts, int topK)
     {
-        var probabilities = logits.softmax(-1, Precision.AtLeastFloat32(logits.dtype));   // [T, N]
-        var selected = probabilities.topk(topK, dim: -1).indexes;                          // [T, K]
-        var chosen = nn.functional.one_hot(selected, numExperts).sum(1).to_type(probabilities.dtype); // [T, N], 0/1
-        var fractionRouted = chosen.mean([0]);                                             // F_e
-        var meanProbability = probabilities.mean([0]);                                     // P_e
+        var routing = MoeBlock.Route(logits, topK);
+        var probabilities = routing.Probabilities;                                                            // [T, N]
+        var chosen = nn.functional.one_hot(routing.Experts, numExperts).sum(1).to_type(probabilities.dtype); // [T, N], 0/1
+        var fractionRouted = chosen.mean([0]);                                                                // F_e
+        var meanProbability = probabilities.mean([0]);                                                        // P_e
         return numExperts * (fractionRouted * meanProbability).sum();
     }
 }

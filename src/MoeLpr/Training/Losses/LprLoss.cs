@@ -4,6 +4,15 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Training.Losses;
 
+/// <summary>Which language-prior routing loss to use for old-language tokens.</summary>
+public enum LprLossForm
+{
+    /// <summary>The paper's cross-entropy of the router distribution against expert 0: −log p_0.</summary>
+    Nll,
+    /// <summary>The released code's form: CrossEntropy on the probabilities again, −p_0 + log Σ_e exp(p_e).</summary>
+    Reference,
+}
+
 /// <summary>
 /// Language-prior routing loss (stage 2): pushes old-language tokens to expert 0 (the frozen original MLP).
 /// Mean over every (MoE layer, old-language token) pair of the per-token loss chosen by <see cref="LprLossForm"/>.
@@ -12,6 +21,14 @@ namespace MoeLpr.Training.Losses;
 /// </summary>
 public static class LprLoss
 {
+    /// <summary>A form as reports name it.</summary>
+    public static string Describe(LprLossForm form) => form switch
+    {
+        LprLossForm.Nll => "−log p0",
+        LprLossForm.Reference => "the released code's cross-entropy on probabilities",
+        _ => form.ToString(),
+    };
+
     /// <param name="routerLogits">Per MoE layer [B*T, N].</param>
     /// <param name="oldLanguageMask">[B, T] (or [B*T]) bool/0-1: true for tokens of old-language documents.</param>
     public static Tensor Compute(IReadOnlyList<Tensor> routerLogits, Tensor oldLanguageMask, LprLossForm form)

@@ -6,7 +6,7 @@ using MoeLpr.Model;
 namespace MoeLpr.Training.Pretraining;
 
 /// <summary>The README.md written next to a pretrained base model: what it was trained on, how, and how to reproduce it.</summary>
-public static class ModelCard
+internal static class ModelCard
 {
     public static string Write(PretrainingOptions options, ModelConfig config, PackedCorpus corpus, PretrainingResult result, IReadOnlyList<TrainingMetrics> metrics)
     {

@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Training.Pretraining;
 
+/// <summary>How a pretraining run ended: the trainer's result, the model size, tokens seen and wall time.</summary>
+public sealed record PretrainingResult(TrainingResult Training, long Parameters, long TokensSeen, TimeSpan WallTime);
+
 /// <summary>
 /// Pretrains a dense LLaMA from scratch: builds the config from the options and the tokenizer (vocab size, EOS),
 /// initialises every weight as HF does (normal(0, initializer_range), RMSNorm weights 1), trains with the shared
@@ -15,20 +18,14 @@ namespace MoeLpr.Training.Pretraining;
 /// </summary>
 public static class Pretrainer
 {
-    static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json"];
-
     public static PretrainingResult Run(PretrainingOptions options, TextWriter? console = null, CancellationToken cancellation = default)
     {
         console ??= Console.Out;
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
-        if (options.Threads is int threads) DeviceSelector.SetThreads(threads);
-        var device = DeviceSelector.Resolve(options.Device);
         var clock = Stopwatch.StartNew();
-
-        var tokenizer = TokenizerLoader.Load(options.TokenizerDir);
-        var registry = DatasetRegistry.Open(options.DatasetInfo);
-        var datasets = registry.LoadMany(options.Datasets);
-        var corpus = CorpusPacker.Pack(datasets, tokenizer, options.CutoffLen, options.CacheDir, requireLanguage: false);
+        var setup = RunSetup.Start(options, options.TokenizerDir);
+        var tokenizer = setup.Tokenizer;
+        var corpus = setup.Pack(setup.Load(options, requireLanguage: false), options, requireLanguage: false);
         foreach (var d in corpus.Datasets)
             console.WriteLine($"dataset {d.Name}: {d.Documents} documents, {d.Tokens} tokens, {d.Blocks} blocks");
 
@@ -40,12 +37,11 @@ public static class Pretrainer
         long parameters = model.parameters().Sum(p => p.numel());
         console.WriteLine($"model: {parameters:N0} parameters (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, vocab {config.VocabSize})");
 
-        var trainerOptions = options.Optimization with { MaskedLabelTokenId = tokenizer.EosId, Device = device };
+        var trainerOptions = options.Optimization with { MaskedLabelTokenId = options.MaskEosInLabels ? tokenizer.EosId : null, Device = setup.Device };
         var result = new Trainer(model, new FullFineTunePolicy(), corpus, trainerOptions, options.OutputDir, console).Train(cancellation: cancellation);
         if (!result.Completed) return new PretrainingResult(result, parameters, 0, clock.Elapsed);
 
-        foreach (string name in TokenizerFiles)
-            File.Copy(Path.Combine(options.TokenizerDir, name), Path.Combine(options.OutputDir, name), overwrite: true);
+        TokenizerLoader.CopyFiles(options.TokenizerDir, options.OutputDir);
         long tokensSeen = (long)result.GlobalStep * trainerOptions.BatchSize * trainerOptions.GradientAccumulationSteps * options.CutoffLen;
         var summary = new PretrainingResult(result, parameters, tokensSeen, clock.Elapsed);
         var metrics = MetricsFile.Read(Path.Combine(options.OutputDir, MetricsFile.FileName));

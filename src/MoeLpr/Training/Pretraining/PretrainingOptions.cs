@@ -1,3 +1,5 @@
+using MoeLpr.Training;
+
 namespace MoeLpr.Training.Pretraining;
 
 /// <summary>
@@ -5,12 +7,13 @@ namespace MoeLpr.Training.Pretraining;
 /// (old-language) datasets, the architecture and the optimisation. The defaults give a 2.4 M-parameter model that
 /// pretrains in minutes on two CPU cores; the shipped <c>data/base-model</c> is larger (its model card has the command).
 /// </summary>
-public sealed record PretrainingOptions
+public sealed record PretrainingOptions : DataOptions
 {
+    /// <summary>Pretraining packs short blocks by default: the tiny base model trains on 128-token blocks.</summary>
+    public PretrainingOptions() => CutoffLen = 128;
+
     /// <summary>Folder with tokenizer.json (+ tokenizer_config.json); copied into the output.</summary>
     public required string TokenizerDir { get; init; }
-    public required IReadOnlyList<string> Datasets { get; init; }
-    public string DatasetInfo { get; init; } = "data/dataset_info.json";
     public required string OutputDir { get; init; }
 
     public int HiddenSize { get; init; } = 192;
@@ -22,15 +25,11 @@ public sealed record PretrainingOptions
     /// <summary>Std of the normal initialisation of every linear and embedding weight (HF <c>initializer_range</c>).</summary>
     public double InitializerRange { get; init; } = 0.02;
 
-    public int CutoffLen { get; init; } = 128;
     /// <summary>
     /// The trainer's settings; <see cref="TrainerOptions.MaxSteps"/> sets the run's length, and the seed also seeds the
     /// weight initialisation. The EOS id and the device are filled in by <see cref="Pretrainer"/>.
     /// </summary>
     public TrainerOptions Optimization { get; init; } = new() { LearningRate = 2e-3, BatchSize = 16, MaxSteps = 1500, WarmupSteps = 100, LoggingSteps = 25 };
-    public string Device { get; init; } = "auto";
-    public int? Threads { get; init; }
-    public string? CacheDir { get; init; }
     /// <summary>The command line that reproduces this run, recorded in the model card.</summary>
     public string? CommandLine { get; init; }
 }

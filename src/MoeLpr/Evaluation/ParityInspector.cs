@@ -1,8 +1,9 @@
+using MoeLpr.Checkpoints;
 using MoeLpr.Model;
 using MoeLpr.Training.Losses;
 using static TorchSharp.torch;
 
-namespace MoeLpr.Checkpoints;
+namespace MoeLpr.Evaluation;
 
 /// <summary>
 /// The parity hook behind <c>moelpr inspect</c>: runs one sequence through a model and writes, as float32 safetensors,

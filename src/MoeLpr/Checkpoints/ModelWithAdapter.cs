@@ -1,8 +1,7 @@
-using MoeLpr.Checkpoints;
 using MoeLpr.Model;
 using static TorchSharp.torch;
 
-namespace MoeLpr.Training;
+namespace MoeLpr.Checkpoints;
 
 /// <summary>Loads a dense HF base model and, when given, an MoE adapter on top of it (upcycled in place).</summary>
 public static class ModelWithAdapter

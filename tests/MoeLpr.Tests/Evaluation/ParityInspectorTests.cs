@@ -1,11 +1,12 @@
 using MoeLpr.Checkpoints;
+using MoeLpr.Evaluation;
 using MoeLpr.Model;
 using MoeLpr.Tests.Model;
 using MoeLpr.Tests.TestSupport;
 using MoeLpr.Upcycling;
 using static TorchSharp.torch;
 
-namespace MoeLpr.Tests.Checkpoints;
+namespace MoeLpr.Tests.Evaluation;
 
 public class ParityInspectorTests
 {

@@ -1,0 +1,34 @@
+using MoeLpr.Checkpoints;
+using MoeLpr.Training;
+using TorchSharp;
+
+namespace MoeLpr.Evaluation;
+
+/// <summary>What <see cref="RoutingRun"/> measures: a base model with its MoE adapter on registered datasets.</summary>
+public sealed record RoutingOptions : ModelDataOptions
+{
+    /// <summary>Blocks per forward pass.</summary>
+    public int BatchSize { get; init; } = 8;
+}
+
+/// <summary>
+/// Routing statistics per registered dataset (<c>moelpr routes</c>): each dataset is packed on its own, as training
+/// packs it, and its blocks are counted under the dataset's name.
+/// </summary>
+public static class RoutingRun
+{
+    public static RoutingStatistics Run(RoutingOptions options)
+    {
+        if (options.AdapterDir is null) throw new ArgumentException("routing statistics need an MoE adapter (--adapter)");
+        if (options.BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
+        var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
+        var batches = setup.PackEach(options).SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
+            .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds))).ToList();
+        var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, TorchDtypeName.Parse(options.Dtype, "--dtype"));
+        using (model)
+        {
+            model.to(setup.Device);
+            return RoutingStatistics.Collect(model, batches);
+        }
+    }
+}
