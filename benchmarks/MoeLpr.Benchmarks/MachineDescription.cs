@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MoeLpr.Devices;
 using TorchSharp;
 
 namespace MoeLpr.Benchmarks;
@@ -11,7 +12,7 @@ public sealed record MachineDescription(
 {
     public static MachineDescription Capture(string device, string dtype, string? cudaNote) => new(
         ReadCpuModel(), Environment.ProcessorCount, torch.get_num_threads(),
-        typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", torch.__version__,
+        typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", LibTorchNatives.LoadedVersion(),
         $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})", RuntimeInformation.FrameworkDescription,
         device, dtype, cudaNote, LoadAverage(), null, DateTime.UtcNow);
 

@@ -10,8 +10,8 @@ BenchmarkOptions options;
 try { options = BenchmarkOptions.Parse(args); }
 catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
 
-const string NoCuda = "not available: the installed TorchSharp-cpu build has no CUDA (reference TorchSharp-cuda-linux to benchmark a GPU)";
-string? cudaNote = torch.cuda.is_available() ? null : NoCuda;
+if (LibTorchStartup.Start(options.LibTorch, options.Device, args, Console.Error) is { } exitCode) return exitCode;
+string? cudaNote = torch.cuda.is_available() ? null : $"not available: {Doctor.WhyNoCuda()}";
 if (cudaNote is not null) Console.WriteLine($"CUDA {cudaNote}");
 Device device;
 try { device = DeviceSelector.Resolve(options.Device); }

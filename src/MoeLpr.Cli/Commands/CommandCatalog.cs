@@ -15,6 +15,7 @@ public static class CommandCatalog
         TrainCommand.Create(),
         EvalCommand.Create(),
         NotebookCommand.Create(),
+        DoctorCommand.Create(),
         PretrainCommand.Create(),
         DemoCommand.Create(),
         RoutesCommand.Create(),

@@ -129,6 +129,7 @@ public static class DemoPipeline
     }
 
     static string MachineDescription(Device device) =>
-        $"{Environment.ProcessorCount} logical CPU cores, {device.type} device, libtorch threads {torch.get_num_threads()}, " +
+        $"{Environment.ProcessorCount} logical CPU cores, {device.type} device, libtorch {LibTorchNatives.LoadedVersion()} " +
+        $"with {torch.get_num_threads()} threads, " +
         $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
 }

@@ -11,10 +11,6 @@ public static class DeviceSelector
 {
     public static readonly string[] ValidNames = ["auto", "cpu", "cuda", "cuda:N", "mps"];
 
-    const string NoCudaHint =
-        "the kit ships with the TorchSharp-cpu package, whose libtorch has no CUDA; to use a GPU reference " +
-        "TorchSharp-cuda-linux (or TorchSharp-cuda-windows) of the same version instead, on a machine with an NVIDIA driver";
-
     public static Device Resolve(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -61,6 +57,6 @@ public static class DeviceSelector
     private static void RequireCuda(string name)
     {
         if (!torch.cuda.is_available())
-            throw new ArgumentException($"device '{name}': CUDA is not available: {NoCudaHint}");
+            throw new ArgumentException($"device '{name}': CUDA is not available: {Doctor.WhyNoCuda()}");
     }
 }

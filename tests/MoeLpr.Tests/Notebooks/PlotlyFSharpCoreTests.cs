@@ -4,6 +4,7 @@ using System.Reflection.PortableExecutable;
 using System.Runtime.Loader;
 using System.Text.Json.Nodes;
 using MoeLpr.Notebooks;
+using MoeLpr.Tests.TestSupport;
 
 namespace MoeLpr.Tests.Notebooks;
 
@@ -46,10 +47,7 @@ public class PlotlyFSharpCoreTests
     {
         var manifest = JsonNode.Parse(File.ReadAllText(KitDirectory.Path(".config/dotnet-tools.json")))!;
         var version = manifest["tools"]![tool]!["version"]!.GetValue<string>();
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var tools = Path.Combine(packages, tool, version, "tools");
+        var tools = Path.Combine(NuGetCache.Packages, tool, version, "tools");
         return Directory.Exists(tools) ? Directory.GetFiles(tools, "FSharp.Core.dll", SearchOption.AllDirectories).FirstOrDefault() : null;
     }
 
