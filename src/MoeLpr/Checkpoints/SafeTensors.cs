@@ -94,9 +94,10 @@ public static class SafeTensors
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Name == MetadataKey) ReadMetadata(path, property.Value, metadata);
-                else entries[property.Name] = ParseEntry(path, property.Name, property.Value, dataLength);
+                else if (!entries.TryAdd(property.Name, ParseEntry(path, property.Name, property.Value, dataLength)))
+                    throw new InvalidDataException($"{path}: tensor '{property.Name}' is named twice in the header");
             }
-            CheckNoOverlap(path, entries.Values);
+            CheckLayout(path, entries.Values, dataLength);
             return new SafeTensorsHeader(path, dataStart, entries, metadata);
         }
     }
@@ -151,15 +152,25 @@ public static class SafeTensors
         return result;
     }
 
-    static void CheckNoOverlap(string path, IEnumerable<SafeTensorsEntry> entries)
+    /// <summary>
+    /// The tensors must tile the data section exactly, in offset order from 0, as the reference reader demands: an
+    /// overlap, a gap, or bytes after the last tensor mean a corrupt or hand-edited file.
+    /// </summary>
+    static void CheckLayout(string path, IEnumerable<SafeTensorsEntry> entries, long dataLength)
     {
+        long covered = 0;
         SafeTensorsEntry? previous = null;
-        foreach (var entry in entries.Where(e => e.ByteCount > 0).OrderBy(e => e.Begin))
+        foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
-            if (previous is not null && entry.Begin < previous.End)
-                throw new InvalidDataException($"{path}: tensor '{entry.Name}' overlaps tensor '{previous.Name}'");
+            if (entry.Begin < covered)
+                throw new InvalidDataException($"{path}: tensor '{entry.Name}' overlaps tensor '{previous!.Name}'");
+            if (entry.Begin > covered)
+                throw new InvalidDataException($"{path}: data bytes {covered}..{entry.Begin} before tensor '{entry.Name}' belong to no tensor");
+            covered = entry.End;
             previous = entry;
         }
+        if (covered != dataLength)
+            throw new InvalidDataException($"{path}: {dataLength - covered} data bytes after the last tensor belong to no tensor");
     }
 
     /// <summary>

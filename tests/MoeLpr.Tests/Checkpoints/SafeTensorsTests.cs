@@ -164,6 +164,32 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void GapBetweenTensorsIsRejected()
+    {
+        using var dir = new TempDirectory();
+        string path = WriteRaw(dir,
+            """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}""", 16);
+        AssertOneLineError(path, "data bytes 8..12 before tensor 'b' belong to no tensor", () => SafeTensors.Load(path));
+    }
+
+    [Fact]
+    public void BytesAfterTheLastTensorAreRejected()
+    {
+        using var dir = new TempDirectory();
+        string path = WriteRaw(dir, """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 11);
+        AssertOneLineError(path, "3 data bytes after the last tensor belong to no tensor", () => SafeTensors.Load(path));
+    }
+
+    [Fact]
+    public void TensorNamedTwiceIsRejected()
+    {
+        using var dir = new TempDirectory();
+        string path = WriteRaw(dir,
+            """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8);
+        AssertOneLineError(path, "tensor 'a' is named twice in the header", () => SafeTensors.Load(path));
+    }
+
+    [Fact]
     public void OffsetsOutsideTheDataAreRejected()
     {
         using var dir = new TempDirectory();
