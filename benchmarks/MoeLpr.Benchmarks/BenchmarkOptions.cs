@@ -1,11 +1,12 @@
 namespace MoeLpr.Benchmarks;
 
 /// <summary>
-/// Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--libtorch DIR] [--sections a,b] [--out DIR] [--tag NAME]
-/// [--threads N]</c>.
+/// Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--libtorch DIR] [--sections a,b] [--out DIR]
+/// [--tag NAME] [--threads N]</c>.
 /// </summary>
 public sealed record BenchmarkOptions(
-    bool Quick, string Device, string? LibTorch, IReadOnlySet<string> Sections, string OutputDirectory, string Tag, int? Threads)
+    bool Quick, string Device, string? LibTorch, IReadOnlySet<string> Sections, string OutputDirectory,
+    string Tag, int? Threads)
 {
     public static readonly string[] AllSections = ["matmul", "moe-layer", "throughput", "profile", "leak"];
 
@@ -29,16 +30,21 @@ public sealed record BenchmarkOptions(
                 case "--out": output = Value(); break;
                 case "--tag": tag = Value(); break;
                 case "--threads":
-                    threads = int.TryParse(Value(), out var n) && n > 0 ? n : throw new ArgumentException("--threads needs a positive integer");
+                    threads = int.TryParse(Value(), out var n) && n > 0 ? n
+                        : throw new ArgumentException("--threads needs a positive integer");
                     break;
                 case "--sections":
-                    sections = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+                    sections = Value()
+                        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
                     var unknown = sections.Except(AllSections).ToList();
                     if (unknown.Count > 0)
-                        throw new ArgumentException($"unknown section(s) {string.Join(", ", unknown)} (valid: {string.Join(", ", AllSections)})");
+                        throw new ArgumentException($"unknown section(s) {string.Join(", ", unknown)} (valid: " +
+                                                    $"{string.Join(", ", AllSections)})");
                     break;
                 default:
-                    throw new ArgumentException($"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --libtorch DIR, --sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
+                    throw new ArgumentException(
+                        $"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --libtorch DIR, " +
+                        $"--sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
             }
         }
         return new BenchmarkOptions(quick, device, libtorch, sections, output, tag, threads);

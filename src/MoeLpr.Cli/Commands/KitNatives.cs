@@ -11,7 +11,8 @@ internal static class KitNatives
 {
     public static readonly Option<string?> LibTorchOption = new("--libtorch")
     {
-        Description = $"libtorch folder to run on, e.g. a PyTorch's <site-packages>/torch/lib (also {LibTorchFolder.EnvironmentVariable})",
+        Description = "libtorch folder to run on, e.g. a PyTorch's <site-packages>/torch/lib " +
+                      $"(also {LibTorchFolder.EnvironmentVariable})",
         Recursive = true,
     };
 
@@ -19,7 +20,8 @@ internal static class KitNatives
     public static int? Prepare(ParseResult parse, string[] args)
     {
         if (parse.Errors.Count > 0) return null; // the parser reports them
-        var device = parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--device") is Option<string> option
+        var deviceOption = parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--device");
+        var device = deviceOption is Option<string> option
             ? parse.GetValue(option) ?? "auto"
             : "auto";
         return LibTorchStartup.Start(parse.GetValue(LibTorchOption), device, args, parse.InvocationConfiguration.Error);

@@ -13,16 +13,31 @@ public static class TrainCommand
     public static Command Create()
     {
         var defaults = new TrainingOptions { ModelDir = "", Datasets = [], OutputDir = "" };
-        var stage = new Option<string>("--stage") { Description = "1 (experts + routers, balance loss), 2 (routers, LPR loss) or full (every weight, LM loss)", Required = true };
-        var model = new ModelOptionGroup(defaults.Dtype, "MoE adapter to continue (stage 2: the stage-1 output; stage 1: optional, else the model is upcycled)");
+        var stage = new Option<string>("--stage")
+        {
+            Description = "1 (experts + routers, balance loss), 2 (routers, LPR loss) or full (every weight, LM loss)",
+            Required = true,
+        };
+        var model = new ModelOptionGroup(defaults.Dtype,
+            "MoE adapter to continue (stage 2: the stage-1 output; stage 1: optional, else the model is upcycled)");
         var data = new DataOptionGroup(defaults);
         var device = new DeviceOptionGroup(defaults);
         var optimization = new OptimizationOptionGroup(defaults.Optimization);
         var moe = new MoeOptionGroup(defaults.NumExperts, defaults.TopK);
         var output = SharedOptions.Output("Output folder (adapter or model, metrics.jsonl, checkpoints)");
-        var auxCoef = new Option<double>("--aux-loss-coef", "--aux_loss_coef") { Description = "Stage-1 load-balancing loss weight", DefaultValueFactory = _ => defaults.AuxLossCoef };
-        var lprCoef = new Option<double>("--lpr-loss-coef", "--lpr_loss_coef") { Description = "Stage-2 LPR loss weight", DefaultValueFactory = _ => defaults.LprLossCoef };
-        var lprForm = new Option<string>("--lpr-loss-form", "--lpr_loss_form") { Description = "nll (-log p0, the paper) or reference (the released code's CE on probabilities)", DefaultValueFactory = _ => "nll" };
+        var auxCoef = new Option<double>("--aux-loss-coef", "--aux_loss_coef")
+        {
+            Description = "Stage-1 load-balancing loss weight", DefaultValueFactory = _ => defaults.AuxLossCoef,
+        };
+        var lprCoef = new Option<double>("--lpr-loss-coef", "--lpr_loss_coef")
+        {
+            Description = "Stage-2 LPR loss weight", DefaultValueFactory = _ => defaults.LprLossCoef,
+        };
+        var lprForm = new Option<string>("--lpr-loss-form", "--lpr_loss_form")
+        {
+            Description = "nll (-log p0, the paper) or reference (the released code's CE on probabilities)",
+            DefaultValueFactory = _ => "nll",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --output" };
 
         var command = new Command("train", "Train MoE-LPR stage 1 or 2 (or a full fine-tune) on registered datasets");

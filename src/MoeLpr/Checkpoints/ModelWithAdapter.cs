@@ -7,13 +7,15 @@ namespace MoeLpr.Checkpoints;
 public static class ModelWithAdapter
 {
     /// <returns>The model and the adapter's config (null for a dense model).</returns>
-    public static (LlamaForCausalLM Model, MoeConfig? Adapter) Load(string modelDir, string? adapterDir, ScalarType? dtype)
+    public static (LlamaForCausalLM Model, MoeConfig? Adapter) Load(string modelDir, string? adapterDir,
+        ScalarType? dtype)
     {
         var model = HfModelDirectory.Load(modelDir, dtype);
         if (adapterDir is null) return (model, null);
         try
         {
-            if (!Directory.Exists(adapterDir)) throw new InvalidDataException($"{adapterDir}: adapter folder not found");
+            if (!Directory.Exists(adapterDir))
+                throw new InvalidDataException($"{adapterDir}: adapter folder not found");
             var config = MoeAdapter.Load(model, adapterDir);
             return (model, config);
         }

@@ -21,7 +21,8 @@ public static class LibTorchStartup
     /// <summary>
     /// Chooses and loads the libtorch for <c>--libtorch</c> <paramref name="option"/> and <c>--device</c>
     /// <paramref name="device"/>. Returns an exit code when the program has already run, in a child process
-    /// (<see cref="RunWithoutOwnLibTorch"/>), or cannot run (one error line on <paramref name="error"/>); null to go on.
+    /// (<see cref="RunWithoutOwnLibTorch"/>), or cannot run (one error line on <paramref name="error"/>); null to go
+    /// on.
     /// </summary>
     public static int? Start(string? option, string device, string[] args, TextWriter error)
     {
@@ -30,7 +31,8 @@ public static class LibTorchStartup
             var folder = LibTorchFolder.Choose(option, device);
             if (folder is null) return null;
             if (folder.VersionWarning is { } warning) error.WriteLine($"warning: {warning}");
-            if (LibTorchNatives.CompetingLibTorchFolders(folder).Count > 0 && Environment.GetEnvironmentVariable(RelaunchedVariable) is null
+            if (LibTorchNatives.CompetingLibTorchFolders(folder).Count > 0 &&
+                Environment.GetEnvironmentVariable(RelaunchedVariable) is null
                 && RunWithoutOwnLibTorch(args) is { } exitCode)
                 return exitCode;
             LibTorchNatives.Use(folder);
@@ -54,7 +56,8 @@ public static class LibTorchStartup
     {
         var program = Assembly.GetEntryAssembly()?.Location ?? "";
         var deps = Path.ChangeExtension(program, ".deps.json");
-        var dotnet = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+        var dotnet = Path.GetFullPath(
+            Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
         if (program.Length == 0 || !File.Exists(deps) || !File.Exists(dotnet)) return null;
         var start = new ProcessStartInfo(dotnet, ["exec", "--depsfile", DepsWithoutLibTorch(deps), program, .. args]);
         start.Environment[RelaunchedVariable] = "1";
@@ -64,22 +67,26 @@ public static class LibTorchStartup
     }
 
     /// <summary>
-    /// A copy of <paramref name="deps"/> without the native files of TorchSharp and libtorch, beside it because the host
-    /// resolves the app's own assemblies from the deps file's folder; named by the original's hash so it is written once.
+    /// A copy of <paramref name="deps"/> without the native files of TorchSharp and libtorch, beside it because the
+    /// host resolves the app's own assemblies from the deps file's folder; named by the original's hash so it is
+    /// written once.
     /// </summary>
     static string DepsWithoutLibTorch(string deps)
     {
         var text = File.ReadAllBytes(deps);
-        var copy = deps[..^".deps.json".Length] + $".without-libtorch-{Convert.ToHexString(SHA256.HashData(text))[..12]}.deps.json";
+        var copy = deps[..^".deps.json".Length] +
+            $".without-libtorch-{Convert.ToHexString(SHA256.HashData(text))[..12]}.deps.json";
         if (File.Exists(copy)) return copy;
         var root = JsonNode.Parse(text)!;
         foreach (var (_, libraries) in root["targets"]!.AsObject())
             foreach (var (name, library) in libraries!.AsObject())
             {
-                if (!name.StartsWith("TorchSharp/", StringComparison.Ordinal) && !name.StartsWith("libtorch-", StringComparison.Ordinal)) continue;
+                if (!name.StartsWith("TorchSharp/", StringComparison.Ordinal) &&
+                    !name.StartsWith("libtorch-", StringComparison.Ordinal)) continue;
                 library!.AsObject().Remove("native");
                 if (library["runtimeTargets"] is JsonObject targets)
-                    foreach (var file in targets.Where(t => (string?)t.Value?["assetType"] == "native").Select(t => t.Key).ToList())
+                    foreach (var file in targets.Where(t => (string?)t.Value?["assetType"] == "native")
+                        .Select(t => t.Key).ToList())
                         targets.Remove(file);
             }
         var temporary = copy + $".{Environment.ProcessId}.tmp";

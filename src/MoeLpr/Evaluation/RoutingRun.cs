@@ -19,12 +19,17 @@ public static class RoutingRun
 {
     public static RoutingStatistics Run(RoutingOptions options)
     {
-        if (options.AdapterDir is null) throw new ArgumentException("routing statistics need an MoE adapter (--adapter)");
-        if (options.BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
+        if (options.AdapterDir is null)
+            throw new ArgumentException("routing statistics need an MoE adapter (--adapter)");
+        if (options.BatchSize < 1)
+            throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
         var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
-        var batches = setup.PackEach(options).SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
-            .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds))).ToList();
-        var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, TorchDtypeName.Parse(options.Dtype, "--dtype"));
+        var batches = setup.PackEach(options)
+            .SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
+                .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds)))
+            .ToList();
+        var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir,
+            TorchDtypeName.Parse(options.Dtype, "--dtype"));
         using (model)
         {
             model.to(setup.Device);

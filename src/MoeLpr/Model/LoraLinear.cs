@@ -7,10 +7,10 @@ namespace MoeLpr.Model;
 #pragma warning disable IDE1006 // field names are the PEFT state-dict keys
 
 /// <summary>
-/// A LoRA adapter around a frozen linear layer (PEFT <c>lora.Linear</c>): y = base_layer(x) + (α / r) · lora_B(lora_A(x)).
-/// lora_A [r, in] starts Kaiming-uniform (a = √5, PyTorch's Linear default, as PEFT) from the given generator and
-/// lora_B [out, r] starts at zero, so a fresh adapter leaves the layer's function unchanged. Composition, not
-/// inheritance: the wrapped layer keeps its weights under <c>base_layer</c>.
+/// A LoRA adapter around a frozen linear layer (PEFT <c>lora.Linear</c>): y = base_layer(x) + (α / r) ·
+/// lora_B(lora_A(x)). lora_A [r, in] starts Kaiming-uniform (a = √5, PyTorch's Linear default, as PEFT) from the
+/// given generator and lora_B [out, r] starts at zero, so a fresh adapter leaves the layer's function unchanged.
+/// Composition, not inheritance: the wrapped layer keeps its weights under <c>base_layer</c>.
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
@@ -36,7 +36,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         {
             // kaiming_uniform_(a=√5): bound = sqrt(6 / ((1 + a²) · fan_in)) = 1 / sqrt(fan_in)
             double bound = 1.0 / Math.Sqrt(inFeatures);
-            var values = (torch.rand([rank, inFeatures], dtype: ScalarType.Float32, generator: generator) * 2 - 1) * bound;
+            var values =
+                (torch.rand([rank, inFeatures], dtype: ScalarType.Float32, generator: generator) * 2 - 1) * bound;
             lora_A.weight!.copy_(values);
             values.Dispose();
             lora_B.weight!.zero_();

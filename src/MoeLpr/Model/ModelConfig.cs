@@ -57,8 +57,10 @@ public sealed record ModelConfig
                 throw new InvalidDataException($"{path}: missing field 'model_type'");
             if (!SupportedModelTypes.Contains(type.GetString()))
                 throw new InvalidDataException(
-                    $"{path}: unsupported model_type '{type.GetString()}' (supported: {string.Join(", ", SupportedModelTypes)})");
-            foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads" })
+                    $"{path}: unsupported model_type '{type.GetString()}' (supported: " +
+                    $"{string.Join(", ", SupportedModelTypes)})");
+            foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                "num_attention_heads" })
                 if (!root.TryGetProperty(field, out var v) || v.ValueKind != JsonValueKind.Number || v.GetInt64() <= 0)
                     throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
             var config = root.Deserialize<ModelConfig>()!;
@@ -70,11 +72,14 @@ public sealed record ModelConfig
     public void Validate(string source)
     {
         if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)
-            throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
+            throw new InvalidDataException(
+                $"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
         if (NumAttentionHeads % KeyValueHeads != 0)
-            throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of num_key_value_heads {KeyValueHeads}");
+            throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of " +
+                                           $"num_key_value_heads {KeyValueHeads}");
         if (HiddenAct != "silu")
-            throw new InvalidDataException($"{source}: hidden_act '{HiddenAct}' is not supported (LLaMA-family models use 'silu')");
+            throw new InvalidDataException(
+                $"{source}: hidden_act '{HiddenAct}' is not supported (LLaMA-family models use 'silu')");
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);

@@ -18,7 +18,8 @@ public class LibTorchFolderTests
     public void PyTorchVersionComesFromVersionPy()
     {
         using var root = new TempDirectory();
-        var lib = LibFolder(root, "version.py", "from typing import Optional\n__version__ = '2.11.0+cu130'\ngit_version = 'abc'\n");
+        var lib = LibFolder(root, "version.py",
+            "from typing import Optional\n__version__ = '2.11.0+cu130'\ngit_version = 'abc'\n");
         var folder = LibTorchFolder.Named(lib, "--libtorch");
         Assert.Equal("2.11.0+cu130", folder.Version);
         Assert.Null(folder.VersionWarning);   // 2.11 was measured to work
@@ -35,7 +36,8 @@ public class LibTorchFolderTests
 
     [Fact]
     public void NuGetVersionComesFromThePackageFolder() =>
-        Assert.Equal("2.10.0", LibTorchFolder.VersionOf("/packages/libtorch-cpu-linux-x64/2.10.0/runtimes/linux-x64/native"));
+        Assert.Equal("2.10.0",
+            LibTorchFolder.VersionOf("/packages/libtorch-cpu-linux-x64/2.10.0/runtimes/linux-x64/native"));
 
     [Theory]
     [InlineData("2.12.0+cu130")]
@@ -44,10 +46,12 @@ public class LibTorchFolderTests
     public void UntriedVersionsWarnNamingTheFolderAndTheVersionsKnownToWork(string version)
     {
         using var root = new TempDirectory();
-        var folder = LibTorchFolder.Named(LibFolder(root, "version.py", $"__version__ = '{version}'\n"), "MOELPR_LIBTORCH");
+        var folder = LibTorchFolder.Named(LibFolder(root, "version.py", $"__version__ = '{version}'\n"),
+            "MOELPR_LIBTORCH");
         Assert.Equal(
-            $"{folder.Path}: libtorch {version} has not been tried with TorchSharp 0.107.0 (built for 2.10.0, 2.11 measured to work); " +
-            "if a symbol is missing, use a PyTorch with libtorch 2.10 or 2.11", folder.VersionWarning);
+            $"{folder.Path}: libtorch {version} has not been tried with TorchSharp 0.107.0 " +
+            "(built for 2.10.0, 2.11 measured to work); if a symbol is missing, use a PyTorch with libtorch 2.10 or 2.11",
+            folder.VersionWarning);
     }
 
     [Fact]
@@ -56,6 +60,7 @@ public class LibTorchFolderTests
         using var root = new TempDirectory();
         var lib = Directory.CreateDirectory(Path.Combine(root.Path, "lib")).FullName;
         File.WriteAllText(Path.Combine(lib, "libtorch_cpu.so"), "");
-        Assert.StartsWith($"{lib}: the libtorch version is unknown", LibTorchFolder.Named(lib, "--libtorch").VersionWarning);
+        Assert.StartsWith($"{lib}: the libtorch version is unknown",
+            LibTorchFolder.Named(lib, "--libtorch").VersionWarning);
     }
 }

@@ -1,6 +1,8 @@
 namespace MoeLpr.Tests.TestSupport;
 
-/// <summary>The NuGet global packages folder this machine restores into (NUGET_PACKAGES, else ~/.nuget/packages).</summary>
+/// <summary>
+/// The NuGet global packages folder this machine restores into (NUGET_PACKAGES, else ~/.nuget/packages).
+/// </summary>
 internal static class NuGetCache
 {
     public static string Packages => Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
