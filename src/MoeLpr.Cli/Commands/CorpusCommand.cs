@@ -16,8 +16,12 @@ public static class CorpusCommand
         var examples = new Option<int>("--examples") { Description = "ja/zh pages in the MoE-LPR toy example (0: none)", DefaultValueFactory = _ => 300 };
         var packages = new Option<string?>("--packages") { Description = "file of 'package version' lines for the licence notice" };
         var copyright = new Option<string?>("--copyright") { Description = "the packages' Debian copyright file" };
+        var pretraining = new Option<string?>("--pretraining-docs")
+        {
+            Description = "unpacked root of the translated Debian manuals (fetch-corpus.sh --pretraining): also write the old-language pretraining corpus (pretrain/{en,es,zh}.{train,valid}.jsonl)",
+        };
         var command = new Command("corpus", "Build the multilingual corpus (en es zh old; el hu tr ja new) from LibreOffice help pages");
-        foreach (var option in new Option[] { helpRoot, output, maxTrain, maxEval, examples, packages, copyright }) command.Options.Add(option);
+        foreach (var option in new Option[] { helpRoot, output, maxTrain, maxEval, examples, packages, copyright, pretraining }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var summary = HelpCorpusBuilder.Build(new HelpCorpusOptions(
@@ -26,6 +30,12 @@ public static class CorpusCommand
             Console.WriteLine($"{summary.AlignedPages} pages are translated in every corpus language");
             foreach (var file in summary.Files)
                 Console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
+            if (parse.GetValue(pretraining) is string docsRoot)
+            {
+                Console.WriteLine("old-language pretraining corpus (pages / MB of text per source, language and split):");
+                foreach (var count in PretrainingCorpusBuilder.Build(parse.GetValue(helpRoot)!, docsRoot, parse.GetValue(output)!))
+                    Console.WriteLine($"{count.Language} {count.Split,-6} {count.Source,-18} {count.Pages,5} pages {count.Bytes / 1e6,8:F2} MB");
+            }
         }));
         return command;
     }
