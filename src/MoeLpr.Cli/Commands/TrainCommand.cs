@@ -26,6 +26,7 @@ public static class TrainCommand
         var lprCoef = new Option<double>("--lpr-loss-coef", "--lpr_loss_coef") { Description = "Stage-2 LPR loss weight", DefaultValueFactory = _ => Stage2Policy.ReferenceLprLossCoef };
         var lprForm = new Option<string>("--lpr-loss-form", "--lpr_loss_form") { Description = "nll (-log p0, the paper) or reference (the released code's CE on probabilities)", DefaultValueFactory = _ => "nll" };
         var maxSamples = new Option<int?>("--max-samples", "--max_samples") { Description = "First N documents of each dataset" };
+        var replaySamples = new Option<int?>("--replay-max-samples", "--replay_max_samples") { Description = "First N documents of each old-language dataset (stage 2's replay; default: --max-samples)" };
         var cutoff = new Option<int>("--cutoff-len", "--cutoff_len") { Description = "Tokens per packed block", DefaultValueFactory = _ => 512 };
         var lr = new Option<double>("--lr", "--learning-rate", "--learning_rate") { Description = "Peak learning rate (cosine decay to 0)", DefaultValueFactory = _ => 5e-5 };
         var batch = new Option<int>("--batch-size", "--per_device_train_batch_size") { Description = "Blocks per micro-batch", DefaultValueFactory = _ => 4 };
@@ -47,7 +48,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train MoE-LPR stage 1 or 2 (or a full fine-tune) on registered datasets");
         foreach (var option in new Option[] { stage, model, adapter, tokenizer, dataset, datasetInfo, output, experts, topK, auxCoef, lprCoef, lprForm,
-                                              maxSamples, cutoff, lr, batch, accum, epochs, maxSteps, warmup, maxGradNorm, saveSteps, loggingSteps,
+                                              maxSamples, replaySamples, cutoff, lr, batch, accum, epochs, maxSteps, warmup, maxGradNorm, saveSteps, loggingSteps,
                                               seed, dtype, device, threads, resume, allowSha1, keepEos, cacheDir })
             command.Options.Add(option);
 
@@ -68,6 +69,7 @@ public static class TrainCommand
                 LprLossCoef = parse.GetValue(lprCoef),
                 LprLossForm = ParseLprForm(parse.GetValue(lprForm)!),
                 MaxSamples = parse.GetValue(maxSamples),
+                ReplayMaxSamples = parse.GetValue(replaySamples),
                 CutoffLen = parse.GetValue(cutoff),
                 Optimization = new TrainerOptions
                 {

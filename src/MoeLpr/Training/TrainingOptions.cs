@@ -27,6 +27,9 @@ public sealed record TrainingOptions
 
     /// <summary>First documents taken from each dataset; all when null.</summary>
     public int? MaxSamples { get; init; }
+    /// <summary>First documents taken from each old-language dataset (stage 2's replay), in place of
+    /// <see cref="MaxSamples"/> for those; <see cref="MaxSamples"/> when null.</summary>
+    public int? ReplayMaxSamples { get; init; }
     public int CutoffLen { get; init; } = 512;
     /// <summary>
     /// The optimiser settings. Their <see cref="TrainerOptions.Seed"/> is the run's one seed: it also seeds upcycling's

@@ -28,7 +28,9 @@ public static class TrainingRun
         var tokenizer = TokenizerLoader.Load(tokenizerDir);
         bool needLanguage = options.Stage == TrainingStage.Stage2;
         var registry = DatasetRegistry.Open(options.DatasetInfo);
-        var datasets = registry.LoadMany(options.Datasets, options.MaxSamples, needLanguage, options.AllowSha1Mismatch);
+        var datasets = options.Datasets.Select(name => registry.Load(name,
+            options.ReplayMaxSamples is int replay && registry.Get(name).Language == DatasetEntry.OldLanguage ? replay : options.MaxSamples,
+            needLanguage, options.AllowSha1Mismatch)).ToList();
         var corpus = CorpusPacker.Pack(datasets, tokenizer, options.CutoffLen, options.CacheDir, needLanguage);
 
         var (model, adapter) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
