@@ -31,9 +31,15 @@ public static class CorpusCommand
             Description = "file of 'package version' lines for the licence notice",
         };
         var copyright = new Option<string?>("--copyright") { Description = "the packages' Debian copyright file" };
+        var pretraining = new Option<string?>("--pretraining-docs")
+        {
+            Description = "unpacked root of the translated Debian manuals (fetch-corpus.sh --pretraining): also " +
+                          "write the old-language pretraining corpus (pretrain/{en,es,zh}.{train,valid}.jsonl)",
+        };
         var command = new Command("corpus",
             "Build the multilingual corpus (en es zh old; el hu tr ja new) from LibreOffice help pages");
-        foreach (var option in new Option[] { helpRoot, output, maxTrain, maxEval, examples, packages, copyright })
+        Option[] options = [helpRoot, output, maxTrain, maxEval, examples, packages, copyright, pretraining];
+        foreach (var option in options)
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -43,6 +49,16 @@ public static class CorpusCommand
             Console.WriteLine($"{summary.AlignedPages} pages are translated in every corpus language");
             foreach (var file in summary.Files)
                 Console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
+            if (parse.GetValue(pretraining) is string docsRoot)
+            {
+                Console.WriteLine(
+                    "old-language pretraining corpus (pages / MB of text per source, language and split):");
+                var counts =
+                    PretrainingCorpusBuilder.Build(parse.GetValue(helpRoot)!, docsRoot, parse.GetValue(output)!);
+                foreach (var count in counts)
+                    Console.WriteLine($"{count.Language} {count.Split,-6} {count.Source,-18} {count.Pages,5} pages " +
+                                      $"{count.Bytes / 1e6,8:F2} MB");
+            }
         }));
         return command;
     }

@@ -38,6 +38,10 @@ public static class TrainCommand
             Description = "nll (-log p0, the paper) or reference (the released code's CE on probabilities)",
             DefaultValueFactory = _ => "nll",
         };
+        var replaySamples = new Option<int?>("--replay-max-samples", "--replay_max_samples")
+        {
+            Description = "First N documents of each old-language dataset (stage 2's replay; default: --max-samples)",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --output" };
 
         var command = new Command("train", "Train MoE-LPR stage 1 or 2 (or a full fine-tune) on registered datasets");
@@ -45,7 +49,7 @@ public static class TrainCommand
         model.AddTo(command);
         data.AddTo(command);
         moe.AddTo(command);
-        SharedOptions.AddTo(command, auxCoef, lprCoef, lprForm);
+        SharedOptions.AddTo(command, auxCoef, lprCoef, lprForm, replaySamples);
         optimization.AddTo(command);
         device.AddTo(command);
         SharedOptions.AddTo(command, resume);
@@ -63,6 +67,7 @@ public static class TrainCommand
                 AuxLossCoef = parse.GetValue(auxCoef),
                 LprLossCoef = parse.GetValue(lprCoef),
                 LprLossForm = ParseLprForm(parse.GetValue(lprForm)!),
+                ReplayMaxSamples = parse.GetValue(replaySamples),
                 Optimization = optimization.Read(parse),
                 Resume = parse.GetValue(resume),
             };

@@ -84,7 +84,7 @@ public static class HelpCorpusBuilder
     /// <summary>
     /// Page id (path under the language folder, e.g. <c>text/scalc/01/04060101.html</c>) → article text.
     /// </summary>
-    static Dictionary<string, string> ReadPages(string languageDir)
+    internal static Dictionary<string, string> ReadPages(string languageDir)
     {
         var pages = new Dictionary<string, string>(StringComparer.Ordinal);
         string textDir = Path.Combine(languageDir, "text");
@@ -108,7 +108,7 @@ public static class HelpCorpusBuilder
     /// <summary>
     /// Share of the characters of <paramref name="translated"/> in lines that also occur in the English page.
     /// </summary>
-    static double ShareCopied(string translated, string english)
+    internal static double ShareCopied(string translated, string english)
     {
         var englishLines = english.Split('\n').ToHashSet(StringComparer.Ordinal);
         var lines = translated.Split('\n');

@@ -46,8 +46,33 @@ public static partial class HelpPageText
         int end = html.IndexOf("<div id=\"SearchFrame\"", start, StringComparison.Ordinal);
         if (end < 0) end = html.IndexOf("<footer", start, StringComparison.Ordinal);
         if (end < 0) end = html.Length;
-        string article = html[start..end];
+        return ArticleText(html[start..end], DroppedElements);
+    }
 
+    /// <summary>Elements dropped from a generic documentation page (DocBook / Publican HTML, as in Debian's manuals and
+    /// the GIMP help): navigation bars, tables of contents and code blocks, besides scripts and styles.</summary>
+    static readonly (string Tag, string Marker)[] DroppedDocumentationElements =
+    [
+        ("head", ""),
+        ("div", "class=\"navheader\""),
+        ("div", "class=\"navfooter\""),
+        ("div", "class=\"toc\""),
+        ("ul", "class=\"docnav\""),
+        ("pre", ""),
+        ("script", ""),
+        ("style", ""),
+    ];
+
+    /// <summary>The readable text of a generic HTML documentation page (the whole <c>body</c>; see
+    /// <see cref="DroppedDocumentationElements"/>), in the same normal form as <see cref="Extract"/>.</summary>
+    public static string ExtractDocument(string html)
+    {
+        int start = html.IndexOf("<body", StringComparison.OrdinalIgnoreCase);
+        return ArticleText(start < 0 ? html : html[start..], DroppedDocumentationElements);
+    }
+
+    static string ArticleText(string article, (string Tag, string Marker)[] droppedElements)
+    {
         var text = new StringBuilder();
         string? droppedTag = null; // inside a dropped element: its tag name and how deep we are in same-named tags
         int droppedDepth = 0;
@@ -67,7 +92,7 @@ public static partial class HelpPageText
                 if (droppedDepth == 0) droppedTag = null;
                 continue;
             }
-            if (!closing && IsDropped(name, attributes))
+            if (!closing && IsDropped(name, attributes, droppedElements))
             {
                 droppedTag = name;
                 droppedDepth = 1;
@@ -79,9 +104,9 @@ public static partial class HelpPageText
         return Normalise(WebUtility.HtmlDecode(text.ToString()));
     }
 
-    static bool IsDropped(string name, string attributes)
+    static bool IsDropped(string name, string attributes, (string Tag, string Marker)[] droppedElements)
     {
-        foreach (var (tag, marker) in DroppedElements)
+        foreach (var (tag, marker) in droppedElements)
             if (tag == name && attributes.Contains(marker, StringComparison.Ordinal)) return true;
         return false;
     }

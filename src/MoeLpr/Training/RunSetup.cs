@@ -26,9 +26,17 @@ public sealed class RunSetup
     public static RunSetup Start(DataOptions options, string tokenizerDir) =>
         Start(options, tokenizerDir, options.DatasetInfo);
 
-    /// <summary>The options' datasets, the first <c>MaxSamples</c> documents of each.</summary>
-    public IReadOnlyList<LoadedDataset> Load(DataOptions options, bool requireLanguage) =>
-        Registry.LoadMany(options.Datasets, options.MaxSamples, requireLanguage, options.AllowSha1Mismatch);
+    /// <summary>
+    /// The options' datasets, the first <c>MaxSamples</c> documents of each; old-language ones take
+    /// <paramref name="oldLanguageMaxSamples"/> documents instead when it is given (stage 2's replay).
+    /// </summary>
+    public IReadOnlyList<LoadedDataset> Load(
+        DataOptions options, bool requireLanguage, int? oldLanguageMaxSamples = null) =>
+        options.Datasets.Select(name => Registry.Load(name,
+            oldLanguageMaxSamples is not null && Registry.Get(name).Language == DatasetEntry.OldLanguage
+                ? oldLanguageMaxSamples
+                : options.MaxSamples,
+            requireLanguage, options.AllowSha1Mismatch)).ToList();
 
     /// <summary>The datasets packed together into blocks of <paramref name="cutoffLen"/> tokens.</summary>
     public PackedCorpus Pack(IReadOnlyList<LoadedDataset> datasets, int cutoffLen, string? cacheDir,

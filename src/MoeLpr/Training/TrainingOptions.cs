@@ -36,6 +36,12 @@ public sealed record TrainingOptions : ModelDataOptions
     public LprLossForm LprLossForm { get; init; } = LprLossForm.Nll;
 
     /// <summary>
+    /// First documents taken from each old-language dataset (stage 2's replay), in place of <c>MaxSamples</c> for
+    /// those; <c>MaxSamples</c> when null.
+    /// </summary>
+    public int? ReplayMaxSamples { get; init; }
+
+    /// <summary>
     /// The optimiser settings. Their <see cref="TrainerOptions.Seed"/> is the run's one seed: it also seeds upcycling's
     /// router initialisation and libtorch's generator. Their masked label id and device are replaced by
     /// <see cref="ToTrainerOptions"/>, from <c>MaskEosInLabels</c> and the device, because the EOS id and the resolved

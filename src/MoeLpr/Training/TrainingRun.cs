@@ -23,7 +23,7 @@ public static class TrainingRun
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         torch.manual_seed(options.Optimization.Seed);
         bool needLanguage = options.Stage == TrainingStage.Stage2;
-        var corpus = setup.Pack(setup.Load(options, needLanguage), options, needLanguage);
+        var corpus = setup.Pack(setup.Load(options, needLanguage, options.ReplayMaxSamples), options, needLanguage);
 
         var (model, adapter) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (model)
