@@ -51,7 +51,10 @@ public static class MixtralExporter
         }
     }
 
-    /// <summary>The base config.json turned into a Mixtral one: same sizes, plus the expert count and top-K.</summary>
+    /// <summary>
+    /// The base config.json turned into a Mixtral one: same sizes, plus the expert count and top-K, every field in the
+    /// JSON type <c>MixtralConfig</c> declares (floats with a decimal point).
+    /// </summary>
     static JsonObject MixtralConfig(LlamaForCausalLM model, MoeConfig config)
     {
         var json = JsonNode.Parse(model.Config.ToJson())!.AsObject();
@@ -63,8 +66,8 @@ public static class MixtralExporter
         json["num_experts_per_tok"] = config.TopK;
         json["sliding_window"] = null;
         json["output_router_logits"] = false;
-        json["router_aux_loss_coef"] = config.AuxLossCoef ?? 0.0;
-        json["router_jitter_noise"] = 0.0;
+        json["router_aux_loss_coef"] = JsonFloat.Node(config.AuxLossCoef ?? 0.0);
+        json["router_jitter_noise"] = JsonFloat.Node(0.0);
         return json;
     }
 }
