@@ -94,6 +94,24 @@ public class ConfigFieldTypesTests
             Assert.Contains("\"aux_loss_coef\": 1.0", File.ReadAllText(dir.File("adapter_config.json")));
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.05)]
+    public void LoraAdapterConfig_HasPeftLoraConfigTypes(double dropout)
+    {
+        using var dir = new TempDirectory();
+        var lora = new LoraConfig { Rank = 2, Alpha = 4, Dropout = dropout, TargetModules = ["q_proj", "v_proj"] };
+        using var model = TinyModels.Create(TinyModels.Llama, seed: 6);
+        LoraInjector.Inject(model, lora, seed: 6);
+
+        LoraAdapter.Save(model, lora, dir.Path);
+
+        DeclaredConfigTypes.AssertFollows(dir.File("adapter_config.json"), DeclaredConfigTypes.PeftLora);
+        string text = File.ReadAllText(dir.File("adapter_config.json"));
+        Assert.Contains("\"lora_alpha\": 4,", text);
+        Assert.Contains($"\"lora_dropout\": {(dropout == 0 ? "0.0" : "0.05")}", text);
+    }
+
     [Fact]
     public void TrainingRunOutputs_HaveTheDeclaredTypes()
     {
