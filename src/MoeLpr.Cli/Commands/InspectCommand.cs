@@ -9,7 +9,10 @@ public static class InspectCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "--model_name_or_path") { Description = "Base HF model folder", Required = true };
-        var adapter = new Option<string?>("--adapter", "--adapter_name_or_path") { Description = "MoE adapter folder (omit for the dense model)" };
+        var adapter = new Option<string?>("--adapter", "--adapter_name_or_path")
+        {
+            Description = "MoE or LoRA adapter folder (omit for the model alone)",
+        };
         var ids = new Option<string>("--ids") { Description = "Token ids, e.g. 5,17,3", Required = true };
         var oldMask = new Option<string?>("--old-mask", "--old_mask") { Description = "Per-token old-language flags, e.g. 1,1,0 (default: all 0)" };
         var output = SharedOptions.Output("safetensors file to write");

@@ -10,7 +10,7 @@ public static class TasksCommand
     public static Command Create()
     {
         var defaults = new TaskRunOptions { ModelDir = "", TaskFile = "" };
-        var model = new ModelOptionGroup(defaults.Dtype, "MoE adapter folder (omit for the dense model)");
+        var model = new ModelOptionGroup(defaults.Dtype, "MoE or LoRA adapter folder (omit for the model alone)");
         var device = new DeviceOptionGroup(defaults);
         var task = new Option<string>("--task") { Description = "Task JSONL (context, choices, gold, language)", Required = true };
         var numFewShot = new Option<int>("--num-fewshot", "--num_fewshot") { Description = "Solved examples before each question", DefaultValueFactory = _ => defaults.NumFewShot };

@@ -66,7 +66,7 @@ public class TrainCommandTests
 
         var badStage = CliRunner.Run(Train(ws, "3", "new_text", ws.Output("c")));
         Assert.Equal(1, badStage.ExitCode);
-        Assert.Contains("--stage: '3' is not 1, 2 or full", badStage.Error);
+        Assert.Contains("--stage: '3' is not 1, 2, full or lora", badStage.Error);
 
         var badForm = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("e"), "--lpr-loss-form", "kl"));
         Assert.Equal(1, badForm.ExitCode);
