@@ -10,7 +10,8 @@ namespace MoeLpr.Training;
 /// <summary>
 /// A whole training run from <see cref="TrainingOptions"/>: load tokenizer, datasets (packed, with language masks)
 /// and model; upcycle or load the adapter as the stage requires; pick the stage policy; train; write the output, with
-/// the tokenizer files next to it so the folder loads on its own (HF's <c>save_pretrained</c> convention).
+/// the tokenizer files next to it so the folder loads on its own (HF's <c>save_pretrained</c> convention). The output
+/// folder is held by <see cref="RunLock"/> for the whole run.
 /// </summary>
 public static class TrainingRun
 {
@@ -18,6 +19,7 @@ public static class TrainingRun
     {
         console ??= Console.Out;
         RequireConsistent(options);
+        using var runLock = RunLock.Acquire(options.OutputDir);
         string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
         var setup = RunSetup.Start(options, tokenizerDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
