@@ -196,7 +196,8 @@ public class RecipeCommandTests
         Directory.CreateDirectory(factory);
         string fake = Path.Combine(bin, "deepspeed");
         File.WriteAllText(fake, $"#!/bin/bash\npwd > '{recorded}'\nprintf '%s\\n' \"$@\" >> '{recorded}'\n");
-        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         (int Code, string Error) Bash(string arguments)
         {

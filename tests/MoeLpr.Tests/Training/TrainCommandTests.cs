@@ -26,6 +26,8 @@ public class TrainCommandTests
         Assert.Contains("step 2/2", train.Output);
         Assert.Contains("ETA", train.Output);
         Assert.True(File.Exists(Path.Combine(stage1, MoeAdapter.WeightsFileName)));
+        Assert.True(File.Exists(Path.Combine(stage1, "tokenizer.json")), "every run folder carries the tokenizer");
+        Assert.False(File.Exists(Path.Combine(stage1, RunLock.FileName)), "the run released its folder");
         Assert.Equal(2, MetricsFile.Read(Path.Combine(stage1, MetricsFile.FileName)).Count);
         Assert.True(TrainerState.Load(Path.Combine(stage1, TrainerState.FileName)).Completed);
 
