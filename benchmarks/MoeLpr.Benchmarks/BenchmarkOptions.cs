@@ -1,7 +1,12 @@
 namespace MoeLpr.Benchmarks;
 
-/// <summary>Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--sections a,b] [--out DIR] [--tag NAME] [--threads N]</c>.</summary>
-public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<string> Sections, string OutputDirectory, string Tag, int? Threads)
+/// <summary>
+/// Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--libtorch DIR] [--sections a,b] [--out DIR]
+/// [--tag NAME] [--threads N]</c>.
+/// </summary>
+public sealed record BenchmarkOptions(
+    bool Quick, string Device, string? LibTorch, IReadOnlySet<string> Sections, string OutputDirectory,
+    string Tag, int? Threads)
 {
     public static readonly string[] AllSections = ["matmul", "moe-layer", "throughput", "profile", "leak"];
 
@@ -11,6 +16,7 @@ public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<st
     {
         bool quick = false;
         string device = "auto", output = DefaultOutputDirectory(), tag = "";
+        string? libtorch = null;
         int? threads = null;
         var sections = new HashSet<string>(AllSections);
         for (int i = 0; i < args.Length; i++)
@@ -20,22 +26,28 @@ public sealed record BenchmarkOptions(bool Quick, string Device, IReadOnlySet<st
             {
                 case "--quick": quick = true; break;
                 case "--device": device = Value(); break;
+                case "--libtorch": libtorch = Value(); break;
                 case "--out": output = Value(); break;
                 case "--tag": tag = Value(); break;
                 case "--threads":
-                    threads = int.TryParse(Value(), out var n) && n > 0 ? n : throw new ArgumentException("--threads needs a positive integer");
+                    threads = int.TryParse(Value(), out var n) && n > 0 ? n
+                        : throw new ArgumentException("--threads needs a positive integer");
                     break;
                 case "--sections":
-                    sections = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+                    sections = Value()
+                        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
                     var unknown = sections.Except(AllSections).ToList();
                     if (unknown.Count > 0)
-                        throw new ArgumentException($"unknown section(s) {string.Join(", ", unknown)} (valid: {string.Join(", ", AllSections)})");
+                        throw new ArgumentException($"unknown section(s) {string.Join(", ", unknown)} (valid: " +
+                                                    $"{string.Join(", ", AllSections)})");
                     break;
                 default:
-                    throw new ArgumentException($"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
+                    throw new ArgumentException(
+                        $"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --libtorch DIR, " +
+                        $"--sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
             }
         }
-        return new BenchmarkOptions(quick, device, sections, output, tag, threads);
+        return new BenchmarkOptions(quick, device, libtorch, sections, output, tag, threads);
     }
 
     /// <summary>benchmarks/results next to this project, found by walking up from the working directory.</summary>

@@ -31,69 +31,111 @@ public sealed record BenchmarkReport(
 
     static string F(double v, string format = "0.000") => v.ToString(format, CultureInfo.InvariantCulture);
     static string Mib(long bytes) => F(bytes / 1048576.0, "0");
-    static string Ms(TimingStats t) => $"{F(t.MedianSeconds * 1000, "0.0")} ({F(t.MinSeconds * 1000, "0.0")}–{F(t.MaxSeconds * 1000, "0.0")})";
+    static string Ms(TimingStats t) =>
+        $"{F(t.MedianSeconds * 1000, "0.0")} ({F(t.MinSeconds * 1000, "0.0")}–{F(t.MaxSeconds * 1000, "0.0")})";
 
-    static string CpuRatio(TimingStats moe, TimingStats dense) => F(moe.CpuMedianSeconds / dense.CpuMedianSeconds, "0.00");
+    static string CpuRatio(TimingStats moe, TimingStats dense) =>
+        F(moe.CpuMedianSeconds / dense.CpuMedianSeconds, "0.00");
 
     public string ToMarkdown()
     {
         var md = new StringBuilder();
         var m = Machine;
         md.AppendLine($"# MoeLpr benchmark ({Mode}, {m.Device}, {m.DType})\n");
-        md.AppendLine($"- Machine: {m.CpuModel}, {m.LogicalCores} logical cores, torch threads {m.TorchThreads}; {m.Os}; {m.DotNet}");
+        md.AppendLine($"- Machine: {m.CpuModel}, {m.LogicalCores} logical cores, " +
+                      $"torch threads {m.TorchThreads}; {m.Os}; {m.DotNet}");
         md.AppendLine($"- TorchSharp {m.TorchSharpVersion}, libtorch {m.LibTorchVersion}");
         if (m.CudaNote is not null) md.AppendLine($"- CUDA: {m.CudaNote}");
-        md.AppendLine($"- Load average (1/5/15 min) at start: {m.LoadAverageAtStart}; at end: {m.LoadAverageAtEnd} — timings on a loaded machine are inflated");
+        md.AppendLine($"- Load average (1/5/15 min) at start: {m.LoadAverageAtStart}; at end: " +
+                      $"{m.LoadAverageAtEnd} — timings on a loaded machine are inflated");
         md.AppendLine($"- Started {m.StartedUtc:yyyy-MM-dd HH:mm} UTC");
-        md.AppendLine($"- Model: hidden {Model.HiddenSize}, intermediate {Model.IntermediateSize}, {Model.NumHiddenLayers} layers, {Model.NumAttentionHeads} heads, vocab {Model.VocabSize}; batch {Batch} × seq {SeqLen} = {Batch * SeqLen} tokens; MoE {Moe.NumExperts} experts top-{Moe.TopK}");
-        md.AppendLine("- Times: median (min–max) wall-clock ms over the timed repetitions, after warm-up; CPU = median process CPU time (all threads), less sensitive than wall time to other processes on a shared machine\n");
+        md.AppendLine($"- Model: hidden {Model.HiddenSize}, intermediate {Model.IntermediateSize}, " +
+                      $"{Model.NumHiddenLayers} layers, {Model.NumAttentionHeads} heads, vocab {Model.VocabSize}; " +
+                      $"batch {Batch} × seq {SeqLen} = {Batch * SeqLen} tokens; " +
+                      $"MoE {Moe.NumExperts} experts top-{Moe.TopK}");
+        md.AppendLine("- Times: median (min–max) wall-clock ms over the timed repetitions, after warm-up; CPU = " +
+                      "median process CPU time (all threads), less sensitive than wall time to other " +
+                      "processes on a shared machine\n");
 
         if (MatmulPeak is { } p)
-            md.AppendLine($"**Matmul peak** ({p.Size}×{p.Size} {p.DType}): {F(p.FlopsPerSecond / 1e9, "0.0")} GFLOP/s (median of {p.Timing.SamplesSeconds.Length}; wall {F(p.Timing.MedianSeconds * 1000, "0")} ms, CPU {F(p.Timing.CpuMedianSeconds * 1000, "0")} ms for {p.MatmulsPerSample} matmuls)\n");
+            md.AppendLine($"**Matmul peak** ({p.Size}×{p.Size} {p.DType}): {F(p.FlopsPerSecond / 1e9, "0.0")} " +
+                          $"GFLOP/s (median of {p.Timing.SamplesSeconds.Length}; wall " +
+                          $"{F(p.Timing.MedianSeconds * 1000, "0")} ms, " +
+                          $"CPU {F(p.Timing.CpuMedianSeconds * 1000, "0")} ms for {p.MatmulsPerSample} matmuls)\n");
 
         if (MoeLayer is { } l)
         {
-            md.AppendLine($"## MoE layer vs dense MLP ({l.Tokens} tokens, hidden {l.Hidden}, intermediate {l.Intermediate}, top-{l.TopK} of {l.NumExperts})\n");
+            md.AppendLine($"## MoE layer vs dense MLP ({l.Tokens} tokens, hidden {l.Hidden}, " +
+                          $"intermediate {l.Intermediate}, top-{l.TopK} of {l.NumExperts})\n");
             md.AppendLine($"Tokens per expert: {string.Join(", ", l.TokensPerExpert)}\n");
-            md.AppendLine("Dense and MoE samples alternate; MoE / dense is the median of the per-pair wall-time ratios; CPU = median process CPU time (both threads).\n");
+            md.AppendLine("Dense and MoE samples alternate; MoE / dense is the median of the per-pair wall-time " +
+                          "ratios; CPU = median process CPU time (both threads).\n");
             md.AppendLine("| pass | dense MLP ms | MoE ms | MoE / dense | CPU-time ratio |");
             md.AppendLine("|---|---:|---:|---:|---:|");
-            md.AppendLine($"| forward (no_grad) | {Ms(l.DenseForward)} | {Ms(l.MoeForward)} | **{F(l.ForwardRatio, "0.00")}** | {CpuRatio(l.MoeForward, l.DenseForward)} |");
-            md.AppendLine($"| forward+backward, all trainable | {Ms(l.DenseForwardBackward)} | {Ms(l.MoeForwardBackward)} | **{F(l.ForwardBackwardRatio, "0.00")}** | {CpuRatio(l.MoeForwardBackward, l.DenseForwardBackward)} |");
-            md.AppendLine($"| forward+backward, stage 1 (expert 0 frozen) vs frozen dense | {Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage1ForwardBackward)} | {F(l.Stage1Ratio, "0.00")} | {CpuRatio(l.MoeStage1ForwardBackward, l.DenseFrozenForwardBackward)} |");
-            md.AppendLine($"| forward+backward, stage 2 (router only) vs frozen dense | {Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage2ForwardBackward)} | {F(l.Stage2Ratio, "0.00")} | {CpuRatio(l.MoeStage2ForwardBackward, l.DenseFrozenForwardBackward)} |");
+            md.AppendLine($"| forward (no_grad) | {Ms(l.DenseForward)} | {Ms(l.MoeForward)} | " +
+                          $"**{F(l.ForwardRatio, "0.00")}** | {CpuRatio(l.MoeForward, l.DenseForward)} |");
+            md.AppendLine($"| forward+backward, all trainable | {Ms(l.DenseForwardBackward)} | " +
+                          $"{Ms(l.MoeForwardBackward)} | **{F(l.ForwardBackwardRatio, "0.00")}** | " +
+                          $"{CpuRatio(l.MoeForwardBackward, l.DenseForwardBackward)} |");
+            md.AppendLine($"| forward+backward, stage 1 (expert 0 frozen) vs frozen dense | " +
+                          $"{Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage1ForwardBackward)} | " +
+                          $"{F(l.Stage1Ratio, "0.00")} | " +
+                          $"{CpuRatio(l.MoeStage1ForwardBackward, l.DenseFrozenForwardBackward)} |");
+            md.AppendLine($"| forward+backward, stage 2 (router only) vs frozen dense | " +
+                          $"{Ms(l.DenseFrozenForwardBackward)} | {Ms(l.MoeStage2ForwardBackward)} | " +
+                          $"{F(l.Stage2Ratio, "0.00")} | " +
+                          $"{CpuRatio(l.MoeStage2ForwardBackward, l.DenseFrozenForwardBackward)} |");
             md.AppendLine($"\nDense MLP forward: {F(l.DenseForwardFlopsPerSecond / 1e9, "0.0")} GFLOP/s\n");
         }
 
         if (Throughput.Count > 0)
         {
             md.AppendLine("## Whole model\n");
-            md.AppendLine("| workload | ms / batch | CPU ms / batch | tokens/s | GFLOP/batch (model) | achieved GFLOP/s | of matmul peak (model / executed FLOPs) | peak RSS MiB | frozen params with grad |");
+            md.AppendLine("| workload | ms / batch | CPU ms / batch | tokens/s | GFLOP/batch (model) | achieved " +
+                          "GFLOP/s | of matmul peak (model / executed FLOPs) | peak RSS MiB | " +
+                          "frozen params with grad |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in Throughput)
-                md.AppendLine($"| {r.Workload} | {Ms(r.Timing)} | {F(r.Timing.CpuMedianSeconds * 1000, "0")} | {F(r.TokensPerSecond, "0")} | {F(r.FlopsPerBatch / 1e9, "0.0")} | {F(r.AchievedFlopsPerSecond / 1e9, "0.0")} | {F(100 * r.FractionOfMatmulPeak, "0.0")} % / {F(100 * r.ExecutedFractionOfMatmulPeak, "0.0")} % | {Mib(r.PeakRssBytes)}{(r.PeakRssIsPhaseLocal ? "" : " (process peak)")} | {(r.FrozenParametersWithGradient?.ToString() ?? "–")} |");
+                md.AppendLine($"| {r.Workload} | {Ms(r.Timing)} | {F(r.Timing.CpuMedianSeconds * 1000, "0")} | " +
+                              $"{F(r.TokensPerSecond, "0")} | {F(r.FlopsPerBatch / 1e9, "0.0")} | " +
+                              $"{F(r.AchievedFlopsPerSecond / 1e9, "0.0")} | " +
+                              $"{F(100 * r.FractionOfMatmulPeak, "0.0")} % / " +
+                              $"{F(100 * r.ExecutedFractionOfMatmulPeak, "0.0")} % | " +
+                              $"{Mib(r.PeakRssBytes)}{(r.PeakRssIsPhaseLocal ? "" : " (process peak)")} | " +
+                              $"{(r.FrozenParametersWithGradient?.ToString() ?? "–")} |");
             md.AppendLine();
         }
 
         foreach (var prof in Profiles)
         {
-            md.AppendLine($"## Where a stage-{prof.Stage} training step goes (step median {F(prof.Step.MedianSeconds * 1000, "0.0")} ms wall, {F(prof.Step.CpuMedianSeconds * 1000, "0.0")} ms CPU)\n");
+            md.AppendLine($"## Where a stage-{prof.Stage} training step goes (step median " +
+                          $"{F(prof.Step.MedianSeconds * 1000, "0.0")} ms wall, " +
+                          $"{F(prof.Step.CpuMedianSeconds * 1000, "0.0")} ms CPU)\n");
             md.AppendLine("| component | instances | wall ms | share of step (wall) | CPU ms | share of step (CPU) |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|");
             foreach (var c in prof.Components)
-                md.AppendLine($"| {c.Component} | {c.Instances} | {F(c.Seconds * 1000, "0.0")} | {F(100 * c.ShareOfStep, "0.0")} % | {F(c.CpuSeconds * 1000, "0.0")} | {F(100 * c.CpuShareOfStep, "0.0")} % |");
-            md.AppendLine($"| unaccounted (residual adds, rotary tables, autograd and dispatch overhead, isolation error) | | {F(prof.UnaccountedSeconds * 1000, "0.0")} | {F(100 * prof.UnaccountedSeconds / prof.Step.MedianSeconds, "0.0")} % | {F(prof.UnaccountedCpuSeconds * 1000, "0.0")} | {F(100 * prof.UnaccountedCpuSeconds / prof.Step.CpuMedianSeconds, "0.0")} % |");
+                md.AppendLine($"| {c.Component} | {c.Instances} | {F(c.Seconds * 1000, "0.0")} | " +
+                              $"{F(100 * c.ShareOfStep, "0.0")} % | {F(c.CpuSeconds * 1000, "0.0")} | " +
+                              $"{F(100 * c.CpuShareOfStep, "0.0")} % |");
+            md.AppendLine($"| unaccounted (residual adds, rotary tables, autograd and dispatch overhead, isolation " +
+                          $"error) | | {F(prof.UnaccountedSeconds * 1000, "0.0")} | " +
+                          $"{F(100 * prof.UnaccountedSeconds / prof.Step.MedianSeconds, "0.0")} % | " +
+                          $"{F(prof.UnaccountedCpuSeconds * 1000, "0.0")} | " +
+                          $"{F(100 * prof.UnaccountedCpuSeconds / prof.Step.CpuMedianSeconds, "0.0")} % |");
             md.AppendLine();
         }
 
         if (Leak is { } k)
         {
             md.AppendLine($"## Leak check (stage-1 steps, {k.Config}; {F(k.Seconds, "0.0")} s)\n");
-            md.AppendLine("| after step | RSS MiB | live tensors (thread) | created in scope | disposed in scope | created outside scope |");
+            md.AppendLine("| after step | RSS MiB | live tensors (thread) | created in scope | disposed in scope | " +
+                          "created outside scope |");
             md.AppendLine("|---:|---:|---:|---:|---:|---:|");
             foreach (var s in k.Samples)
-                md.AppendLine($"| {s.Step} | {F(s.RssBytes / 1048576.0, "0.0")} | {s.LiveTensorsOnThread} | {s.CreatedInScope} | {s.DisposedInScope} | {s.CreatedOutsideScope} |");
-            md.AppendLine($"\nRSS growth from step {k.Samples[0].Step} to {k.Samples[^1].Step}: {F(k.RssGrowthBytes / 1048576.0, "0.0")} MiB; live-tensor growth: {k.LiveTensorGrowth}\n");
+                md.AppendLine($"| {s.Step} | {F(s.RssBytes / 1048576.0, "0.0")} | {s.LiveTensorsOnThread} | " +
+                              $"{s.CreatedInScope} | {s.DisposedInScope} | {s.CreatedOutsideScope} |");
+            md.AppendLine($"\nRSS growth from step {k.Samples[0].Step} to {k.Samples[^1].Step}: " +
+                          $"{F(k.RssGrowthBytes / 1048576.0, "0.0")} MiB; live-tensor growth: {k.LiveTensorGrowth}\n");
         }
 
         md.AppendLine("## FLOP formula\n");

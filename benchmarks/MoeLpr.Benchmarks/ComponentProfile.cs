@@ -6,12 +6,18 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Benchmarks;
 
-/// <summary>Wall and process-CPU seconds of one component (summed over its instances) and its share of the step.</summary>
-public sealed record ComponentTime(string Component, int Instances, double Seconds, double ShareOfStep, double CpuSeconds, double CpuShareOfStep);
+/// <summary>
+/// Wall and process-CPU seconds of one component (summed over its instances) and its share of the step.
+/// </summary>
+public sealed record ComponentTime(string Component, int Instances, double Seconds, double ShareOfStep,
+    double CpuSeconds, double CpuShareOfStep);
 
-/// <summary>Where one training step's time goes, measured per component; "unaccounted" = step − Σ components.</summary>
-public sealed record ProfileResult(int Stage, TimingStats Step, IReadOnlyList<ComponentTime> Components, double SumOfComponentsSeconds,
-                                   double UnaccountedSeconds, double SumOfComponentsCpuSeconds, double UnaccountedCpuSeconds);
+/// <summary>
+/// Where one training step's time goes, measured per component; "unaccounted" = step − Σ components.
+/// </summary>
+public sealed record ProfileResult(int Stage, TimingStats Step, IReadOnlyList<ComponentTime> Components,
+                                   double SumOfComponentsSeconds, double UnaccountedSeconds,
+                                   double SumOfComponentsCpuSeconds, double UnaccountedCpuSeconds);
 
 /// <summary>
 /// Times each component of a training step in isolation, on the model's own modules and the step's shapes, with the
@@ -21,9 +27,10 @@ public sealed record ProfileResult(int Stage, TimingStats Step, IReadOnlyList<Co
 /// </summary>
 public static class ComponentProfile
 {
-    /// <param name="measuredStep">The whole step's timing when the throughput section already measured it (saves minutes).</param>
-    public static ProfileResult Run(LlamaForCausalLM model, MoeConfig moe, TrainingBatch batch, int stage, Device device, int warmup, int repetitions,
-                                    TimingStats? measuredStep)
+    /// <param name="measuredStep">The whole step's timing when the throughput section already measured it (saves
+    /// minutes).</param>
+    public static ProfileResult Run(LlamaForCausalLM model, MoeConfig moe, TrainingBatch batch, int stage,
+                                    Device device, int warmup, int repetitions, TimingStats? measuredStep)
     {
         var config = model.Config;
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
@@ -38,7 +45,8 @@ public static class ComponentProfile
         var hidden = torch.randn([b, t, h], dtype: ScalarType.Float32, generator: generator).to(dtype, device);
         var (cos, sin) = new RotaryEmbedding(config.HeadDim, config.RopeTheta).Compute(t, device, ScalarType.Float32);
         var routerLogits = Enumerable.Range(0, config.NumHiddenLayers)
-            .Select(_ => torch.randn([tokens, moe.NumExperts], dtype: ScalarType.Float32, generator: generator).to(device)).ToList();
+            .Select(_ => torch.randn([tokens, moe.NumExperts], dtype: ScalarType.Float32, generator: generator)
+                .to(device)).ToList();
 
         (double Wall, double Cpu) Time(Func<Tensor> forward)
         {
@@ -52,14 +60,16 @@ public static class ComponentProfile
             return (timing.MedianSeconds, timing.CpuMedianSeconds);
         }
         Tensor Input(bool needsGrad) => hidden.detach().requires_grad_(needsGrad);
-        T Module<T>(string name) where T : class => modules[name] as T ?? throw new InvalidOperationException($"no module {name}");
+        T Module<T>(string name) where T : class =>
+            modules[name] as T ?? throw new InvalidOperationException($"no module {name}");
 
         var components = new List<(string Name, int Instances, (double Wall, double Cpu) Time)>();
         var embed = Module<Embedding>("model.embed_tokens");
         components.Add(("embedding", 1, Time(() => embed.forward(batch.InputIds))));
 
         (double Wall, double Cpu) attention = (0, 0), norms = (0, 0), mlp = (0, 0);
-        static (double, double) Plus((double Wall, double Cpu) a, (double Wall, double Cpu) b) => (a.Wall + b.Wall, a.Cpu + b.Cpu);
+        static (double, double) Plus((double Wall, double Cpu) a, (double Wall, double Cpu) b) =>
+            (a.Wall + b.Wall, a.Cpu + b.Cpu);
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
             var prefix = $"model.layers.{i}.";
@@ -103,7 +113,8 @@ public static class ComponentProfile
             step.Optimizer.step();
             step.Optimizer.zero_grad();
         });
-        components.Add(("optimizer (clip + AdamW step + zero_grad)", 1, (optimizer.MedianSeconds, optimizer.CpuMedianSeconds)));
+        components.Add(
+            ("optimizer (clip + AdamW step + zero_grad)", 1, (optimizer.MedianSeconds, optimizer.CpuMedianSeconds)));
 
         double stepWall = stepTiming.MedianSeconds, stepCpu = stepTiming.CpuMedianSeconds;
         var list = components.Select(c => new ComponentTime(c.Name, c.Instances, c.Time.Wall, c.Time.Wall / stepWall,

@@ -7,10 +7,11 @@ using static TorchSharp.torch;
 namespace MoeLpr.Benchmarks;
 
 /// <summary>Memory and live-tensor counts after a number of training steps (after a full GC).</summary>
-public sealed record LeakSample(int Step, long RssBytes, long LiveTensorsOnThread, long CreatedInScope, long DisposedInScope, long CreatedOutsideScope);
+public sealed record LeakSample(int Step, long RssBytes, long LiveTensorsOnThread, long CreatedInScope,
+    long DisposedInScope, long CreatedOutsideScope);
 
-public sealed record LeakResult(string Config, int Stage, long TokensPerBatch, double Seconds, IReadOnlyList<LeakSample> Samples,
-                                long RssGrowthBytes, long LiveTensorGrowth);
+public sealed record LeakResult(string Config, int Stage, long TokensPerBatch, double Seconds,
+                                IReadOnlyList<LeakSample> Samples, long RssGrowthBytes, long LiveTensorGrowth);
 
 /// <summary>
 /// Runs stage-1 training steps on a small upcycled model and samples RSS and
@@ -20,7 +21,8 @@ public sealed record LeakResult(string Config, int Stage, long TokensPerBatch, d
 /// </summary>
 public static class LeakCheck
 {
-    public static LeakResult Run(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device, ScalarType dtype)
+    public static LeakResult Run(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
+        ScalarType dtype)
     {
         var threads = torch.get_num_threads();
         torch.set_num_threads(1);
@@ -28,7 +30,8 @@ public static class LeakCheck
         finally { torch.set_num_threads(threads); }
     }
 
-    static LeakResult Measure(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device, ScalarType dtype)
+    static LeakResult Measure(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
+        ScalarType dtype)
     {
         torch.manual_seed(17);
         using var model = new LlamaForCausalLM(config, dtype);
@@ -48,10 +51,12 @@ public static class LeakCheck
             GC.Collect();
             GC.WaitForPendingFinalizers();
             var stats = DisposeScopeManager.Statistics;
-            samples.Add(new LeakSample(i, MemoryProbe.ResidentBytes(), stats.ThreadTotalLiveCount, stats.CreatedInScopeCount,
-                                       stats.DisposedInScopeCount, stats.CreatedOutsideScopeCount));
+            samples.Add(new LeakSample(i, MemoryProbe.ResidentBytes(), stats.ThreadTotalLiveCount,
+                                       stats.CreatedInScopeCount, stats.DisposedInScopeCount,
+                                       stats.CreatedOutsideScopeCount));
         }
-        var name = $"hidden {config.HiddenSize}, intermediate {config.IntermediateSize}, {config.NumHiddenLayers} layers, vocab {config.VocabSize}, batch {batch}×{seqLen}";
+        var name = $"hidden {config.HiddenSize}, intermediate {config.IntermediateSize}, " +
+                   $"{config.NumHiddenLayers} layers, vocab {config.VocabSize}, batch {batch}×{seqLen}";
         return new LeakResult(name, 1, (long)batch * seqLen, watch.Elapsed.TotalSeconds, samples,
                               samples[^1].RssBytes - samples[0].RssBytes,
                               samples[^1].LiveTensorsOnThread - samples[0].LiveTensorsOnThread);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MoeLpr.Devices;
 using TorchSharp;
 
 namespace MoeLpr.Benchmarks;
@@ -11,13 +12,15 @@ public sealed record MachineDescription(
 {
     public static MachineDescription Capture(string device, string dtype, string? cudaNote) => new(
         ReadCpuModel(), Environment.ProcessorCount, torch.get_num_threads(),
-        typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", torch.__version__,
-        $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})", RuntimeInformation.FrameworkDescription,
-        device, dtype, cudaNote, LoadAverage(), null, DateTime.UtcNow);
+        typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", LibTorchNatives.LoadedVersion(),
+        $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})",
+        RuntimeInformation.FrameworkDescription, device, dtype, cudaNote, LoadAverage(), null, DateTime.UtcNow);
 
     /// <summary>The 1/5/15-minute load averages from /proc/loadavg (a loaded machine inflates every timing).</summary>
     public static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+        File.Exists("/proc/loadavg")
+            ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))
+            : "unknown";
 
     static string ReadCpuModel()
     {

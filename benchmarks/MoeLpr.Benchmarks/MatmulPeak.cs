@@ -3,10 +3,14 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Benchmarks;
 
-/// <summary>The reference peak: square n×n matmuls in the benchmark dtype on the benchmark device, 2·n³ FLOPs each.</summary>
-public sealed record MatmulPeakResult(int Size, string DType, int MatmulsPerSample, TimingStats Timing, double FlopsPerSecond)
+/// <summary>
+/// The reference peak: square n×n matmuls in the benchmark dtype on the benchmark device, 2·n³ FLOPs each.
+/// </summary>
+public sealed record MatmulPeakResult(int Size, string DType, int MatmulsPerSample, TimingStats Timing,
+    double FlopsPerSecond)
 {
-    public static MatmulPeakResult Measure(Device device, ScalarType dtype, int size, int matmulsPerSample, int warmup, int repetitions)
+    public static MatmulPeakResult Measure(Device device, ScalarType dtype, int size, int matmulsPerSample, int warmup,
+        int repetitions)
     {
         using var scope = torch.NewDisposeScope();
         using var generator = new Generator(1);

@@ -2,8 +2,8 @@ namespace MoeLpr.Benchmarks;
 
 /// <summary>
 /// Process memory from /proc/self/status: VmRSS (now) and VmHWM (peak since start or since the last
-/// <see cref="ResetPeak"/>). TorchSharp 0.107 exposes no CUDA allocator statistics (only <c>torch.cuda.synchronize</c>),
-/// so on CUDA the device peak is not reported.
+/// <see cref="ResetPeak"/>). TorchSharp 0.107 exposes no CUDA allocator statistics (only
+/// <c>torch.cuda.synchronize</c>), so on CUDA the device peak is not reported.
 /// </summary>
 public static class MemoryProbe
 {
@@ -11,7 +11,9 @@ public static class MemoryProbe
 
     public static long PeakResidentBytes() => StatusKilobytes("VmHWM") * 1024;
 
-    /// <summary>Writing 5 to /proc/self/clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0); false if refused.</summary>
+    /// <summary>
+    /// Writing 5 to /proc/self/clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0); false if refused.
+    /// </summary>
     public static bool ResetPeak()
     {
         try { File.WriteAllText("/proc/self/clear_refs", "5"); return true; }

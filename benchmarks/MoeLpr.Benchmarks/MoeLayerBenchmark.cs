@@ -20,7 +20,8 @@ public static class MoeLayerBenchmark
     /// input needing a gradient (as in every layer above the first), compared with a frozen dense MLP.
     /// Dense and MoE samples alternate; each ratio is the median of the per-pair ratios.
     /// </summary>
-    public static MoeLayerResult Run(ModelConfig config, MoeConfig moe, long batch, long seqLen, Device device, ScalarType dtype, int warmup, int repetitions)
+    public static MoeLayerResult Run(ModelConfig config, MoeConfig moe, long batch, long seqLen, Device device,
+        ScalarType dtype, int warmup, int repetitions)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(7);
@@ -31,8 +32,10 @@ public static class MoeLayerBenchmark
         using (torch.no_grad()) nn.init.xavier_normal_(block.RouterWeight);
 
         using var generator = new Generator(11);
-        var x = torch.randn([batch, seqLen, config.HiddenSize], dtype: ScalarType.Float32, generator: generator).to(dtype, device);
-        var gradOut = torch.randn([batch, seqLen, config.HiddenSize], dtype: ScalarType.Float32, generator: generator).to(dtype, device);
+        var x = torch.randn([batch, seqLen, config.HiddenSize], dtype: ScalarType.Float32, generator: generator)
+            .to(dtype, device);
+        var gradOut = torch.randn([batch, seqLen, config.HiddenSize], dtype: ScalarType.Float32, generator: generator)
+            .to(dtype, device);
 
         long[] perExpert;
         using (torch.no_grad())
@@ -65,18 +68,21 @@ public static class MoeLayerBenchmark
             Stopwatches.MeasurePair(device, warmup, repetitions, Forward(denseMlp), Forward(moeMlp));
         Trainable(_ => true);
         var (denseForwardBackward, moeForwardBackward, forwardBackwardRatio) =
-            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp), ForwardBackward(block, moeMlp));
+            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp),
+                ForwardBackward(block, moeMlp));
         Trainable(name => name.Contains("moe_"));
         var (denseFrozen, stage1, stage1Ratio) =
-            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp), ForwardBackward(block, moeMlp));
+            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp),
+                ForwardBackward(block, moeMlp));
         Trainable(name => name.Contains("moe_router_embedding"));
         var (_, stage2, stage2Ratio) =
-            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp), ForwardBackward(block, moeMlp));
+            Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp),
+                ForwardBackward(block, moeMlp));
 
         var tokens = batch * seqLen;
-        return new MoeLayerResult(tokens, config.HiddenSize, config.IntermediateSize, moe.NumExperts, moe.TopK, perExpert,
-            denseForward, moeForward, forwardRatio, denseForwardBackward, moeForwardBackward, forwardBackwardRatio,
-            denseFrozen, stage1, stage1Ratio, stage2, stage2Ratio,
+        return new MoeLayerResult(tokens, config.HiddenSize, config.IntermediateSize, moe.NumExperts, moe.TopK,
+            perExpert, denseForward, moeForward, forwardRatio, denseForwardBackward, moeForwardBackward,
+            forwardBackwardRatio, denseFrozen, stage1, stage1Ratio, stage2, stage2Ratio,
             FlopCounts.MlpForward(config.HiddenSize, config.IntermediateSize, tokens) / denseForward.MedianSeconds);
     }
 }

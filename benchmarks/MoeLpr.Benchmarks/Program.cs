@@ -10,8 +10,8 @@ BenchmarkOptions options;
 try { options = BenchmarkOptions.Parse(args); }
 catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
 
-const string NoCuda = "not available: the installed TorchSharp-cpu build has no CUDA (reference TorchSharp-cuda-linux to benchmark a GPU)";
-string? cudaNote = torch.cuda.is_available() ? null : NoCuda;
+if (LibTorchStartup.Start(options.LibTorch, options.Device, args, Console.Error) is { } exitCode) return exitCode;
+string? cudaNote = torch.cuda.is_available() ? null : $"not available: {Doctor.WhyNoCuda()}";
 if (cudaNote is not null) Console.WriteLine($"CUDA {cudaNote}");
 Device device;
 try { device = DeviceSelector.Resolve(options.Device); }
@@ -22,7 +22,9 @@ if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(options.Threads ?? 
 var models = options.Quick ? BenchmarkModels.Quick : BenchmarkModels.Full;
 int warmup = 1, repetitions = 3;
 var machine = MachineDescription.Capture(device.ToString(), dtype.ToString(), cudaNote);
-Console.WriteLine($"{machine.CpuModel}, {machine.LogicalCores} cores, torch threads {machine.TorchThreads}, TorchSharp {machine.TorchSharpVersion}, libtorch {machine.LibTorchVersion}; load {machine.LoadAverageAtStart}");
+Console.WriteLine($"{machine.CpuModel}, {machine.LogicalCores} cores, torch threads {machine.TorchThreads}, " +
+                  $"TorchSharp {machine.TorchSharpVersion}, libtorch {machine.LibTorchVersion}; " +
+                  $"load {machine.LoadAverageAtStart}");
 void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
 string G(double flops) => (flops / 1e9).ToString("0.0", CultureInfo.InvariantCulture);
 
@@ -34,7 +36,8 @@ LeakResult? leak = null;
 if (options.Runs("matmul") || options.Runs("throughput"))
 {
     int size = device.type == DeviceType.CUDA ? 8192 : 2048;
-    peak = MatmulPeakResult.Measure(device, dtype, size, matmulsPerSample: device.type == DeviceType.CUDA ? 20 : 3, warmup: 2, repetitions);
+    peak = MatmulPeakResult.Measure(device, dtype, size, matmulsPerSample: device.type == DeviceType.CUDA ? 20 : 3,
+        warmup: 2, repetitions);
     Log($"matmul peak {size}×{size} {dtype}: {G(peak.FlopsPerSecond)} GFLOP/s");
     Save();
 }
@@ -42,9 +45,13 @@ if (options.Runs("matmul") || options.Runs("throughput"))
 if (options.Runs("moe-layer"))
 {
     // Single layers take about a second: 7 interleaved pairs per pass steady the ratios on a noisy machine.
-    layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype, warmup, repetitions: 7);
-    Log($"MoE layer / dense MLP: forward {layer.ForwardRatio:0.00}× ({layer.MoeForward.MedianSeconds * 1000:0.0} vs {layer.DenseForward.MedianSeconds * 1000:0.0} ms), " +
-        $"forward+backward {layer.ForwardBackwardRatio:0.00}× ({layer.MoeForwardBackward.MedianSeconds * 1000:0.0} vs {layer.DenseForwardBackward.MedianSeconds * 1000:0.0} ms); tokens per expert {string.Join(",", layer.TokensPerExpert)}");
+    layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype, warmup,
+        repetitions: 7);
+    Log($"MoE layer / dense MLP: forward {layer.ForwardRatio:0.00}× ({layer.MoeForward.MedianSeconds * 1000:0.0} vs " +
+        $"{layer.DenseForward.MedianSeconds * 1000:0.0} ms), " +
+        $"forward+backward {layer.ForwardBackwardRatio:0.00}× ({layer.MoeForwardBackward.MedianSeconds * 1000:0.0} " +
+        $"vs {layer.DenseForwardBackward.MedianSeconds * 1000:0.0} ms); " +
+        $"tokens per expert {string.Join(",", layer.TokensPerExpert)}");
     Save();
 }
 
@@ -59,7 +66,8 @@ if (options.Runs("throughput") || options.Runs("profile"))
         {
             throughput.Add(r);
             Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
-                $"{G(r.AchievedFlopsPerSecond)} GFLOP/s = {100 * r.FractionOfMatmulPeak:0.0}% of matmul peak (executed {100 * r.ExecutedFractionOfMatmulPeak:0.0}%), peak RSS {r.PeakRssBytes >> 20} MiB");
+                $"{G(r.AchievedFlopsPerSecond)} GFLOP/s = {100 * r.FractionOfMatmulPeak:0.0}% of matmul peak " +
+                $"(executed {100 * r.ExecutedFractionOfMatmulPeak:0.0}%), peak RSS {r.PeakRssBytes >> 20} MiB");
             Save();
         });
     else
@@ -79,9 +87,12 @@ if (options.Runs("throughput") || options.Runs("profile"))
 
 if (options.Runs("leak"))
 {
-    leak = LeakCheck.Run(models.LeakModel, models.Moe, models.LeakBatch, models.LeakSeqLen, models.LeakSteps, device, dtype);
+    leak = LeakCheck.Run(models.LeakModel, models.Moe, models.LeakBatch, models.LeakSeqLen,
+        models.LeakSteps, device, dtype);
     Save();
-    Log($"leak check: {string.Join("; ", leak.Samples.Select(s => $"step {s.Step}: RSS {s.RssBytes / 1048576.0:0.0} MiB, live {s.LiveTensorsOnThread}"))} ({leak.Seconds:0.0} s)");
+    var samples = leak.Samples.Select(
+        s => $"step {s.Step}: RSS {s.RssBytes / 1048576.0:0.0} MiB, live {s.LiveTensorsOnThread}");
+    Log($"leak check: {string.Join("; ", samples)} ({leak.Seconds:0.0} s)");
 }
 
 Save();
@@ -89,7 +100,8 @@ Log($"wrote {Path.Combine(options.OutputDirectory, ReportName())}.json and .md")
 return 0;
 
 string ReportName() =>
-    $"benchmark-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}{(options.Quick ? "-quick" : "")}{(options.Tag.Length > 0 ? "-" + options.Tag : "")}";
+    $"benchmark-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}{(options.Quick ? "-quick" : "")}" +
+    $"{(options.Tag.Length > 0 ? "-" + options.Tag : "")}";
 
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },

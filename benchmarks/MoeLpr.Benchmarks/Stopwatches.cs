@@ -24,7 +24,8 @@ public static class Stopwatches
     /// Times <paramref name="a"/> and <paramref name="b"/> alternately (a, b, a, b, …) so that a change in machine
     /// load hits both alike; the ratio b/a is the median of the per-pair ratios.
     /// </summary>
-    public static (TimingStats A, TimingStats B, double RatioBToA) MeasurePair(Device device, int warmup, int repetitions, Action a, Action b)
+    public static (TimingStats A, TimingStats B, double RatioBToA) MeasurePair(Device device, int warmup,
+        int repetitions, Action a, Action b)
     {
         for (int i = 0; i < warmup; i++) { a(); b(); Synchronize(device); }
         var wallA = new double[repetitions]; var cpuA = new double[repetitions];

@@ -20,18 +20,20 @@ public static class ThroughputBenchmark
     /// upcycled (the profile reuses it).
     /// </summary>
     public static void Run(LlamaForCausalLM model, MoeConfig moe, TrainingBatch batch, Device device,
-                                             double matmulPeak, int warmup, int repetitions, Action<ThroughputResult> onResult)
+                                             double matmulPeak, int warmup, int repetitions,
+                                             Action<ThroughputResult> onResult)
     {
         var config = model.Config;
         long b = batch.InputIds.shape[0], t = batch.InputIds.shape[1];
         void Add(ThroughputResult r) => onResult(r);
 
-        Add(Forward("dense forward", "no_grad forward of the dense model (logits)", model, batch, device, matmulPeak, warmup, repetitions,
-                    FlopCounts.For(config, 1, 1, moe: false, b, t, FlopCounts.Trainable.None)));
+        Add(Forward("dense forward", "no_grad forward of the dense model (logits)", model, batch, device, matmulPeak,
+                    warmup, repetitions, FlopCounts.For(config, 1, 1, moe: false, b, t, FlopCounts.Trainable.None)));
 
         Upcycler.Upcycle(model, moe, seed: 3);
         var moeCounts = FlopCounts.For(config, moe.NumExperts, moe.TopK, moe: true, b, t, FlopCounts.Trainable.None);
-        Add(Forward("moe forward", $"no_grad forward, {moe.NumExperts} experts top-{moe.TopK}", model, batch, device, matmulPeak, warmup, repetitions, moeCounts));
+        Add(Forward("moe forward", $"no_grad forward, {moe.NumExperts} experts top-{moe.TopK}", model, batch, device,
+            matmulPeak, warmup, repetitions, moeCounts));
 
         foreach (var stage in new[] { 1, 2 })
         {
@@ -42,13 +44,14 @@ public static class ThroughputBenchmark
             float loss = 0;
             var timing = Stopwatches.Measure(device, warmup, repetitions, () => loss = step.Run(batch));
             Add(Result($"stage {stage} train", StageStep.Describe(stage), batch.Tokens, timing, counts,
-                       counts.TrainingModel, counts.TrainingExecuted, matmulPeak, resetOk, step.FrozenParametersWithGradient(), loss));
+                       counts.TrainingModel, counts.TrainingExecuted, matmulPeak, resetOk,
+                       step.FrozenParametersWithGradient(), loss));
             model.zero_grad();
         }
     }
 
-    static ThroughputResult Forward(string name, string description, LlamaForCausalLM model, TrainingBatch batch, Device device,
-                                    double matmulPeak, int warmup, int repetitions, FlopCounts counts)
+    static ThroughputResult Forward(string name, string description, LlamaForCausalLM model, TrainingBatch batch,
+                                    Device device, double matmulPeak, int warmup, int repetitions, FlopCounts counts)
     {
         model.eval();
         var resetOk = MemoryProbe.ResetPeak();
@@ -58,15 +61,18 @@ public static class ThroughputBenchmark
             using var _ = torch.no_grad();
             model.forward(new CausalLMInput(batch.InputIds));
         });
-        return Result(name, description, batch.Tokens, timing, counts, counts.Forward, counts.Forward, matmulPeak, resetOk, null, null);
+        return Result(name, description, batch.Tokens, timing, counts, counts.Forward, counts.Forward, matmulPeak,
+            resetOk, null, null);
     }
 
     static ThroughputResult Result(string name, string description, long tokens, TimingStats timing, FlopCounts counts,
-                                   double flops, double executedFlops, double matmulPeak, bool peakIsLocal, int? frozenWithGrad, float? loss)
+                                   double flops, double executedFlops, double matmulPeak, bool peakIsLocal,
+                                   int? frozenWithGrad, float? loss)
     {
         var achieved = flops / timing.MedianSeconds;
         return new ThroughputResult(name, description, tokens, timing, tokens / timing.MedianSeconds,
             counts.ActiveParams, counts.TrainableActiveParams, flops, executedFlops, achieved, achieved / matmulPeak,
-            executedFlops / timing.MedianSeconds / matmulPeak, MemoryProbe.PeakResidentBytes(), peakIsLocal, frozenWithGrad, loss);
+            executedFlops / timing.MedianSeconds / matmulPeak, MemoryProbe.PeakResidentBytes(), peakIsLocal,
+            frozenWithGrad, loss);
     }
 }

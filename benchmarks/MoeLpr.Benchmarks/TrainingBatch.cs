@@ -4,7 +4,9 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Benchmarks;
 
-/// <summary>A synthetic batch: seeded random ids, labels = ids, and the first half of the rows flagged old-language.</summary>
+/// <summary>
+/// A synthetic batch: seeded random ids, labels = ids, and the first half of the rows flagged old-language.
+/// </summary>
 public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor OldLanguageMask) : IDisposable
 {
     public long Tokens => InputIds.numel();
@@ -14,7 +16,8 @@ public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor OldLan
     public static TrainingBatch Random(ModelConfig config, long batch, long seqLen, Device device, long seed)
     {
         using var generator = new Generator((ulong)seed);
-        var ids = torch.randint(0, config.VocabSize, [batch, seqLen], dtype: ScalarType.Int64, generator: generator).to(device);
+        var ids = torch.randint(0, config.VocabSize, [batch, seqLen], dtype: ScalarType.Int64, generator: generator)
+            .to(device);
         var old = torch.zeros([batch, seqLen], dtype: ScalarType.Bool, device: device);
         old.narrow(0, 0, Math.Max(1, batch / 2)).fill_(true);
         return new TrainingBatch(ids, ids.clone(), old);

@@ -27,7 +27,8 @@ internal sealed class CellOutputs
     /// Runs the cell and collects every event the kernel publishes meanwhile, as a Jupyter front end does: the cell's
     /// command result alone leaves out what child commands show (such as a package's extension script).
     /// </summary>
-    public static async Task<CellOutputs> RunAsync(Kernel kernel, SubmitCode cell, int executionCount, CancellationToken cancellationToken)
+    public static async Task<CellOutputs> RunAsync(Kernel kernel, SubmitCode cell, int executionCount,
+        CancellationToken cancellationToken)
     {
         var collector = new Collector();
         using (kernel.KernelEvents.Subscribe(collector)) await kernel.SendAsync(cell, cancellationToken);
@@ -49,8 +50,10 @@ internal sealed class CellOutputs
                 break;
             case DiagnosticsProduced diagnostics when diagnostics.Diagnostics.Count > 0:
                 Write("stdout", diagnostics.FormattedDiagnostics);
-                _errorDiagnostics.AddRange(diagnostics.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)
-                    .Select(d => $"({d.LinePositionSpan.Start.Line + 1},{d.LinePositionSpan.Start.Character + 1}): error {d.Code}: {d.Message}"));
+                _errorDiagnostics.AddRange(diagnostics.Diagnostics
+                    .Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)
+                    .Select(d => $"({d.LinePositionSpan.Start.Line + 1},{d.LinePositionSpan.Start.Character + 1}): " +
+                                 $"error {d.Code}: {d.Message}"));
                 break;
             case ReturnValueProduced { Value: not DisplayedValue } returned:
                 FlushStream();
@@ -62,7 +65,8 @@ internal sealed class CellOutputs
                 FlushStream();
                 _elements.Add(new ErrorElement(error.Message));
                 break;
-            case DisplayedValueUpdated updated when updated.ValueId is not null && _displayIndex.TryGetValue(updated.ValueId, out var index):
+            case DisplayedValueUpdated updated
+                when updated.ValueId is not null && _displayIndex.TryGetValue(updated.ValueId, out var index):
                 _elements[index] = Display(updated);
                 break;
             case DisplayEvent display and not ReturnValueProduced:
@@ -72,10 +76,12 @@ internal sealed class CellOutputs
                 break;
             case CommandFailed failed when failed.Command == cell:
                 FlushStream();
-                var name = _errorDiagnostics.Count > 0 ? "CompilationError" : failed.Exception?.GetType().Name ?? "Error";
+                var name = _errorDiagnostics.Count > 0 ? "CompilationError"
+                    : failed.Exception?.GetType().Name ?? "Error";
                 var message = _errorDiagnostics.Count > 0 ? string.Join("; ", _errorDiagnostics)
                     : (failed.Exception?.Message ?? failed.Message).Split('\n')[0].TrimEnd('\r');
-                _elements.Add(new ErrorElement(message, name, (failed.Exception?.ToString() ?? failed.Message).Split('\n')));
+                _elements.Add(
+                    new ErrorElement(message, name, (failed.Exception?.ToString() ?? failed.Message).Split('\n')));
                 Failure = (name, message);
                 break;
         }

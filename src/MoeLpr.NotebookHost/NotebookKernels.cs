@@ -47,7 +47,8 @@ internal static class NotebookKernels
             while (addedPackages.TryDequeue(out var packageRoot))
             {
                 var extensions = new DirectoryInfo(Path.Combine(packageRoot, "interactive-extensions", "dotnet"));
-                if (extensions.Exists && loaded.Add(extensions.FullName)) await LoadExtensionsAsync(composite, extensions, context);
+                if (extensions.Exists && loaded.Add(extensions.FullName))
+                    await LoadExtensionsAsync(composite, extensions, context);
             }
         });
 
@@ -60,16 +61,22 @@ internal static class NotebookKernels
     {
         foreach (var file in folder.GetFiles("*.dll"))
         {
-            var assembly = LoadedAssembly(file.FullName) ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(file.FullName);
+            var assembly = LoadedAssembly(file.FullName)
+                ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(file.FullName);
             var extensions = assembly.ExportedTypes
-                .Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false } && typeof(IKernelExtension).IsAssignableFrom(t))
+                .Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false } &&
+                    typeof(IKernelExtension).IsAssignableFrom(t))
                 .ToList();
-            if (extensions.Count > 0) KernelInvocationContextExtensions.Display(context, $"Loading extensions from `{file.FullName}`", PlainTextFormatter.MimeType);
-            foreach (var type in extensions) await ((IKernelExtension)Activator.CreateInstance(type)!).OnLoadAsync(kernel);
+            if (extensions.Count > 0)
+                KernelInvocationContextExtensions.Display(context, $"Loading extensions from `{file.FullName}`",
+                    PlainTextFormatter.MimeType);
+            foreach (var type in extensions)
+                await ((IKernelExtension)Activator.CreateInstance(type)!).OnLoadAsync(kernel);
         }
         var script = new FileInfo(Path.Combine(folder.FullName, "extension.dib"));
         if (!script.Exists) return;
-        KernelInvocationContextExtensions.Display(context, $"Loading extension script from `{script.FullName}`", PlainTextFormatter.MimeType);
+        KernelInvocationContextExtensions.Display(context, $"Loading extension script from `{script.FullName}`",
+            PlainTextFormatter.MimeType);
         await kernel.LoadAndRunInteractiveDocument(script, context.Command);
     }
 

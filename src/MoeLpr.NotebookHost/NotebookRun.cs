@@ -2,7 +2,8 @@ namespace MoeLpr.NotebookHost;
 
 /// <summary>How to run a notebook.</summary>
 /// <param name="OutputPath">Where to write the executed notebook (with outputs); null writes nothing.</param>
-/// <param name="Parameters">Environment variables to set while it runs (<c>MOELPR_NB_*</c>, see NotebookParameters).</param>
+/// <param name="Parameters">Environment variables to set while it runs (<c>MOELPR_NB_*</c>, see
+/// NotebookParameters).</param>
 /// <param name="Progress">Told which cell starts, for a console line per cell.</param>
 public sealed record NotebookRunOptions(
     string? OutputPath = null,
@@ -12,9 +13,13 @@ public sealed record NotebookRunOptions(
 /// <summary>What a successful run did.</summary>
 public sealed record NotebookRunResult(string NotebookPath, string? OutputPath, int ExecutedCells);
 
-/// <summary>A notebook cell failed: the message names the notebook, the cell (1-based, counting every cell) and the error.</summary>
-public sealed class NotebookExecutionException(string notebookPath, int cellNumber, string errorName, string errorValue, string? outputPath)
-    : Exception($"{notebookPath}: cell {cellNumber} failed: {errorName}: {errorValue}" + (outputPath is null ? "" : $" (outputs written to {outputPath})"))
+/// <summary>
+/// A notebook cell failed: the message names the notebook, the cell (1-based, counting every cell) and the error.
+/// </summary>
+public sealed class NotebookExecutionException(string notebookPath, int cellNumber, string errorName, string errorValue,
+    string? outputPath)
+    : Exception($"{notebookPath}: cell {cellNumber} failed: {errorName}: {errorValue}" +
+        (outputPath is null ? "" : $" (outputs written to {outputPath})"))
 {
     public string NotebookPath { get; } = notebookPath;
 
@@ -30,7 +35,8 @@ public sealed class NotebookExecutionException(string notebookPath, int cellNumb
 
 /// <summary>
 /// The process state a notebook runs in, as a Jupyter kernel has it: the notebook's folder as working directory (so
-/// relative paths and the folder's nuget.config apply) and the run's parameters as environment variables. Restored on dispose.
+/// relative paths and the folder's nuget.config apply) and the run's parameters as environment variables. Restored on
+/// dispose.
 /// </summary>
 internal sealed class RunEnvironment : IDisposable
 {
@@ -47,7 +53,8 @@ internal sealed class RunEnvironment : IDisposable
         Environment.CurrentDirectory = directory;
     }
 
-    public static RunEnvironment Enter(string directory, IReadOnlyDictionary<string, string>? variables) => new(directory, variables);
+    public static RunEnvironment Enter(string directory, IReadOnlyDictionary<string, string>? variables) =>
+        new(directory, variables);
 
     public void Dispose()
     {

@@ -8,14 +8,16 @@ using Microsoft.DotNet.Interactive.Events;
 namespace MoeLpr.NotebookHost;
 
 /// <summary>
-/// Runs a notebook top to bottom in this process with the real .NET Interactive engine (the C# kernel, <c>#r "nuget:"</c>
-/// restore, package kernel extensions), the way Jupyter's <c>.net-csharp</c> kernel runs it: cells in order, in the
-/// notebook's folder, parameters as <c>MOELPR_NB_*</c> environment variables. Writes the executed notebook with every
-/// output; the first failing cell stops the run with a <see cref="NotebookExecutionException"/> naming it.
+/// Runs a notebook top to bottom in this process with the real .NET Interactive engine (the C# kernel,
+/// <c>#r "nuget:"</c> restore, package kernel extensions), the way Jupyter's <c>.net-csharp</c> kernel runs it: cells
+/// in order, in the notebook's folder, parameters as <c>MOELPR_NB_*</c> environment variables. Writes the executed
+/// notebook with every output; the first failing cell stops the run with a <see cref="NotebookExecutionException"/>
+/// naming it.
 /// </summary>
 public static class NotebookRunner
 {
-    public static async Task<NotebookRunResult> RunAsync(string path, NotebookRunOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<NotebookRunResult> RunAsync(string path, NotebookRunOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new NotebookRunOptions();
         var notebook = await ReadAsync(path, cancellationToken);
@@ -40,33 +42,40 @@ public static class NotebookRunner
 
             cancellationToken.ThrowIfCancellationRequested();
             executionCount++;
-            options.Progress?.Invoke($"{Path.GetFileName(path)}: cell {index + 1} ({executionCount}/{codeCells} code cells)");
-            var outputs = await CellOutputs.RunAsync(kernel, new SubmitCode(cell.Contents, cell.KernelName), executionCount, cancellationToken);
+            options.Progress?.Invoke(
+                $"{Path.GetFileName(path)}: cell {index + 1} ({executionCount}/{codeCells} code cells)");
+            var outputs = await CellOutputs.RunAsync(kernel, new SubmitCode(cell.Contents, cell.KernelName),
+                executionCount, cancellationToken);
             executed.Add(new InteractiveDocumentElement(cell.Contents, cell.KernelName, outputs.Elements)
             {
                 Id = cell.Id, Metadata = cell.Metadata, ExecutionOrder = executionCount,
             });
             if (outputs.Failure is { } failure)
             {
-                foreach (var unrun in notebook.Elements.Skip(index + 1)) executed.Add(unrun); // the whole notebook, as Jupyter saves it
+                // the whole notebook, as Jupyter saves it
+                foreach (var unrun in notebook.Elements.Skip(index + 1)) executed.Add(unrun);
                 await SaveAsync(executed, options.OutputPath, cancellationToken);
-                throw new NotebookExecutionException(path, index + 1, failure.Name, failure.Message, options.OutputPath);
+                throw new NotebookExecutionException(path, index + 1, failure.Name, failure.Message,
+                    options.OutputPath);
             }
         }
         await SaveAsync(executed, options.OutputPath, cancellationToken);
         return new NotebookRunResult(path, options.OutputPath, executionCount);
     }
 
-    static bool IsCode(InteractiveDocumentElement cell) => !string.Equals(cell.KernelName, "markdown", StringComparison.OrdinalIgnoreCase);
+    static bool IsCode(InteractiveDocumentElement cell) =>
+        !string.Equals(cell.KernelName, "markdown", StringComparison.OrdinalIgnoreCase);
 
     static async Task<InteractiveDocument> ReadAsync(string path, CancellationToken cancellationToken)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: notebook not found");
         try
         {
-            return Notebook.Parse(await File.ReadAllTextAsync(path, cancellationToken), NotebookKernels.DocumentKernels);
+            return Notebook.Parse(await File.ReadAllTextAsync(path, cancellationToken),
+                NotebookKernels.DocumentKernels);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception e)
+            when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
         {
             throw new InvalidDataException($"{path}: not a Jupyter notebook ({e.Message})", e);
         }

@@ -8,7 +8,8 @@ internal static class GradientCheck
 {
     /// <summary>
     /// For every element of each tensor in <paramref name="inputs"/>: analytic ∂loss/∂x from backward versus
-    /// (loss(x+ε) − loss(x−ε)) / 2ε. Returns the largest absolute difference; also asserts some gradient is non-zero.
+    /// (loss(x+ε) − loss(x−ε)) / 2ε. Returns the largest absolute difference; also asserts some gradient is
+    /// non-zero.
     /// </summary>
     public static double MaxError(Func<Tensor> loss, IReadOnlyList<Tensor> inputs, double epsilon = 1e-6)
     {
@@ -39,7 +40,8 @@ internal static class GradientCheck
                 maxGradient = Math.Max(maxGradient, Math.Abs(analytic[i]));
             }
         }
-        if (maxGradient == 0) throw new InvalidOperationException("all gradients are zero: the check would prove nothing");
+        if (maxGradient == 0)
+            throw new InvalidOperationException("all gradients are zero: the check would prove nothing");
         return maxError;
     }
 }

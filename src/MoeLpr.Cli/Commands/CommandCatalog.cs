@@ -16,6 +16,7 @@ public static class CommandCatalog
         RecipeCommand.Create(),
         EvalCommand.Create(),
         NotebookCommand.Create(),
+        DoctorCommand.Create(),
         PretrainCommand.Create(),
         DemoCommand.Create(),
         RoutesCommand.Create(),

@@ -2,7 +2,9 @@ using System.CommandLine;
 
 namespace MoeLpr.Cli.Commands;
 
-/// <summary>Runs a command's body and turns bad input into one line <c>error: message</c> on stderr and exit code 1.</summary>
+/// <summary>
+/// Runs a command's body and turns bad input into one line <c>error: message</c> on stderr and exit code 1.
+/// </summary>
 internal static class CommandRunner
 {
     public static int Run(ParseResult parseResult, Action body)
@@ -12,7 +14,8 @@ internal static class CommandRunner
             body();
             return 0;
         }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException or IOException or NotSupportedException)
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException
+            or IOException or NotSupportedException)
         {
             parseResult.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -9,15 +9,32 @@ public static class CorpusCommand
 {
     public static Command Create()
     {
-        var helpRoot = new Option<string>("--help-root") { Description = "unpacked usr/share/libreoffice/help folder", Required = true };
-        var output = new Option<string>("--out") { Description = "data root: gets corpus/, moelpr_examples/, dataset_info.json", Required = true };
+        var helpRoot = new Option<string>("--help-root")
+        {
+            Description = "unpacked usr/share/libreoffice/help folder", Required = true,
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "data root: gets corpus/, moelpr_examples/, dataset_info.json", Required = true,
+        };
         var maxTrain = new Option<int?>("--max-train") { Description = "pages per language in train (default: all)" };
-        var maxEval = new Option<int?>("--max-eval") { Description = "pages per language in valid and in test (default: all)" };
-        var examples = new Option<int>("--examples") { Description = "ja/zh pages in the MoE-LPR toy example (0: none)", DefaultValueFactory = _ => 300 };
-        var packages = new Option<string?>("--packages") { Description = "file of 'package version' lines for the licence notice" };
+        var maxEval = new Option<int?>("--max-eval")
+        {
+            Description = "pages per language in valid and in test (default: all)",
+        };
+        var examples = new Option<int>("--examples")
+        {
+            Description = "ja/zh pages in the MoE-LPR toy example (0: none)", DefaultValueFactory = _ => 300,
+        };
+        var packages = new Option<string?>("--packages")
+        {
+            Description = "file of 'package version' lines for the licence notice",
+        };
         var copyright = new Option<string?>("--copyright") { Description = "the packages' Debian copyright file" };
-        var command = new Command("corpus", "Build the multilingual corpus (en es zh old; el hu tr ja new) from LibreOffice help pages");
-        foreach (var option in new Option[] { helpRoot, output, maxTrain, maxEval, examples, packages, copyright }) command.Options.Add(option);
+        var command = new Command("corpus",
+            "Build the multilingual corpus (en es zh old; el hu tr ja new) from LibreOffice help pages");
+        foreach (var option in new Option[] { helpRoot, output, maxTrain, maxEval, examples, packages, copyright })
+            command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var summary = HelpCorpusBuilder.Build(new HelpCorpusOptions(

@@ -4,7 +4,9 @@ using MoeLpr.Reporting;
 
 namespace MoeLpr.Cli.Commands;
 
-/// <summary><c>moelpr eval</c>: perplexity per dataset and per old/new group, printed and optionally written as CSV.</summary>
+/// <summary>
+/// <c>moelpr eval</c>: perplexity per dataset and per old/new group, printed and optionally written as CSV.
+/// </summary>
 public static class EvalCommand
 {
     public static Command Create()
@@ -13,17 +15,24 @@ public static class EvalCommand
         var model = new ModelOptionGroup(defaults.Dtype, "MoE or LoRA adapter to apply (peft_type MOE or LORA)");
         var data = new DataOptionGroup(defaults);
         var device = new DeviceOptionGroup(defaults);
-        var batch = new Option<int>("--batch-size", "--per_device_eval_batch_size") { Description = "Blocks per forward pass", DefaultValueFactory = _ => defaults.BatchSize };
+        var batch = new Option<int>("--batch-size", "--per_device_eval_batch_size")
+        {
+            Description = "Blocks per forward pass", DefaultValueFactory = _ => defaults.BatchSize,
+        };
         var output = new Option<string?>("--output", "--out") { Description = "CSV file to write" };
 
-        var command = new Command("eval", "Perplexity of a model (and adapter) per dataset and per old/new language group");
+        var command = new Command("eval",
+            "Perplexity of a model (and adapter) per dataset and per old/new language group");
         model.AddTo(command);
         data.AddTo(command);
         SharedOptions.AddTo(command, batch, output);
         device.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            var options = new EvaluationOptions { ModelDir = model.ModelDir(parse), Datasets = data.Datasets(parse), BatchSize = parse.GetValue(batch) };
+            var options = new EvaluationOptions
+            {
+                ModelDir = model.ModelDir(parse), Datasets = data.Datasets(parse), BatchSize = parse.GetValue(batch),
+            };
             var report = EvaluationRun.Run(device.Apply(data.Apply(model.Apply(options, parse), parse), parse));
             parse.InvocationConfiguration.Output.Write(report.ToTable());
             if (parse.GetValue(output) is string csv)

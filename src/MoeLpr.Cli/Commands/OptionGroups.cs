@@ -15,10 +15,16 @@ namespace MoeLpr.Cli.Commands;
 internal static class SharedOptions
 {
     public static Option<string> DatasetInfo() =>
-        new("--dataset-info", "--dataset_info") { Description = "The dataset registry", DefaultValueFactory = _ => DatasetRegistry.DefaultInfoPath };
+        new("--dataset-info", "--dataset_info")
+        {
+            Description = "The dataset registry", DefaultValueFactory = _ => DatasetRegistry.DefaultInfoPath,
+        };
 
     public static Option<string> Datasets() =>
-        new("--dataset", "--datasets") { Description = "Comma-separated dataset names from dataset_info.json", Required = true };
+        new("--dataset", "--datasets")
+        {
+            Description = "Comma-separated dataset names from dataset_info.json", Required = true,
+        };
 
     public static Option<int?> MaxSamples() =>
         new("--max-samples", "--max_samples") { Description = "First N documents of each dataset (default: all)" };
@@ -35,8 +41,14 @@ internal static class SharedOptions
 /// <summary><c>--device</c> and <c>--threads</c>.</summary>
 internal sealed class DeviceOptionGroup(DeviceOptions defaults)
 {
-    readonly Option<string> device = new("--device") { Description = "auto, cpu, cuda, cuda:N or mps", DefaultValueFactory = _ => defaults.Device };
-    readonly Option<int?> threads = new("--threads") { Description = "libtorch CPU threads (1 is fastest on a busy machine)" };
+    readonly Option<string> device = new("--device")
+    {
+        Description = "auto, cpu, cuda, cuda:N or mps", DefaultValueFactory = _ => defaults.Device,
+    };
+    readonly Option<int?> threads = new("--threads")
+    {
+        Description = "libtorch CPU threads (1 is fastest on a busy machine)",
+    };
 
     public void AddTo(Command command) => SharedOptions.AddTo(command, device, threads);
 
@@ -50,12 +62,22 @@ internal sealed class DataOptionGroup(DataOptions defaults)
     readonly Option<string> datasets = SharedOptions.Datasets();
     readonly Option<string> datasetInfo = SharedOptions.DatasetInfo();
     readonly Option<int?> maxSamples = SharedOptions.MaxSamples();
-    readonly Option<int> cutoffLen = new("--cutoff-len", "--cutoff_len") { Description = "Tokens per packed block", DefaultValueFactory = _ => defaults.CutoffLen };
-    readonly Option<bool> allowSha1 = new("--allow-sha1-mismatch") { Description = "Use dataset files whose SHA-1 differs from dataset_info.json" };
-    readonly Option<bool> keepEos = new("--keep-eos-targets") { Description = "Score EOS targets in the LM loss (the reference masks them, pad = eos)" };
+    readonly Option<int> cutoffLen = new("--cutoff-len", "--cutoff_len")
+    {
+        Description = "Tokens per packed block", DefaultValueFactory = _ => defaults.CutoffLen,
+    };
+    readonly Option<bool> allowSha1 = new("--allow-sha1-mismatch")
+    {
+        Description = "Use dataset files whose SHA-1 differs from dataset_info.json",
+    };
+    readonly Option<bool> keepEos = new("--keep-eos-targets")
+    {
+        Description = "Score EOS targets in the LM loss (the reference masks them, pad = eos)",
+    };
     readonly Option<string?> cacheDir = new("--cache-dir") { Description = "Cache packed corpora here between runs" };
 
-    public void AddTo(Command command) => SharedOptions.AddTo(command, datasets, datasetInfo, maxSamples, cutoffLen, allowSha1, keepEos, cacheDir);
+    public void AddTo(Command command) =>
+        SharedOptions.AddTo(command, datasets, datasetInfo, maxSamples, cutoffLen, allowSha1, keepEos, cacheDir);
 
     /// <summary>The dataset names (a required member of every data record).</summary>
     public IReadOnlyList<string> Datasets(ParseResult parse) => DatasetRegistry.ParseNames(parse.GetValue(datasets)!);
@@ -63,9 +85,10 @@ internal sealed class DataOptionGroup(DataOptions defaults)
     public T Apply<T>(T options, ParseResult parse) where T : DataOptions =>
         (T)((DataOptions)options with
         {
-            Datasets = Datasets(parse), DatasetInfo = parse.GetValue(datasetInfo)!, MaxSamples = parse.GetValue(maxSamples),
-            CutoffLen = parse.GetValue(cutoffLen), AllowSha1Mismatch = parse.GetValue(allowSha1),
-            MaskEosInLabels = !parse.GetValue(keepEos), CacheDir = parse.GetValue(cacheDir),
+            Datasets = Datasets(parse), DatasetInfo = parse.GetValue(datasetInfo)!,
+            MaxSamples = parse.GetValue(maxSamples), CutoffLen = parse.GetValue(cutoffLen),
+            AllowSha1Mismatch = parse.GetValue(allowSha1), MaskEosInLabels = !parse.GetValue(keepEos),
+            CacheDir = parse.GetValue(cacheDir),
         });
 }
 
@@ -78,13 +101,22 @@ internal sealed class ModelOptionGroup
         Required = true,
     };
     readonly Option<string?> adapter;
-    readonly Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer folder (default: the model folder)" };
+    readonly Option<string?> tokenizer = new("--tokenizer")
+    {
+        Description = "Tokenizer folder (default: the model folder)",
+    };
     readonly Option<string> dtype;
 
     public ModelOptionGroup(string defaultDtype, string adapterDescription, bool adapterRequired = false)
     {
-        adapter = new("--adapter", "--adapter_name_or_path") { Description = adapterDescription, Required = adapterRequired };
-        dtype = new("--dtype") { Description = "Weight dtype: float32 or bfloat16", DefaultValueFactory = _ => defaultDtype };
+        adapter = new("--adapter", "--adapter_name_or_path")
+        {
+            Description = adapterDescription, Required = adapterRequired,
+        };
+        dtype = new("--dtype")
+        {
+            Description = "Weight dtype: float32 or bfloat16", DefaultValueFactory = _ => defaultDtype,
+        };
     }
 
     public void AddTo(Command command) => SharedOptions.AddTo(command, model, adapter, tokenizer, dtype);
@@ -100,41 +132,83 @@ internal sealed class ModelOptionGroup
     public T Apply<T>(T options, ParseResult parse) where T : ModelDataOptions =>
         (T)((ModelDataOptions)options with
         {
-            ModelDir = ModelDir(parse), AdapterDir = AdapterDir(parse), TokenizerDir = TokenizerDir(parse), Dtype = Dtype(parse),
+            ModelDir = ModelDir(parse), AdapterDir = AdapterDir(parse), TokenizerDir = TokenizerDir(parse),
+                Dtype = Dtype(parse),
         });
 }
 
-/// <summary>The optimiser: learning rate and schedule, batch, accumulation, length, clipping, checkpoints, logging, seed.</summary>
+/// <summary>
+/// The optimiser: learning rate and schedule, batch, accumulation, length, clipping, checkpoints, logging, seed.
+/// </summary>
 internal sealed class OptimizationOptionGroup(TrainerOptions defaults)
 {
-    readonly Option<double> lr = new("--lr", "--learning-rate", "--learning_rate") { Description = "Peak learning rate (cosine decay to 0)", DefaultValueFactory = _ => defaults.LearningRate };
-    readonly Option<int> batch = new("--batch-size", "--per_device_train_batch_size") { Description = "Blocks per micro-batch", DefaultValueFactory = _ => defaults.BatchSize };
-    readonly Option<int> accumulation = new("--grad-accum", "--gradient_accumulation_steps") { Description = "Micro-batches per optimizer step", DefaultValueFactory = _ => defaults.GradientAccumulationSteps };
-    readonly Option<int> epochs = new("--epochs", "--num_train_epochs") { Description = "Passes over the data (ignored with --max-steps)", DefaultValueFactory = _ => defaults.Epochs };
-    readonly Option<int?> maxSteps = new("--max-steps", "--max_steps") { Description = "Optimizer steps to run instead of epochs", DefaultValueFactory = _ => defaults.MaxSteps };
-    readonly Option<int> warmup = new("--warmup-steps", "--warmup_steps") { Description = "Linear warmup steps", DefaultValueFactory = _ => defaults.WarmupSteps };
-    readonly Option<double> maxGradNorm = new("--max-grad-norm", "--max_grad_norm") { Description = "Gradient clipping norm (0 = off)", DefaultValueFactory = _ => defaults.MaxGradNorm };
-    readonly Option<int> saveSteps = new("--save-steps", "--save_steps") { Description = "Checkpoint every N steps (0 = final output only)", DefaultValueFactory = _ => defaults.SaveSteps };
-    readonly Option<int> loggingSteps = new("--logging-steps", "--logging_steps") { Description = "Metrics line every N steps", DefaultValueFactory = _ => defaults.LoggingSteps };
-    readonly Option<long> seed = new("--seed") { Description = "Seed for initialisation, libtorch and data order", DefaultValueFactory = _ => defaults.Seed };
+    readonly Option<double> lr = new("--lr", "--learning-rate", "--learning_rate")
+    {
+        Description = "Peak learning rate (cosine decay to 0)", DefaultValueFactory = _ => defaults.LearningRate,
+    };
+    readonly Option<int> batch = new("--batch-size", "--per_device_train_batch_size")
+    {
+        Description = "Blocks per micro-batch", DefaultValueFactory = _ => defaults.BatchSize,
+    };
+    readonly Option<int> accumulation = new("--grad-accum", "--gradient_accumulation_steps")
+    {
+        Description = "Micro-batches per optimizer step", DefaultValueFactory = _ => defaults.GradientAccumulationSteps,
+    };
+    readonly Option<int> epochs = new("--epochs", "--num_train_epochs")
+    {
+        Description = "Passes over the data (ignored with --max-steps)", DefaultValueFactory = _ => defaults.Epochs,
+    };
+    readonly Option<int?> maxSteps = new("--max-steps", "--max_steps")
+    {
+        Description = "Optimizer steps to run instead of epochs", DefaultValueFactory = _ => defaults.MaxSteps,
+    };
+    readonly Option<int> warmup = new("--warmup-steps", "--warmup_steps")
+    {
+        Description = "Linear warmup steps", DefaultValueFactory = _ => defaults.WarmupSteps,
+    };
+    readonly Option<double> maxGradNorm = new("--max-grad-norm", "--max_grad_norm")
+    {
+        Description = "Gradient clipping norm (0 = off)", DefaultValueFactory = _ => defaults.MaxGradNorm,
+    };
+    readonly Option<int> saveSteps = new("--save-steps", "--save_steps")
+    {
+        Description = "Checkpoint every N steps (0 = final output only)", DefaultValueFactory = _ => defaults.SaveSteps,
+    };
+    readonly Option<int> loggingSteps = new("--logging-steps", "--logging_steps")
+    {
+        Description = "Metrics line every N steps", DefaultValueFactory = _ => defaults.LoggingSteps,
+    };
+    readonly Option<long> seed = new("--seed")
+    {
+        Description = "Seed for initialisation, libtorch and data order", DefaultValueFactory = _ => defaults.Seed,
+    };
 
     public void AddTo(Command command) =>
-        SharedOptions.AddTo(command, lr, batch, accumulation, epochs, maxSteps, warmup, maxGradNorm, saveSteps, loggingSteps, seed);
+        SharedOptions.AddTo(command, lr, batch, accumulation, epochs, maxSteps, warmup, maxGradNorm, saveSteps,
+            loggingSteps, seed);
 
     public TrainerOptions Read(ParseResult parse) => defaults with
     {
-        LearningRate = parse.GetValue(lr), BatchSize = parse.GetValue(batch), GradientAccumulationSteps = parse.GetValue(accumulation),
-        Epochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(maxSteps), WarmupSteps = parse.GetValue(warmup),
-        MaxGradNorm = parse.GetValue(maxGradNorm), SaveSteps = parse.GetValue(saveSteps), LoggingSteps = parse.GetValue(loggingSteps),
-        Seed = parse.GetValue(seed),
+        LearningRate = parse.GetValue(lr), BatchSize = parse.GetValue(batch),
+        GradientAccumulationSteps = parse.GetValue(accumulation), Epochs = parse.GetValue(epochs),
+        MaxSteps = parse.GetValue(maxSteps), WarmupSteps = parse.GetValue(warmup),
+        MaxGradNorm = parse.GetValue(maxGradNorm), SaveSteps = parse.GetValue(saveSteps),
+        LoggingSteps = parse.GetValue(loggingSteps), Seed = parse.GetValue(seed),
     };
 }
 
 /// <summary>The MoE shape when upcycling: experts N (including the original MLP) and top-K.</summary>
 internal sealed class MoeOptionGroup(int defaultExperts, int defaultTopK)
 {
-    readonly Option<int> experts = new("--num-experts", "--moe_num_experts") { Description = "Total experts N when upcycling, including the original MLP", DefaultValueFactory = _ => defaultExperts };
-    readonly Option<int> topK = new("--topk", "--top-k") { Description = "Experts per token K when upcycling", DefaultValueFactory = _ => defaultTopK };
+    readonly Option<int> experts = new("--num-experts", "--moe_num_experts")
+    {
+        Description = "Total experts N when upcycling, including the original MLP",
+        DefaultValueFactory = _ => defaultExperts,
+    };
+    readonly Option<int> topK = new("--topk", "--top-k")
+    {
+        Description = "Experts per token K when upcycling", DefaultValueFactory = _ => defaultTopK,
+    };
 
     public MoeOptionGroup() : this(new MoeConfig().NumExperts, new MoeConfig().TopK) { }
 

@@ -12,16 +12,23 @@ public static class PretrainCommand
         var data = new DataOptionGroup(defaults);
         var device = new DeviceOptionGroup(defaults);
         var optimization = new OptimizationOptionGroup(defaults.Optimization);
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Folder with tokenizer.json (from 'moelpr tokenizer train')", Required = true };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = "Folder with tokenizer.json (from 'moelpr tokenizer train')", Required = true,
+        };
         var output = SharedOptions.Output("Output HF model folder");
         var hidden = new Option<int>("--hidden-size") { DefaultValueFactory = _ => defaults.HiddenSize };
         var layers = new Option<int>("--layers") { DefaultValueFactory = _ => defaults.NumLayers };
         var heads = new Option<int>("--heads") { DefaultValueFactory = _ => defaults.NumAttentionHeads };
         var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => defaults.NumKeyValueHeads };
-        var intermediate = new Option<int>("--intermediate-size") { DefaultValueFactory = _ => defaults.IntermediateSize };
+        var intermediate = new Option<int>("--intermediate-size")
+        {
+            DefaultValueFactory = _ => defaults.IntermediateSize,
+        };
         var untied = new Option<bool>("--untied") { Description = "Separate lm_head instead of tied embeddings" };
 
-        var command = new Command("pretrain", "Pretrain a small dense LLaMA from random weights (the demo's base model)");
+        var command = new Command("pretrain",
+            "Pretrain a small dense LLaMA from random weights (the demo's base model)");
         SharedOptions.AddTo(command, tokenizer, output);
         data.AddTo(command);
         SharedOptions.AddTo(command, hidden, layers, heads, kvHeads, intermediate, untied);

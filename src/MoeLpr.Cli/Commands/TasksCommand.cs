@@ -4,7 +4,9 @@ using MoeLpr.Reporting;
 
 namespace MoeLpr.Cli.Commands;
 
-/// <summary><c>moelpr tasks</c>: multiple-choice accuracy per language (lm-evaluation-harness style), written as CSV.</summary>
+/// <summary>
+/// <c>moelpr tasks</c>: multiple-choice accuracy per language (lm-evaluation-harness style), written as CSV.
+/// </summary>
 public static class TasksCommand
 {
     public static Command Create()
@@ -12,14 +14,30 @@ public static class TasksCommand
         var defaults = new TaskRunOptions { ModelDir = "", TaskFile = "" };
         var model = new ModelOptionGroup(defaults.Dtype, "MoE or LoRA adapter folder (omit for the model alone)");
         var device = new DeviceOptionGroup(defaults);
-        var task = new Option<string>("--task") { Description = "Task JSONL (context, choices, gold, language)", Required = true };
-        var numFewShot = new Option<int>("--num-fewshot", "--num_fewshot") { Description = "Solved examples before each question", DefaultValueFactory = _ => defaults.NumFewShot };
-        var fewShotTask = new Option<string?>("--fewshot-task") { Description = "Task JSONL the few-shot examples come from (a different split)" };
-        var seed = new Option<int>("--seed") { Description = "Few-shot sampling seed", DefaultValueFactory = _ => defaults.Seed };
-        var batchSize = new Option<int>("--batch-size") { Description = "Continuations per forward pass", DefaultValueFactory = _ => defaults.BatchSize };
+        var task = new Option<string>("--task")
+        {
+            Description = "Task JSONL (context, choices, gold, language)", Required = true,
+        };
+        var numFewShot = new Option<int>("--num-fewshot", "--num_fewshot")
+        {
+            Description = "Solved examples before each question", DefaultValueFactory = _ => defaults.NumFewShot,
+        };
+        var fewShotTask = new Option<string?>("--fewshot-task")
+        {
+            Description = "Task JSONL the few-shot examples come from (a different split)",
+        };
+        var seed = new Option<int>("--seed")
+        {
+            Description = "Few-shot sampling seed", DefaultValueFactory = _ => defaults.Seed,
+        };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Continuations per forward pass", DefaultValueFactory = _ => defaults.BatchSize,
+        };
         var output = SharedOptions.Output("CSV file for the per-language results");
 
-        var command = new Command("tasks", "Multiple-choice evaluation: acc and acc_norm per language from continuation log-likelihoods");
+        var command = new Command("tasks",
+            "Multiple-choice evaluation: acc and acc_norm per language from continuation log-likelihoods");
         model.AddTo(command);
         SharedOptions.AddTo(command, task, numFewShot, fewShotTask, seed, batchSize, output);
         device.AddTo(command);
@@ -27,9 +45,10 @@ public static class TasksCommand
         {
             var result = TaskRun.Run(device.Apply(new TaskRunOptions
             {
-                ModelDir = model.ModelDir(parse), AdapterDir = model.AdapterDir(parse), TokenizerDir = model.TokenizerDir(parse),
-                Dtype = model.Dtype(parse), TaskFile = parse.GetValue(task)!, NumFewShot = parse.GetValue(numFewShot),
-                FewShotTaskFile = parse.GetValue(fewShotTask), Seed = parse.GetValue(seed), BatchSize = parse.GetValue(batchSize),
+                ModelDir = model.ModelDir(parse), AdapterDir = model.AdapterDir(parse),
+                TokenizerDir = model.TokenizerDir(parse), Dtype = model.Dtype(parse), TaskFile = parse.GetValue(task)!,
+                NumFewShot = parse.GetValue(numFewShot), FewShotTaskFile = parse.GetValue(fewShotTask),
+                Seed = parse.GetValue(seed), BatchSize = parse.GetValue(batchSize),
             }, parse));
             DataFrameExport.WriteCsv(result.PerLanguage(), parse.GetValue(output)!);
             var frame = result.PerLanguage();

@@ -21,18 +21,24 @@ public static class TokenizerCommand
         var info = SharedOptions.DatasetInfo();
         var datasets = SharedOptions.Datasets();
         var maxSamples = SharedOptions.MaxSamples();
-        var vocabSize = new Option<int>("--vocab-size") { Description = "256 bytes + merges + <|endoftext|>", DefaultValueFactory = _ => 8000 };
+        var vocabSize = new Option<int>("--vocab-size")
+        {
+            Description = "256 bytes + merges + <|endoftext|>", DefaultValueFactory = _ => 8000,
+        };
         var output = SharedOptions.Output("directory for tokenizer.json and tokenizer_config.json");
         var train = new Command("train", "Train a byte-level BPE tokenizer on the documents of the given datasets");
-        foreach (var option in new Option[] { info, datasets, vocabSize, maxSamples, output }) train.Options.Add(option);
+        foreach (var option in new Option[] { info, datasets, vocabSize, maxSamples, output })
+            train.Options.Add(option);
         train.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var registry = DatasetRegistry.Open(parse.GetValue(info)!);
-            var loaded = registry.LoadMany(DatasetRegistry.ParseNames(parse.GetValue(datasets)!), parse.GetValue(maxSamples));
+            var loaded = registry.LoadMany(DatasetRegistry.ParseNames(parse.GetValue(datasets)!),
+                parse.GetValue(maxSamples));
             var clock = Stopwatch.StartNew();
             var bpe = BpeTrainer.Train(loaded.SelectMany(d => d.Documents), parse.GetValue(vocabSize));
             bpe.Save(parse.GetValue(output)!);
-            Console.WriteLine($"trained {bpe.VocabSize} tokens ({bpe.Merges.Count} merges) in {clock.Elapsed.TotalSeconds:F1} s → {parse.GetValue(output)}");
+            Console.WriteLine($"trained {bpe.VocabSize} tokens ({bpe.Merges.Count} merges) in " +
+                              $"{clock.Elapsed.TotalSeconds:F1} s → {parse.GetValue(output)}");
         }));
         return train;
     }
@@ -42,7 +48,10 @@ public static class TokenizerCommand
         var info = SharedOptions.DatasetInfo();
         var datasets = SharedOptions.Datasets();
         var maxSamples = SharedOptions.MaxSamples();
-        var tokenizer = new Option<string>("--tokenizer") { Description = "model or tokenizer directory", Required = true };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = "model or tokenizer directory", Required = true,
+        };
         var count = new Command("count", "Documents, bytes and tokens (incl. one EOS per document) per dataset");
         foreach (var option in new Option[] { info, datasets, maxSamples, tokenizer }) count.Options.Add(option);
         count.SetAction(parse => CommandRunner.Run(parse, () =>
@@ -54,7 +63,8 @@ public static class TokenizerCommand
                 var dataset = registry.Load(name, parse.GetValue(maxSamples));
                 long bytes = dataset.Documents.Sum(d => (long)System.Text.Encoding.UTF8.GetByteCount(d));
                 long tokens = dataset.Documents.Sum(d => (long)loaded.Encode(d).Count + 1);
-                Console.WriteLine($"{name,-14} {dataset.Documents.Count,6} docs {bytes / 1e6,8:F2} MB {tokens,10} tokens {bytes / (double)tokens,6:F2} bytes/token");
+                Console.WriteLine($"{name,-14} {dataset.Documents.Count,6} docs {bytes / 1e6,8:F2} MB {tokens,10} " +
+                                  $"tokens {bytes / (double)tokens,6:F2} bytes/token");
             }
         }));
         return count;

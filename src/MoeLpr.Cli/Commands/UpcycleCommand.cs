@@ -5,16 +5,27 @@ using MoeLpr.Upcycling;
 
 namespace MoeLpr.Cli.Commands;
 
-/// <summary><c>moelpr upcycle</c>: dense HF model → MoE-LPR adapter (experts copied from the MLP, fresh routers).</summary>
+/// <summary>
+/// <c>moelpr upcycle</c>: dense HF model → MoE-LPR adapter (experts copied from the MLP, fresh routers).
+/// </summary>
 public static class UpcycleCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "--model_name_or_path") { Description = "Dense HF model folder (config.json + safetensors)", Required = true };
+        var model = new Option<string>("--model", "--model_name_or_path")
+        {
+            Description = "Dense HF model folder (config.json + safetensors)", Required = true,
+        };
         var output = SharedOptions.Output("Adapter folder to write");
         var moe = new MoeOptionGroup();
-        var layers = new Option<string?>("--layers", "--layers_to_transform") { Description = "Layers to upcycle, e.g. 0,1,2 (default: all)" };
-        var seed = new Option<long>("--seed") { Description = "Router initialisation seed", DefaultValueFactory = _ => new Training.TrainerOptions().Seed };
+        var layers = new Option<string?>("--layers", "--layers_to_transform")
+        {
+            Description = "Layers to upcycle, e.g. 0,1,2 (default: all)",
+        };
+        var seed = new Option<long>("--seed")
+        {
+            Description = "Router initialisation seed", DefaultValueFactory = _ => new Training.TrainerOptions().Seed,
+        };
 
         var command = new Command("upcycle", "Turn a dense model into an MoE and write the PEFT-style MoE adapter");
         SharedOptions.AddTo(command, model, output);
@@ -23,7 +34,9 @@ public static class UpcycleCommand
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             string modelDir = parse.GetValue(model)!;
-            var layerList = parse.GetValue(layers) is string text ? CommaSeparated.Longs(text, "--layers").Select(ToLayerIndex).ToArray() : [];
+            var layerList = parse.GetValue(layers) is string text
+                ? CommaSeparated.Longs(text, "--layers").Select(ToLayerIndex).ToArray()
+                : [];
             var config = new MoeConfig
             {
                 NumExperts = moe.NumExperts(parse),
@@ -36,10 +49,13 @@ public static class UpcycleCommand
             Upcycler.Upcycle(llm, config, parse.GetValue(seed));
             MoeAdapter.Save(llm, config, parse.GetValue(output)!);
             parse.InvocationConfiguration.Output.WriteLine(
-                $"wrote {parse.GetValue(output)}: {llm.MoeBlocks.Count} MoE layers, {config.NumExperts} experts, top-{config.TopK}");
+                $"wrote {parse.GetValue(output)}: {llm.MoeBlocks.Count} MoE layers, " +
+                $"{config.NumExperts} experts, top-{config.TopK}");
         }));
         return command;
     }
 
-    static int ToLayerIndex(long value) => value is >= 0 and <= int.MaxValue ? (int)value : throw new ArgumentException($"--layers: {value} is not a layer index");
+    static int ToLayerIndex(long value) =>
+        value is >= 0 and <= int.MaxValue ? (int)value
+            : throw new ArgumentException($"--layers: {value} is not a layer index");
 }

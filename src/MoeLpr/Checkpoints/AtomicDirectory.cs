@@ -17,7 +17,8 @@ internal static class AtomicDirectory
     public static void Write(string dir, Action<string> fill, params string[] replacedPatterns)
     {
         string target = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
-        string parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"{dir}: cannot write a checkpoint to a root folder");
+        string parent = Path.GetDirectoryName(target)
+            ?? throw new ArgumentException($"{dir}: cannot write a checkpoint to a root folder");
         Directory.CreateDirectory(parent);
         string staging = Path.Combine(parent, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(staging);

@@ -12,10 +12,14 @@ public static class HfModelDirectory
     public const string ConfigFileName = "config.json";
     public const string WeightsFileName = "model.safetensors";
 
-    /// <summary>Weight files a new save replaces, so a sharded save over a single-file checkpoint leaves nothing stale.</summary>
+    /// <summary>
+    /// Weight files a new save replaces, so a sharded save over a single-file checkpoint leaves nothing stale.
+    /// </summary>
     static readonly string[] WeightPatterns = ["model*.safetensors", "model.safetensors.index.json"];
 
-    /// <summary>Loads the model in <paramref name="dtype"/>, or in the config's <c>torch_dtype</c> when none is given.</summary>
+    /// <summary>
+    /// Loads the model in <paramref name="dtype"/>, or in the config's <c>torch_dtype</c> when none is given.
+    /// </summary>
     public static LlamaForCausalLM Load(string dir, ScalarType? dtype = null)
     {
         string configPath = Path.Combine(dir, ConfigFileName);
@@ -51,7 +55,8 @@ public static class HfModelDirectory
     {
         if (denseModel.MoeBlocks.Count > 0)
             throw new InvalidOperationException(
-                $"{dir}: the model has MoE layers; save it with MoeAdapter.Save (adapter) or MixtralExporter.Export (merged)");
+                $"{dir}: the model has MoE layers; save it with MoeAdapter.Save (adapter) or " +
+                $"MixtralExporter.Export (merged)");
         var config = denseModel.Config with
         {
             TorchDtype = TorchDtypeName.NameOf(denseModel.DType),

@@ -24,7 +24,9 @@ public static class LoraAdapter
         }, WeightPatterns);
     }
 
-    /// <summary>Reads the config, wraps <paramref name="baseModel"/>'s layers accordingly and loads the LoRA weights strictly.</summary>
+    /// <summary>
+    /// Reads the config, wraps <paramref name="baseModel"/>'s layers accordingly and loads the LoRA weights strictly.
+    /// </summary>
     public static LoraConfig Load(LlamaForCausalLM baseModel, string dir)
     {
         var config = LoraConfig.Load(Path.Combine(dir, MoeAdapter.ConfigFileName));
@@ -36,5 +38,6 @@ public static class LoraAdapter
 
     /// <summary>The adapter keys (with prefix) and the model tensors they hold.</summary>
     public static Dictionary<string, Tensor> AdapterTargets(LlamaForCausalLM model) =>
-        model.state_dict().Where(p => p.Key.Contains("lora_")).ToDictionary(p => MoeAdapter.KeyPrefix + p.Key, p => p.Value);
+        model.state_dict()
+            .Where(p => p.Key.Contains("lora_")).ToDictionary(p => MoeAdapter.KeyPrefix + p.Key, p => p.Value);
 }

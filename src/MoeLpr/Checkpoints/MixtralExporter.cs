@@ -31,7 +31,8 @@ public static class MixtralExporter
     public static void Export(LlamaForCausalLM moeModel, MoeConfig config, string dir, long? maxShardBytes = null)
     {
         CheckExportable(moeModel, config, dir);
-        var weights = moeModel.state_dict().Select(p => KeyValuePair.Create(MixtralKeys.FromMoeLpr(p.Key), p.Value)).ToList();
+        var weights = moeModel.state_dict()
+            .Select(p => KeyValuePair.Create(MixtralKeys.FromMoeLpr(p.Key), p.Value)).ToList();
         var mixtralConfig = MixtralConfig(moeModel, config);
         AtomicDirectory.Write(dir, staging =>
         {
@@ -46,21 +47,26 @@ public static class MixtralExporter
         var baseConfig = model.Config;
         if (baseConfig.ModelType == "qwen2")
             throw new InvalidOperationException(
-                $"{dir}: a qwen2 base cannot become Mixtral: Mixtral has no q/k/v bias, so only the adapter layout (MoeAdapter) applies");
+                $"{dir}: a qwen2 base cannot become Mixtral: Mixtral has no q/k/v bias, " +
+                $"so only the adapter layout (MoeAdapter) applies");
         if (baseConfig.AttentionBias)
             throw new InvalidOperationException(
-                $"{dir}: the base uses attention_bias, which Mixtral lacks; only the adapter layout (MoeAdapter) applies");
+                $"{dir}: the base uses attention_bias, which Mixtral lacks; " +
+                $"only the adapter layout (MoeAdapter) applies");
         if (config.TopK == 1)
             throw new InvalidOperationException(
-                $"{dir}: with top-1 MoE-LPR scales the expert output by its probability while Mixtral renormalises it to 1; export needs topk >= 2");
+                $"{dir}: with top-1 MoE-LPR scales the expert output by its probability while Mixtral renormalises " +
+                $"it to 1; export needs topk >= 2");
         var layers = model.Model.Layers;
         for (int i = 0; i < layers.Count; i++)
         {
             var moe = layers[i].Moe
-                ?? throw new InvalidOperationException($"{dir}: layer {i} is dense; Mixtral needs every layer upcycled (layers_to_transform = all)");
+                ?? throw new InvalidOperationException(
+                    $"{dir}: layer {i} is dense; Mixtral needs every layer upcycled (layers_to_transform = all)");
             if (moe.NumExperts != config.NumExperts || moe.TopK != config.TopK)
                 throw new InvalidOperationException(
-                    $"{dir}: layer {i} has {moe.NumExperts} experts and top-{moe.TopK}, the config says {config.NumExperts} and top-{config.TopK}");
+                    $"{dir}: layer {i} has {moe.NumExperts} experts and top-{moe.TopK}, " +
+                    $"the config says {config.NumExperts} and top-{config.TopK}");
         }
     }
 

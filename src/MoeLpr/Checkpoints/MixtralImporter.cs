@@ -15,7 +15,8 @@ namespace MoeLpr.Checkpoints;
 public static class MixtralImporter
 {
     static readonly string[] RequiredPositiveFields =
-        ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_local_experts", "num_experts_per_tok"];
+        ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+            "num_local_experts", "num_experts_per_tok"];
 
     public static LlamaForCausalLM Load(string dir, ScalarType? dtype = null)
     {
@@ -48,13 +49,18 @@ public static class MixtralImporter
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: config.json not found");
         JsonObject json;
-        try { json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path}: empty config"); }
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(path))?.AsObject()
+                ?? throw new InvalidDataException($"{path}: empty config");
+        }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new InvalidDataException($"{path}: not a valid JSON object ({e.Message})");
         }
         string? modelType = json["model_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        if (modelType != "mixtral") throw new InvalidDataException($"{path}: model_type is '{modelType}', expected 'mixtral'");
+        if (modelType != "mixtral")
+            throw new InvalidDataException($"{path}: model_type is '{modelType}', expected 'mixtral'");
         foreach (var field in RequiredPositiveFields)
             if (json[field] is not JsonValue value || !value.TryGetValue<int>(out var number) || number <= 0)
                 throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");

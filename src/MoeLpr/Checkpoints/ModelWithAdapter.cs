@@ -24,7 +24,8 @@ public static class ModelWithAdapter
         if (adapterDir is null) return new LoadedModel(model, AdapterKind.None, null, null);
         try
         {
-            if (!Directory.Exists(adapterDir)) throw new InvalidDataException($"{adapterDir}: adapter folder not found");
+            if (!Directory.Exists(adapterDir))
+                throw new InvalidDataException($"{adapterDir}: adapter folder not found");
             return PeftTypeOf(adapterDir) == LoraPeftType
                 ? new LoadedModel(model, AdapterKind.Lora, null, LoraAdapter.Load(model, adapterDir))
                 : new LoadedModel(model, AdapterKind.Moe, MoeAdapter.Load(model, adapterDir), null);

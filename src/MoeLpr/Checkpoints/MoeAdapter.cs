@@ -25,14 +25,17 @@ public static class MoeAdapter
     {
         config.Validate(Path.Combine(dir, ConfigFileName));
         var layers = Upcycler.LayersToTransform(config, moeModel.Config.NumHiddenLayers);
-        var actual = moeModel.Model.Layers.Select((layer, i) => (layer, i)).Where(x => x.layer.Moe is not null).ToList();
+        var actual = moeModel.Model.Layers.Select((layer, i) => (layer, i))
+            .Where(x => x.layer.Moe is not null).ToList();
         if (!actual.Select(x => x.i).SequenceEqual(layers))
             throw new InvalidOperationException(
-                $"{dir}: the model's MoE layers [{string.Join(", ", actual.Select(x => x.i))}] differ from the config's [{string.Join(", ", layers)}]");
+                $"{dir}: the model's MoE layers [{string.Join(", ", actual.Select(x => x.i))}] differ from the " +
+                $"config's [{string.Join(", ", layers)}]");
         foreach (var (layer, i) in actual)
             if (layer.Moe!.NumExperts != config.NumExperts || layer.Moe.TopK != config.TopK)
                 throw new InvalidOperationException(
-                    $"{dir}: layer {i} has {layer.Moe.NumExperts} experts and top-{layer.Moe.TopK}, the config says {config.NumExperts} and top-{config.TopK}");
+                    $"{dir}: layer {i} has {layer.Moe.NumExperts} experts and top-{layer.Moe.TopK}, " +
+                    $"the config says {config.NumExperts} and top-{config.TopK}");
 
         var written = config with { LayersToTransform = layers.ToArray() };
         var tensors = AdapterTargets(moeModel);
@@ -52,11 +55,13 @@ public static class MoeAdapter
         string configPath = Path.Combine(dir, ConfigFileName);
         var config = MoeConfig.Load(configPath);
         if (baseModel.MoeBlocks.Count > 0)
-            throw new InvalidOperationException($"{configPath}: the base model is already upcycled; load the adapter into a dense model");
+            throw new InvalidOperationException(
+                $"{configPath}: the base model is already upcycled; load the adapter into a dense model");
         int numLayers = baseModel.Config.NumHiddenLayers;
         foreach (var layer in config.LayersToTransform)
             if (layer < 0 || layer >= numLayers)
-                throw new InvalidDataException($"{configPath}: layers_to_transform has {layer}, but the base model has layers 0..{numLayers - 1}");
+                throw new InvalidDataException(
+                    $"{configPath}: layers_to_transform has {layer}, but the base model has layers 0..{numLayers - 1}");
         var checkpoint = SafeTensorsCheckpoint.Open(dir, WeightsFileName);
 
         // The fresh routers and expert copies are all overwritten below, so the seed does not matter.

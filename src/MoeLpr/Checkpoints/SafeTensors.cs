@@ -21,7 +21,9 @@ public static class SafeTensors
     /// <summary>The chunk size for moving tensor bytes between a file and a tensor.</summary>
     internal const long DefaultChunkBytes = 64L << 20;
 
-    /// <summary>The reference implementation refuses headers above 100 MB; so do we (a corrupt length is the usual cause).</summary>
+    /// <summary>
+    /// The reference implementation refuses headers above 100 MB; so do we (a corrupt length is the usual cause).
+    /// </summary>
     const long MaxHeaderBytes = 100_000_000;
 
     const string MetadataKey = "__metadata__";
@@ -39,7 +41,9 @@ public static class SafeTensors
         return result;
     }
 
-    /// <summary>Reads one tensor described by <paramref name="entry"/> from an open stream of <paramref name="header"/>'s file.</summary>
+    /// <summary>
+    /// Reads one tensor described by <paramref name="entry"/> from an open stream of <paramref name="header"/>'s file.
+    /// </summary>
     public static Tensor ReadTensor(Stream stream, SafeTensorsHeader header, SafeTensorsEntry entry) =>
         ReadTensor(stream, header, entry, DefaultChunkBytes);
 
@@ -66,14 +70,17 @@ public static class SafeTensors
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: safetensors file not found");
         using var stream = File.OpenRead(path);
         long fileLength = stream.Length;
-        if (fileLength < 8) throw new InvalidDataException($"{path}: too short for a safetensors header ({fileLength} bytes)");
+        if (fileLength < 8)
+            throw new InvalidDataException($"{path}: too short for a safetensors header ({fileLength} bytes)");
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > (ulong)(fileLength - 8))
-            throw new InvalidDataException($"{path}: header length {headerLength} runs past the end of the file ({fileLength} bytes)");
+            throw new InvalidDataException(
+                $"{path}: header length {headerLength} runs past the end of the file ({fileLength} bytes)");
         if (headerLength > MaxHeaderBytes)
-            throw new InvalidDataException($"{path}: header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit");
+            throw new InvalidDataException(
+                $"{path}: header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit");
         var json = new byte[headerLength];
         stream.ReadExactly(json);
         long dataStart = 8 + (long)headerLength;
@@ -94,16 +101,18 @@ public static class SafeTensors
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Name == MetadataKey) ReadMetadata(path, property.Value, metadata);
-                else entries[property.Name] = ParseEntry(path, property.Name, property.Value, dataLength);
+                else if (!entries.TryAdd(property.Name, ParseEntry(path, property.Name, property.Value, dataLength)))
+                    throw new InvalidDataException($"{path}: tensor '{property.Name}' is named twice in the header");
             }
-            CheckNoOverlap(path, entries.Values);
+            CheckLayout(path, entries.Values, dataLength);
             return new SafeTensorsHeader(path, dataStart, entries, metadata);
         }
     }
 
     static void ReadMetadata(string path, JsonElement value, Dictionary<string, string> metadata)
     {
-        if (value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: __metadata__ is not an object");
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}: __metadata__ is not an object");
         foreach (var item in value.EnumerateObject())
         {
             if (item.Value.ValueKind != JsonValueKind.String)
@@ -121,19 +130,25 @@ public static class SafeTensors
         if (!SafeTensorsDType.TryParse(dtypeElement.GetString()!, out var dtype))
             throw new InvalidDataException($"{where}: unknown dtype '{dtypeElement.GetString()}'");
         var shape = ReadLongArray(value, "shape", where);
-        if (shape.Any(d => d < 0)) throw new InvalidDataException($"{where}: negative dimension in shape [{string.Join(", ", shape)}]");
+        if (shape.Any(d => d < 0))
+            throw new InvalidDataException($"{where}: negative dimension in shape [{string.Join(", ", shape)}]");
         var offsets = ReadLongArray(value, "data_offsets", where);
         if (offsets.Length != 2) throw new InvalidDataException($"{where}: data_offsets must hold two numbers");
         long begin = offsets[0], end = offsets[1];
         if (begin < 0 || end < begin || end > dataLength)
-            throw new InvalidDataException($"{where}: data_offsets [{begin}, {end}] lie outside the data section (0..{dataLength})");
+            throw new InvalidDataException(
+                $"{where}: data_offsets [{begin}, {end}] lie outside the data section (0..{dataLength})");
         var entry = new SafeTensorsEntry(name, dtype, shape, begin, end);
         long expected;
         try { expected = checked(entry.ElementCount * SafeTensorsDType.SizeOf(dtype)); }
-        catch (OverflowException) { throw new InvalidDataException($"{where}: shape [{string.Join(", ", shape)}] is too large"); }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{where}: shape [{string.Join(", ", shape)}] is too large");
+        }
         if (expected != entry.ByteCount)
             throw new InvalidDataException(
-                $"{where}: holds {entry.ByteCount} bytes but shape [{string.Join(", ", shape)}] of {dtypeElement.GetString()} needs {expected}");
+                $"{where}: holds {entry.ByteCount} bytes but shape [{string.Join(", ", shape)}] of " +
+                $"{dtypeElement.GetString()} needs {expected}");
         return entry;
     }
 
@@ -151,28 +166,43 @@ public static class SafeTensors
         return result;
     }
 
-    static void CheckNoOverlap(string path, IEnumerable<SafeTensorsEntry> entries)
+    /// <summary>
+    /// The tensors must tile the data section exactly, in offset order from 0, as the reference reader demands: an
+    /// overlap, a gap, or bytes after the last tensor mean a corrupt or hand-edited file.
+    /// </summary>
+    static void CheckLayout(string path, IEnumerable<SafeTensorsEntry> entries, long dataLength)
     {
+        long covered = 0;
         SafeTensorsEntry? previous = null;
-        foreach (var entry in entries.Where(e => e.ByteCount > 0).OrderBy(e => e.Begin))
+        foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
-            if (previous is not null && entry.Begin < previous.End)
-                throw new InvalidDataException($"{path}: tensor '{entry.Name}' overlaps tensor '{previous.Name}'");
+            if (entry.Begin < covered)
+                throw new InvalidDataException($"{path}: tensor '{entry.Name}' overlaps tensor '{previous!.Name}'");
+            if (entry.Begin > covered)
+                throw new InvalidDataException(
+                    $"{path}: data bytes {covered}..{entry.Begin} before tensor '{entry.Name}' belong to no tensor");
+            covered = entry.End;
             previous = entry;
         }
+        if (covered != dataLength)
+            throw new InvalidDataException(
+                $"{path}: {dataLength - covered} data bytes after the last tensor belong to no tensor");
     }
 
     /// <summary>
     /// Writes the tensors (any device, any layout) with <c>format: pt</c> metadata plus <paramref name="metadata"/>.
     /// Atomic: the bytes go to a temporary file in the same folder, which then replaces <paramref name="path"/>.
     /// </summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
         Save(path, tensors, metadata, DefaultChunkBytes);
 
-    internal static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata, long chunkBytes)
+    internal static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata, long chunkBytes)
     {
         var names = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
-        if (names.Contains(MetadataKey)) throw new ArgumentException($"{path}: '{MetadataKey}' is reserved and cannot name a tensor");
+        if (names.Contains(MetadataKey))
+            throw new ArgumentException($"{path}: '{MetadataKey}' is reserved and cannot name a tensor");
         var header = BuildHeader(names, tensors, metadata);
         string fullPath = System.IO.Path.GetFullPath(path);
         string temporary = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(fullPath)!,
@@ -196,7 +226,8 @@ public static class SafeTensors
         }
     }
 
-    static byte[] BuildHeader(List<string> names, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    static byte[] BuildHeader(List<string> names, IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata)
     {
         var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -236,7 +267,8 @@ public static class SafeTensors
     {
         using var scope = NewDisposeScope();
         var cpu = tensor.detach().cpu().contiguous();
-        CopyChunks(cpu, cpu.NumberOfElements, SafeTensorsDType.SizeOf(cpu.dtype), chunkBytes, span => stream.Write(span));
+        CopyChunks(cpu, cpu.NumberOfElements, SafeTensorsDType.SizeOf(cpu.dtype), chunkBytes,
+            span => stream.Write(span));
     }
 
     /// <summary>

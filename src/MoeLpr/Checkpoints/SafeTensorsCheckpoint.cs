@@ -6,8 +6,8 @@ namespace MoeLpr.Checkpoints;
 
 /// <summary>
 /// The weights of a checkpoint folder as HF lays them out: one <c>model.safetensors</c>, or shards
-/// <c>model-0000x-of-0000y.safetensors</c> listed by <c>model.safetensors.index.json</c> (<c>weight_map</c>: key → shard).
-/// Opening reads only headers, so key and shape checks happen before any tensor data is read.
+/// <c>model-0000x-of-0000y.safetensors</c> listed by <c>model.safetensors.index.json</c> (<c>weight_map</c>: key →
+/// shard). Opening reads only headers, so key and shape checks happen before any tensor data is read.
 /// </summary>
 public sealed class SafeTensorsCheckpoint
 {
@@ -17,21 +17,26 @@ public sealed class SafeTensorsCheckpoint
         Tensors = tensors;
     }
 
-    /// <summary>The file that lists the keys (the single safetensors file or the index); errors about the key set name it.</summary>
+    /// <summary>
+    /// The file that lists the keys (the single safetensors file or the index); errors about the key set name it.
+    /// </summary>
     public string Source { get; }
 
     public IReadOnlyDictionary<string, TensorLocation> Tensors { get; }
 
     public static string IndexFileName(string fileName) => fileName + ".index.json";
 
-    /// <summary>Opens <paramref name="fileName"/> in <paramref name="dir"/>, or its sharded form when only the index exists.</summary>
+    /// <summary>
+    /// Opens <paramref name="fileName"/> in <paramref name="dir"/>, or its sharded form when only the index exists.
+    /// </summary>
     public static SafeTensorsCheckpoint Open(string dir, string fileName = "model.safetensors")
     {
         string single = Path.Combine(dir, fileName);
         if (File.Exists(single))
         {
             var header = SafeTensors.ReadHeader(single);
-            return new SafeTensorsCheckpoint(single, header.Entries.ToDictionary(e => e.Key, e => new TensorLocation(header, e.Value)));
+            return new SafeTensorsCheckpoint(single,
+                header.Entries.ToDictionary(e => e.Key, e => new TensorLocation(header, e.Value)));
         }
         string index = Path.Combine(dir, IndexFileName(fileName));
         if (File.Exists(index)) return OpenSharded(dir, index);
@@ -54,13 +59,15 @@ public sealed class SafeTensorsCheckpoint
         {
             var header = headers[shard];
             if (!header.Entries.TryGetValue(key, out var entry))
-                throw new InvalidDataException($"{header.Path}: tensor '{key}' is listed for this shard in the index but absent");
+                throw new InvalidDataException(
+                    $"{header.Path}: tensor '{key}' is listed for this shard in the index but absent");
             tensors[key] = new TensorLocation(header, entry);
         }
         foreach (var header in headers.Values)
             foreach (var key in header.Entries.Keys)
                 if (!weightMap.ContainsKey(key))
-                    throw new InvalidDataException($"{header.Path}: tensor '{key}' is not listed in the index weight_map");
+                    throw new InvalidDataException(
+                        $"{header.Path}: tensor '{key}' is not listed in the index weight_map");
         return new SafeTensorsCheckpoint(index, tensors);
     }
 
@@ -69,14 +76,16 @@ public sealed class SafeTensorsCheckpoint
         JsonNode? root;
         try { root = JsonNode.Parse(File.ReadAllText(index)); }
         catch (JsonException e) { throw new InvalidDataException($"{index}: not valid JSON ({e.Message})"); }
-        if (root?["weight_map"] is not JsonObject map) throw new InvalidDataException($"{index}: missing object 'weight_map'");
+        if (root?["weight_map"] is not JsonObject map)
+            throw new InvalidDataException($"{index}: missing object 'weight_map'");
         var result = new Dictionary<string, string>();
         foreach (var (key, value) in map)
         {
             if (value is not JsonValue v || !v.TryGetValue<string>(out var shard))
                 throw new InvalidDataException($"{index}: weight_map entry '{key}' is not a file name");
             if (shard != Path.GetFileName(shard))
-                throw new InvalidDataException($"{index}: weight_map entry '{key}' points outside the folder ('{shard}')");
+                throw new InvalidDataException(
+                    $"{index}: weight_map entry '{key}' points outside the folder ('{shard}')");
             result[key] = shard;
         }
         return result;
@@ -127,7 +136,8 @@ public sealed class SafeTensorsCheckpoint
             ["metadata"] = new JsonObject { ["total_size"] = totalBytes },
             ["weight_map"] = weightMap,
         };
-        File.WriteAllText(Path.Combine(dir, IndexFileName(fileName)), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(dir, IndexFileName(fileName)),
+            index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         written.Add(IndexFileName(fileName));
         return written;
     }

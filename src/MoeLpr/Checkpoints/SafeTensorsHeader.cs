@@ -12,7 +12,9 @@ public sealed record SafeTensorsHeader(
 /// <summary>Where one checkpoint tensor lives: the file (via its header) and its entry in that file.</summary>
 public sealed record TensorLocation(SafeTensorsHeader File, SafeTensorsEntry Entry);
 
-/// <summary>One tensor in a safetensors header; <see cref="Begin"/>/<see cref="End"/> are relative to the data section.</summary>
+/// <summary>
+/// One tensor in a safetensors header; <see cref="Begin"/>/<see cref="End"/> are relative to the data section.
+/// </summary>
 public sealed record SafeTensorsEntry(string Name, torch.ScalarType DType, long[] Shape, long Begin, long End)
 {
     public long ByteCount => End - Begin;

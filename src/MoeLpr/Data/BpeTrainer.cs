@@ -16,7 +16,9 @@ public static class BpeTrainer
     /// <param name="minPairCount">Pairs seen fewer times than this are never merged (training may stop early).</param>
     public static ByteLevelBpe Train(IEnumerable<string> texts, int vocabSize, int minPairCount = 2)
     {
-        if (vocabSize < 257) throw new ArgumentOutOfRangeException(nameof(vocabSize), "vocabulary needs at least the 256 bytes and <|endoftext|>");
+        if (vocabSize < 257)
+            throw new ArgumentOutOfRangeException(nameof(vocabSize),
+                "vocabulary needs at least the 256 bytes and <|endoftext|>");
         var (words, counts) = CountWords(texts);
 
         var pairCounts = new Dictionary<long, long>();
@@ -36,7 +38,8 @@ public static class BpeTrainer
         {
             if (!pairCounts.TryGetValue(best, out long current) || current != priority.Count) continue; // stale entry
             if (current < minPairCount) break;
-            if (!mergedPairs.Add(best)) continue; // reappeared only through a reused token string; its rank already applies
+            // reappeared only through a reused token string; its rank already applies
+            if (!mergedPairs.Add(best)) continue;
             int left = (int)(best >> 32), right = (int)(best & 0xFFFFFFFF);
             string merged = tokens[left] + tokens[right];
             if (!idOf.TryGetValue(merged, out int result)) { result = idOf[merged] = tokens.Count; tokens.Add(merged); }
@@ -80,7 +83,8 @@ public static class BpeTrainer
 
     static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 
-    static void AddPairs(int word, int[] symbols, long count, Dictionary<long, long> pairCounts, Dictionary<long, List<int>> wordsWithPair, HashSet<long>? touched = null)
+    static void AddPairs(int word, int[] symbols, long count, Dictionary<long, long> pairCounts,
+        Dictionary<long, List<int>> wordsWithPair, HashSet<long>? touched = null)
     {
         for (int i = 0; i + 1 < symbols.Length; i++)
         {

@@ -10,7 +10,8 @@ internal static class ByteLevelAlphabet
     /// <summary>Character for each byte value.</summary>
     public static readonly char[] ByteToChar = Build();
 
-    static readonly Dictionary<char, byte> CharToByte = ByteToChar.Select((c, b) => (c, b)).ToDictionary(p => p.c, p => (byte)p.b);
+    static readonly Dictionary<char, byte> CharToByte = ByteToChar.Select((c, b) => (c, b))
+        .ToDictionary(p => p.c, p => (byte)p.b);
 
     static char[] Build()
     {
@@ -35,7 +36,8 @@ internal static class ByteLevelAlphabet
     {
         var bytes = new byte[token.Length];
         for (int i = 0; i < token.Length; i++)
-            bytes[i] = CharToByte.TryGetValue(token[i], out byte b) ? b : throw new ArgumentException($"'{token}' is not a byte-level token");
+            bytes[i] = CharToByte.TryGetValue(token[i], out byte b) ? b
+                : throw new ArgumentException($"'{token}' is not a byte-level token");
         return bytes;
     }
 }

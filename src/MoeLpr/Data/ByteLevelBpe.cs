@@ -6,15 +6,17 @@ using System.Text.Json.Nodes;
 namespace MoeLpr.Data;
 
 /// <summary>
-/// A byte-level BPE vocabulary as <see cref="BpeTrainer"/> makes it: ids 0–255 are the bytes, then one id per merged string in
-/// merge order, then the special tokens. It encodes by itself (GPT-2's rank-ordered merging, the reference behaviour
-/// the loaded Microsoft.ML.Tokenizers tokenizer must reproduce) and saves as HF <c>tokenizer.json</c>.
+/// A byte-level BPE vocabulary as <see cref="BpeTrainer"/> makes it: ids 0–255 are the bytes, then one id per merged
+/// string in merge order, then the special tokens. It encodes by itself (GPT-2's rank-ordered merging, the reference
+/// behaviour the loaded Microsoft.ML.Tokenizers tokenizer must reproduce) and saves as HF <c>tokenizer.json</c>.
 /// </summary>
 public sealed class ByteLevelBpe
 {
     public const string EndOfText = "<|endoftext|>";
 
-    /// <summary>Token strings in byte-level characters (<see cref="ByteLevelAlphabet"/>), indexed by id; specials last.</summary>
+    /// <summary>
+    /// Token strings in byte-level characters (<see cref="ByteLevelAlphabet"/>), indexed by id; specials last.
+    /// </summary>
     public IReadOnlyList<string> Tokens { get; }
     /// <summary>Merges in rank order, as the ids of the two merged tokens.</summary>
     public IReadOnlyList<(int Left, int Right)> Merges { get; }
@@ -34,9 +36,14 @@ public sealed class ByteLevelBpe
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
-            if (left >= tokens.Count || right >= tokens.Count) throw new ArgumentException($"merge {rank} uses a token that does not exist yet");
+            if (left >= tokens.Count || right >= tokens.Count)
+                throw new ArgumentException($"merge {rank} uses a token that does not exist yet");
             string merged = tokens[left] + tokens[right];
-            if (!idOf.TryGetValue(merged, out results[rank])) { results[rank] = idOf[merged] = tokens.Count; tokens.Add(merged); }
+            if (!idOf.TryGetValue(merged, out results[rank]))
+            {
+                results[rank] = idOf[merged] = tokens.Count;
+                tokens.Add(merged);
+            }
             rankOf[(left, right)] = rank;
         }
         EndOfTextId = tokens.Count;
@@ -52,7 +59,8 @@ public sealed class ByteLevelBpe
     {
         var ids = new List<int>();
         int start = 0;
-        for (int at = text.IndexOf(EndOfText, StringComparison.Ordinal); at >= 0; at = text.IndexOf(EndOfText, start, StringComparison.Ordinal))
+        for (int at = text.IndexOf(EndOfText, StringComparison.Ordinal); at >= 0;
+            at = text.IndexOf(EndOfText, start, StringComparison.Ordinal))
         {
             EncodeOrdinary(text[start..at], ids);
             ids.Add(EndOfTextId);
@@ -85,7 +93,11 @@ public sealed class ByteLevelBpe
             var merged = new List<int>(symbols.Count);
             for (int i = 0; i < symbols.Count; i++)
             {
-                if (i + 1 < symbols.Count && symbols[i] == left && symbols[i + 1] == right) { merged.Add(MergeResults[bestRank]); i++; }
+                if (i + 1 < symbols.Count && symbols[i] == left && symbols[i + 1] == right)
+                {
+                    merged.Add(MergeResults[bestRank]);
+                    i++;
+                }
                 else merged.Add(symbols[i]);
             }
             symbols = merged;
@@ -97,7 +109,8 @@ public sealed class ByteLevelBpe
     {
         var bytes = new List<byte>();
         foreach (int id in ids)
-            bytes.AddRange(id == EndOfTextId ? Encoding.UTF8.GetBytes(EndOfText) : ByteLevelAlphabet.Decode(Tokens[id]));
+            bytes.AddRange(
+                id == EndOfTextId ? Encoding.UTF8.GetBytes(EndOfText) : ByteLevelAlphabet.Decode(Tokens[id]));
         return Encoding.UTF8.GetString(bytes.ToArray());
     }
 
@@ -108,7 +121,10 @@ public sealed class ByteLevelBpe
         Directory.CreateDirectory(directory);
         var vocab = new JsonObject();
         for (int id = 0; id < EndOfTextId; id++) vocab[Tokens[id]] = id;
-        var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false };
+        var byteLevel = new JsonObject
+        {
+            ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false,
+        };
         var tokenizer = new JsonObject
         {
             ["version"] = "1.0",
@@ -124,17 +140,21 @@ public sealed class ByteLevelBpe
             {
                 ["type"] = "Sequence",
                 ["pretokenizers"] = new JsonArray(
-                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = ByteLevelPreTokenizer.Pattern }, ["behavior"] = "Isolated", ["invert"] = false },
-                    byteLevel.DeepClone()),
+                    new JsonObject
+                    {
+                        ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = ByteLevelPreTokenizer.Pattern },
+                        ["behavior"] = "Isolated", ["invert"] = false,
+                    }, byteLevel.DeepClone()),
             },
             ["post_processor"] = null,
             ["decoder"] = byteLevel.DeepClone(),
             ["model"] = new JsonObject
             {
                 ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
-                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
-                ["vocab"] = vocab,
-                ["merges"] = new JsonArray(Merges.Select(m => (JsonNode)JsonValue.Create($"{Tokens[m.Left]} {Tokens[m.Right]}")!).ToArray()),
+                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false,
+                ["ignore_merges"] = false, ["vocab"] = vocab,
+                ["merges"] = new JsonArray(
+                    Merges.Select(m => (JsonNode)JsonValue.Create($"{Tokens[m.Left]} {Tokens[m.Right]}")!).ToArray()),
             },
         };
         var config = new JsonObject
@@ -146,7 +166,10 @@ public sealed class ByteLevelBpe
             ["add_bos_token"] = false,
             ["model_max_length"] = 1_000_000,
         };
-        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var options = new JsonSerializerOptions
+        {
+            WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
         File.WriteAllText(Path.Combine(directory, "tokenizer.json"), tokenizer.ToJsonString(options) + "\n");
         File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), config.ToJsonString(options) + "\n");
     }

@@ -25,7 +25,8 @@ internal static class ByteLevelPreTokenizer
         "|\\s+(?!\\S)|\\s+";
 
     /// <summary>GPT-2's pattern, which HF's ByteLevel pre-tokenizer applies when <c>use_regex</c> is true.</summary>
-    public const string Gpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    public const string Gpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+|" +
+                                      " ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
     public static readonly Regex Regex = new(Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
 

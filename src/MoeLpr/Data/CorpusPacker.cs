@@ -13,14 +13,17 @@ namespace MoeLpr.Data;
 /// </summary>
 public static class CorpusPacker
 {
-    public static PackedCorpus Pack(IReadOnlyList<LoadedDataset> datasets, LoadedTokenizer tokenizer, int cutoffLen, string? cacheDir = null, bool requireLanguage = true)
+    public static PackedCorpus Pack(IReadOnlyList<LoadedDataset> datasets, LoadedTokenizer tokenizer, int cutoffLen,
+        string? cacheDir = null, bool requireLanguage = true)
     {
         if (cutoffLen < 2) throw new ArgumentOutOfRangeException(nameof(cutoffLen), "cutoff_len must be at least 2");
         if (datasets.Count == 0) throw new ArgumentException("no datasets to pack", nameof(datasets));
         if (requireLanguage && datasets.FirstOrDefault(d => d.IsOldLanguage is null) is { } unlabelled)
-            throw new InvalidDataException($"{unlabelled.FilePath}: dataset '{unlabelled.Name}' has no \"language\" (\"old\" or \"new\"), which language masks need");
+            throw new InvalidDataException($"{unlabelled.FilePath}: dataset '{unlabelled.Name}' has no \"language\" " +
+                                           $"(\"old\" or \"new\"), which language masks need");
 
-        string? cachePath = cacheDir is null ? null : PackingCache.PathFor(cacheDir, CacheKey(datasets, tokenizer, cutoffLen));
+        string? cachePath = cacheDir is null ? null
+            : PackingCache.PathFor(cacheDir, CacheKey(datasets, tokenizer, cutoffLen));
         if (cachePath is not null && PackingCache.TryRead(cachePath) is { } cached) return cached;
 
         var blocks = new List<int[]>();
@@ -41,7 +44,8 @@ public static class CorpusPacker
                 blocks.Add(stream.GetRange(b * cutoffLen, cutoffLen).ToArray());
                 masks.Add(Enumerable.Repeat(old, cutoffLen).ToArray());
             }
-            stats.Add(new PackedDatasetStats(dataset.Name, old, dataset.Documents.Count, stream.Count, count, stream.Count - count * cutoffLen));
+            stats.Add(new PackedDatasetStats(dataset.Name, old, dataset.Documents.Count, stream.Count, count,
+                stream.Count - count * cutoffLen));
         }
         var corpus = new PackedCorpus(cutoffLen, blocks, masks, stats, fromCache: false);
         if (cachePath is not null) PackingCache.Write(cachePath, corpus);
@@ -55,7 +59,9 @@ public static class CorpusPacker
         var text = new StringBuilder("moelpr-packing-v1\n");
         foreach (string file in tokenizer.SourceFiles) text.Append($"tokenizer {FileHashes.Sha256(file)}\n");
         text.Append($"eos {tokenizer.EosId}\ncutoff_len {cutoffLen}\n");
-        foreach (var d in datasets) text.Append($"dataset {d.Name} {d.FileSha1} {d.IsOldLanguage} {d.Documents.Count} {DocumentsHash(d.Documents)}\n");
+        foreach (var d in datasets)
+            text.Append(
+                $"dataset {d.Name} {d.FileSha1} {d.IsOldLanguage} {d.Documents.Count} {DocumentsHash(d.Documents)}\n");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
     }
 

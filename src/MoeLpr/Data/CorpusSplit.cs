@@ -20,7 +20,9 @@ internal static class CorpusSplit
         return bucket < 90 ? Train : bucket < 95 ? Valid : Test;
     }
 
-    /// <summary>A stable pseudo-random order key; files list pages in this order so "the first N" is a fair sample.</summary>
+    /// <summary>
+    /// A stable pseudo-random order key; files list pages in this order so "the first N" is a fair sample.
+    /// </summary>
     public static string OrderKey(string pageId) => Convert.ToHexStringLower(HashOf(pageId));
 
     static byte[] HashOf(string pageId) => SHA1.HashData(Encoding.UTF8.GetBytes(pageId));

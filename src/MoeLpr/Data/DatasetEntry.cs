@@ -18,7 +18,9 @@ public sealed record DatasetEntry
     [JsonIgnore] public string TextColumn => Columns?.Prompt ?? "text";
 }
 
-/// <summary>The <c>columns</c> object of a <c>dataset_info.json</c> entry: which JSON field holds the document.</summary>
+/// <summary>
+/// The <c>columns</c> object of a <c>dataset_info.json</c> entry: which JSON field holds the document.
+/// </summary>
 public sealed record DatasetColumns
 {
     [JsonPropertyName("prompt")] public string? Prompt { get; init; }

@@ -7,17 +7,23 @@ namespace MoeLpr.Data;
 /// <summary>Adds or replaces entries in a <c>dataset_info.json</c>, keeping every other entry as it was.</summary>
 public static class DatasetInfoWriter
 {
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>Registers <paramref name="dataFile"/> under <paramref name="name"/>, with its current SHA-1 and a path
     /// relative to the json's folder.</summary>
-    public static void Register(string infoPath, string name, string dataFile, string language, string column = "text") =>
+    public static void Register(string infoPath, string name, string dataFile, string language,
+        string column = "text") =>
         RegisterAll(infoPath, [(name, dataFile, language)], column);
 
-    public static void RegisterAll(string infoPath, IEnumerable<(string Name, string DataFile, string Language)> datasets, string column = "text")
+    public static void RegisterAll(string infoPath,
+        IEnumerable<(string Name, string DataFile, string Language)> datasets, string column = "text")
     {
         var root = File.Exists(infoPath)
-            ? JsonNode.Parse(File.ReadAllText(infoPath)) as JsonObject ?? throw new InvalidDataException($"{infoPath}: not a JSON object")
+            ? JsonNode.Parse(File.ReadAllText(infoPath)) as JsonObject
+                ?? throw new InvalidDataException($"{infoPath}: not a JSON object")
             : new JsonObject();
         string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(infoPath))!;
         foreach (var (name, dataFile, language) in datasets)

@@ -26,13 +26,18 @@ public sealed class DatasetRegistry
         if (!File.Exists(infoPath)) throw new InvalidDataException($"{infoPath}: dataset_info.json not found");
         Dictionary<string, DatasetEntry>? entries;
         try { entries = JsonSerializer.Deserialize<Dictionary<string, DatasetEntry>>(File.ReadAllText(infoPath)); }
-        catch (JsonException e) { throw new InvalidDataException($"{infoPath}: not a valid dataset_info.json ({e.Message})"); }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{infoPath}: not a valid dataset_info.json ({e.Message})");
+        }
         if (entries is null) throw new InvalidDataException($"{infoPath}: empty dataset_info.json");
         foreach (var (name, entry) in entries)
         {
-            if (string.IsNullOrWhiteSpace(entry.FileName)) throw new InvalidDataException($"{infoPath}: dataset '{name}' has no file_name");
+            if (string.IsNullOrWhiteSpace(entry.FileName))
+                throw new InvalidDataException($"{infoPath}: dataset '{name}' has no file_name");
             if (entry.Language is not (null or DatasetEntry.OldLanguage or DatasetEntry.NewLanguage))
-                throw new InvalidDataException($"{infoPath}: dataset '{name}' has language '{entry.Language}', expected 'old' or 'new'");
+                throw new InvalidDataException(
+                    $"{infoPath}: dataset '{name}' has language '{entry.Language}', expected 'old' or 'new'");
         }
         return new DatasetRegistry(Path.GetFullPath(infoPath), entries);
     }
@@ -44,33 +49,41 @@ public sealed class DatasetRegistry
     public DatasetEntry Get(string name) =>
         Entries.TryGetValue(name, out var entry)
             ? entry
-            : throw new InvalidDataException($"{InfoPath}: unknown dataset '{name}' (known: {string.Join(", ", Entries.Keys.Order(StringComparer.Ordinal))})");
+            : throw new InvalidDataException($"{InfoPath}: unknown dataset '{name}' (known: " +
+                                             $"{string.Join(", ", Entries.Keys.Order(StringComparer.Ordinal))})");
 
-    public string PathOf(string name) => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(InfoPath)!, Get(name).FileName!));
+    public string PathOf(string name) =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(InfoPath)!, Get(name).FileName!));
 
     /// <summary>Reads the first <paramref name="maxSamples"/> documents of a dataset (all when null).</summary>
     /// <param name="requireLanguage">Language masks are wanted: the entry must say "old" or "new".</param>
-    public LoadedDataset Load(string name, int? maxSamples = null, bool requireLanguage = false, bool allowSha1Mismatch = false)
+    public LoadedDataset Load(string name, int? maxSamples = null, bool requireLanguage = false,
+        bool allowSha1Mismatch = false)
     {
         var entry = Get(name);
         string path = PathOf(name);
         if (requireLanguage && entry.Language is null)
-            throw new InvalidDataException($"{InfoPath}: dataset '{name}' has no \"language\" (\"old\" or \"new\"), which language masks need");
+            throw new InvalidDataException(
+                $"{InfoPath}: dataset '{name}' has no \"language\" (\"old\" or \"new\"), which language masks need");
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: file of dataset '{name}' not found");
         string sha1 = FileHashes.Sha1(path);
-        if (entry.FileSha1 is not null && !allowSha1Mismatch && !string.Equals(entry.FileSha1, sha1, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"{path}: SHA-1 is {sha1} but dataset '{name}' in {InfoPath} expects {entry.FileSha1} (file changed? allow the mismatch to use it anyway)");
+        if (entry.FileSha1 is not null && !allowSha1Mismatch &&
+            !string.Equals(entry.FileSha1, sha1, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{path}: SHA-1 is {sha1} but dataset '{name}' in {InfoPath} expects " +
+                                           $"{entry.FileSha1} (file changed? allow the mismatch to use it anyway)");
         var documents = DocumentReader.Read(path, entry.TextColumn, maxSamples);
         if (documents.Count == 0) throw new InvalidDataException($"{path}: dataset '{name}' has no documents");
         bool? isOld = entry.Language is null ? null : entry.Language == DatasetEntry.OldLanguage;
         return new LoadedDataset(name, path, sha1, isOld, documents);
     }
 
-    public IReadOnlyList<LoadedDataset> LoadMany(IEnumerable<string> names, int? maxSamples = null, bool requireLanguage = false, bool allowSha1Mismatch = false) =>
+    public IReadOnlyList<LoadedDataset> LoadMany(IEnumerable<string> names, int? maxSamples = null,
+        bool requireLanguage = false, bool allowSha1Mismatch = false) =>
         names.Select(name => Load(name, maxSamples, requireLanguage, allowSha1Mismatch)).ToList();
 }
 
 /// <summary>The documents of one registered dataset, in file order, with the facts packing needs.</summary>
 /// <param name="IsOldLanguage">True for "old", false for "new", null when the entry has no <c>language</c>.</param>
 /// <param name="FileSha1">SHA-1 of the file as read (not as registered), so caches key on the real content.</param>
-public sealed record LoadedDataset(string Name, string FilePath, string FileSha1, bool? IsOldLanguage, IReadOnlyList<string> Documents);
+public sealed record LoadedDataset(string Name, string FilePath, string FileSha1, bool? IsOldLanguage,
+    IReadOnlyList<string> Documents);

@@ -13,12 +13,14 @@ public static class DocumentReader
     public static List<string> Read(string path, string column, int? maxSamples = null)
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: file not found");
-        if (maxSamples is < 0) throw new ArgumentOutOfRangeException(nameof(maxSamples), "max samples cannot be negative");
+        if (maxSamples is < 0)
+            throw new ArgumentOutOfRangeException(nameof(maxSamples), "max samples cannot be negative");
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".jsonl" => ReadJsonLines(path, column, maxSamples),
             ".json" => ReadJsonArray(path, column, maxSamples),
-            var other => throw new InvalidDataException($"{path}: unsupported dataset file type '{other}' (expected .jsonl or .json)"),
+            var other => throw new InvalidDataException(
+                $"{path}: unsupported dataset file type '{other}' (expected .jsonl or .json)"),
         };
     }
 
@@ -33,7 +35,10 @@ public static class DocumentReader
             if (string.IsNullOrWhiteSpace(line)) continue;
             JsonElement row;
             try { row = JsonDocument.Parse(line).RootElement; }
-            catch (JsonException e) { throw new InvalidDataException($"{path}:{lineNumber}: malformed JSON ({FirstSentence(e.Message)})"); }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{lineNumber}: malformed JSON ({FirstSentence(e.Message)})");
+            }
             documents.Add(TextOf(row, column, $"{path}:{lineNumber}"));
         }
         return documents;
@@ -51,7 +56,8 @@ public static class DocumentReader
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Array)
-                throw new InvalidDataException($"{path}: expected a JSON array of objects, found {document.RootElement.ValueKind}");
+                throw new InvalidDataException(
+                    $"{path}: expected a JSON array of objects, found {document.RootElement.ValueKind}");
             var documents = new List<string>();
             int index = 0;
             foreach (var row in document.RootElement.EnumerateArray())
@@ -66,9 +72,12 @@ public static class DocumentReader
 
     static string TextOf(JsonElement row, string column, string where)
     {
-        if (row.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, found {row.ValueKind}");
-        if (!row.TryGetProperty(column, out var value)) throw new InvalidDataException($"{where}: no \"{column}\" field");
-        if (value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"{column}\" is {value.ValueKind}, expected a string");
+        if (row.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{where}: expected a JSON object, found {row.ValueKind}");
+        if (!row.TryGetProperty(column, out var value))
+            throw new InvalidDataException($"{where}: no \"{column}\" field");
+        if (value.ValueKind != JsonValueKind.String)
+            throw new InvalidDataException($"{where}: \"{column}\" is {value.ValueKind}, expected a string");
         return value.GetString()!;
     }
 

@@ -7,7 +7,9 @@ public sealed record HelpLanguage(string Code, string HelpDirectory, string Pack
 {
     public string Language => IsOld ? DatasetEntry.OldLanguage : DatasetEntry.NewLanguage;
 
-    /// <summary>The paper's six languages (old: en, es, zh; new: el, hu, tr) plus Japanese for the toy example.</summary>
+    /// <summary>
+    /// The paper's six languages (old: en, es, zh; new: el, hu, tr) plus Japanese for the toy example.
+    /// </summary>
     public static readonly IReadOnlyList<HelpLanguage> All =
     [
         new("en", "en-US", "libreoffice-help-en-us", IsOld: true),

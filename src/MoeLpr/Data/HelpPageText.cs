@@ -12,7 +12,9 @@ namespace MoeLpr.Data;
 /// </summary>
 public static partial class HelpPageText
 {
-    /// <summary>Elements whose whole content is dropped, keyed by tag name, matched by a class or id in the tag.</summary>
+    /// <summary>
+    /// Elements whose whole content is dropped, keyed by tag name, matched by a class or id in the tag.
+    /// </summary>
     static readonly (string Tag, string Marker)[] DroppedElements =
     [
         ("div", "class=\"noteicon\""),
@@ -25,7 +27,8 @@ public static partial class HelpPageText
     ];
 
     static readonly HashSet<string> BlockElements =
-        ["p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre", "section"];
+        ["p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+            "pre", "section"];
 
     [GeneratedRegex("<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")]
     private static partial Regex TagPattern();
@@ -33,7 +36,9 @@ public static partial class HelpPageText
     [GeneratedRegex("[ \\t\\u00A0\\u200B\\r\\f\\v]+")]
     private static partial Regex SpacesPattern();
 
-    /// <summary>The page's article text, or an empty string when the page has no article (index pages, redirects).</summary>
+    /// <summary>
+    /// The page's article text, or an empty string when the page has no article (index pages, redirects).
+    /// </summary>
     public static string Extract(string html)
     {
         int start = html.IndexOf("<div id=\"DisplayArea\"", StringComparison.Ordinal);

@@ -16,7 +16,8 @@ public sealed class PackedCorpus
     /// <summary>True when this corpus was read from the packing cache instead of being tokenised.</summary>
     public bool FromCache { get; }
 
-    public PackedCorpus(int cutoffLen, IReadOnlyList<int[]> blocks, IReadOnlyList<bool[]> oldLanguage, IReadOnlyList<PackedDatasetStats> datasets, bool fromCache)
+    public PackedCorpus(int cutoffLen, IReadOnlyList<int[]> blocks, IReadOnlyList<bool[]> oldLanguage,
+        IReadOnlyList<PackedDatasetStats> datasets, bool fromCache)
     {
         if (blocks.Count != oldLanguage.Count) throw new ArgumentException("every block needs a language mask");
         for (int i = 0; i < blocks.Count; i++)
@@ -33,16 +34,20 @@ public sealed class PackedCorpus
 
     public long OldLanguageTokens => OldLanguage.Sum(mask => (long)mask.Count(old => old));
 
-    /// <summary>The chosen blocks as <c>input_ids</c> [B,T] int64 and <c>old_language_mask</c> [B,T] bool (CPU).</summary>
+    /// <summary>
+    /// The chosen blocks as <c>input_ids</c> [B,T] int64 and <c>old_language_mask</c> [B,T] bool (CPU).
+    /// </summary>
     public (Tensor InputIds, Tensor OldLanguageMask) MakeBatch(IReadOnlyList<int> blockIndices)
     {
-        if (blockIndices.Count == 0) throw new ArgumentException("a batch needs at least one block", nameof(blockIndices));
+        if (blockIndices.Count == 0)
+            throw new ArgumentException("a batch needs at least one block", nameof(blockIndices));
         var ids = new long[blockIndices.Count * CutoffLen];
         var mask = new bool[blockIndices.Count * CutoffLen];
         for (int row = 0; row < blockIndices.Count; row++)
         {
             int block = blockIndices[row];
-            if (block < 0 || block >= Count) throw new ArgumentOutOfRangeException(nameof(blockIndices), $"block {block} is outside 0..{Count - 1}");
+            if (block < 0 || block >= Count)
+                throw new ArgumentOutOfRangeException(nameof(blockIndices), $"block {block} is outside 0..{Count - 1}");
             for (int t = 0; t < CutoffLen; t++)
             {
                 ids[row * CutoffLen + t] = Blocks[block][t];
@@ -56,4 +61,5 @@ public sealed class PackedCorpus
 
 /// <summary>How one dataset went into a <see cref="PackedCorpus"/>: tokens include one EOS per document; the
 /// remainder shorter than a block is dropped, as in the reference.</summary>
-public sealed record PackedDatasetStats(string Name, bool IsOldLanguage, int Documents, long Tokens, int Blocks, int DroppedTokens);
+public sealed record PackedDatasetStats(string Name, bool IsOldLanguage, int Documents, long Tokens, int Blocks,
+    int DroppedTokens);

@@ -49,11 +49,13 @@ internal static class PackingCache
         try
         {
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
-            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic || reader.ReadInt32() != Version) return null;
+            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic || reader.ReadInt32() != Version)
+                return null;
             int cutoffLen = reader.ReadInt32();
             var datasets = new PackedDatasetStats[reader.ReadInt32()];
             for (int i = 0; i < datasets.Length; i++)
-                datasets[i] = new PackedDatasetStats(reader.ReadString(), reader.ReadBoolean(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32());
+                datasets[i] = new PackedDatasetStats(reader.ReadString(), reader.ReadBoolean(), reader.ReadInt32(),
+                    reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32());
             int count = reader.ReadInt32();
             var blocks = new int[count][];
             var masks = new bool[count][];

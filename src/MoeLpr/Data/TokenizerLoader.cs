@@ -27,15 +27,19 @@ public static partial class TokenizerLoader
     static readonly string[] UsualEosNames = ["<|endoftext|>", "</s>", "<|end_of_text|>", "<|eot_id|>"];
 
     /// <summary>Llama 3's split pattern, used for tiktoken files (which carry no pattern of their own).</summary>
-    const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|" +
+                                 @" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     [GeneratedRegex(@"^[A-Za-z0-9+/]+={0,2} \d+$")]
     private static partial Regex TiktokenLine();
 
     /// <summary>The files a tokenizer folder may hold, as HuggingFace's <c>save_pretrained</c> writes them.</summary>
-    public static readonly string[] Files = ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json"];
+    public static readonly string[] Files = ["tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+        "special_tokens_map.json"];
 
-    /// <summary>Copies the tokenizer files present in <paramref name="fromDirectory"/> into <paramref name="toDirectory"/>.</summary>
+    /// <summary>
+    /// Copies the tokenizer files present in <paramref name="fromDirectory"/> into <paramref name="toDirectory"/>.
+    /// </summary>
     public static void CopyFiles(string fromDirectory, string toDirectory)
     {
         Directory.CreateDirectory(toDirectory);
@@ -52,7 +56,8 @@ public static partial class TokenizerLoader
         string json = Path.Combine(directory, "tokenizer.json");
         string model = Path.Combine(directory, "tokenizer.model");
         if (File.Exists(json)) return LoadTokenizerJson(directory, json);
-        if (File.Exists(model)) return IsTiktoken(model) ? LoadTiktoken(directory, model) : LoadSentencePiece(directory, model);
+        if (File.Exists(model))
+            return IsTiktoken(model) ? LoadTiktoken(directory, model) : LoadSentencePiece(directory, model);
         throw new InvalidDataException($"{directory}: no tokenizer.json or tokenizer.model");
     }
 
@@ -65,7 +70,8 @@ public static partial class TokenizerLoader
             throw new InvalidDataException($"{path}: only BPE models are supported (model.type is not \"BPE\")");
         string pattern = SplitPattern(root, path);
 
-        var vocab = model.GetProperty("vocab").EnumerateObject().Select(p => new KeyValuePair<string, int>(p.Name, p.Value.GetInt32())).ToList();
+        var vocab = model.GetProperty("vocab")
+            .EnumerateObject().Select(p => new KeyValuePair<string, int>(p.Name, p.Value.GetInt32())).ToList();
         var merges = model.GetProperty("merges").EnumerateArray().Select(m => m.ValueKind == JsonValueKind.Array
             ? $"{m[0].GetString()} {m[1].GetString()}"
             : m.GetString()!).ToList();
@@ -82,17 +88,22 @@ public static partial class TokenizerLoader
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
         });
         var vocabIds = vocab.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
-        int eos = ResolveEos(directory, name => specials.TryGetValue(name, out int id) || vocabIds.TryGetValue(name, out id) ? id : null);
+        int eos = ResolveEos(directory,
+            name => specials.TryGetValue(name, out int id) || vocabIds.TryGetValue(name, out id) ? id : null);
         return new LoadedTokenizer(tokenizer, eos, "tokenizer.json (byte-level BPE)", [path]);
     }
 
     /// <summary>The pre-tokenizer regex: a <c>Split</c> entry's pattern, or GPT-2's when a ByteLevel entry has
-    /// <c>use_regex</c>. Byte-level is required: other BPE flavours (Metaspace, WordPiece-style) are not read here.</summary>
+    /// <c>use_regex</c>. Byte-level is required: other BPE flavours (Metaspace, WordPiece-style) are not read
+    /// here.</summary>
     static string SplitPattern(JsonElement root, string path)
     {
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"{path}: no pre_tokenizer; only byte-level BPE tokenizer.json files are supported");
-        var steps = pre.GetProperty("type").GetString() == "Sequence" ? pre.GetProperty("pretokenizers").EnumerateArray().ToList() : [pre];
+            throw new InvalidDataException(
+                $"{path}: no pre_tokenizer; only byte-level BPE tokenizer.json files are supported");
+        var steps = pre.GetProperty("type").GetString() == "Sequence"
+            ? pre.GetProperty("pretokenizers").EnumerateArray().ToList()
+            : [pre];
         string? pattern = null;
         bool byteLevel = false;
         foreach (var step in steps)
@@ -101,17 +112,22 @@ public static partial class TokenizerLoader
             {
                 case "Split":
                     var p = step.GetProperty("pattern");
-                    pattern = p.TryGetProperty("Regex", out var regex) ? regex.GetString() : Regex.Escape(p.GetProperty("String").GetString()!);
+                    pattern = p.TryGetProperty("Regex", out var regex) ? regex.GetString()
+                        : Regex.Escape(p.GetProperty("String").GetString()!);
                     break;
                 case "ByteLevel":
                     byteLevel = true;
-                    if (pattern is null && (!step.TryGetProperty("use_regex", out var useRegex) || useRegex.GetBoolean())) pattern = ByteLevelPreTokenizer.Gpt2Pattern;
+                    if (pattern is null && (!step.TryGetProperty("use_regex", out var useRegex) ||
+                        useRegex.GetBoolean())) pattern = ByteLevelPreTokenizer.Gpt2Pattern;
                     break;
                 case var other:
-                    throw new InvalidDataException($"{path}: pre-tokenizer '{other}' is not supported (byte-level BPE only)");
+                    throw new InvalidDataException(
+                        $"{path}: pre-tokenizer '{other}' is not supported (byte-level BPE only)");
             }
         }
-        if (!byteLevel) throw new InvalidDataException($"{path}: pre_tokenizer has no ByteLevel step; only byte-level BPE is supported");
+        if (!byteLevel)
+            throw new InvalidDataException(
+                $"{path}: pre_tokenizer has no ByteLevel step; only byte-level BPE is supported");
         return pattern ?? throw new InvalidDataException($"{path}: pre_tokenizer has no split pattern");
     }
 
@@ -129,7 +145,8 @@ public static partial class TokenizerLoader
     {
         var specials = AddedTokensFromConfig(directory);
         using var stream = File.OpenRead(path);
-        var tokenizer = TiktokenTokenizer.Create(stream, new RegexPreTokenizer(new Regex(Llama3Pattern, RegexOptions.Compiled), specials), normalizer: null, specials);
+        var tokenizer = TiktokenTokenizer.Create(stream, new RegexPreTokenizer(
+            new Regex(Llama3Pattern, RegexOptions.Compiled), specials), normalizer: null, specials);
         int eos = ResolveEos(directory, name => specials.TryGetValue(name, out int id) ? id : null);
         return new LoadedTokenizer(tokenizer, eos, "tiktoken", [path]);
     }
@@ -140,15 +157,18 @@ public static partial class TokenizerLoader
         using (var stream = File.OpenRead(path))
         {
             try { tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false); }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or FormatException or IOException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException
+                or FormatException or IOException)
             { throw new InvalidDataException($"{path}: not a SentencePiece BPE model or tiktoken file ({e.Message})"); }
         }
-        int eos = ResolveEos(directory, name => name == tokenizer.EndOfSentenceToken ? tokenizer.EndOfSentenceId : tokenizer.Vocabulary.TryGetValue(name, out int id) ? id : null,
-            fallback: tokenizer.EndOfSentenceId);
+        int eos = ResolveEos(directory, name => name == tokenizer.EndOfSentenceToken ? tokenizer.EndOfSentenceId
+            : tokenizer.Vocabulary.TryGetValue(name, out int id) ? id : null, fallback: tokenizer.EndOfSentenceId);
         return new LoadedTokenizer(tokenizer, eos, "SentencePiece", [path]);
     }
 
-    /// <summary><c>added_tokens_decoder</c> of tokenizer_config.json: the special tokens a tiktoken file leaves out.</summary>
+    /// <summary>
+    /// <c>added_tokens_decoder</c> of tokenizer_config.json: the special tokens a tiktoken file leaves out.
+    /// </summary>
     static Dictionary<string, int> AddedTokensFromConfig(string directory)
     {
         var specials = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -162,12 +182,16 @@ public static partial class TokenizerLoader
     static int ResolveEos(string directory, Func<string, int?> idOf, int? fallback = null)
     {
         string configPath = Path.Combine(directory, "tokenizer_config.json");
-        if (ReadJson(configPath) is { } tokenizerConfig && tokenizerConfig.TryGetProperty("eos_token", out var eosToken) && eosToken.ValueKind != JsonValueKind.Null)
+        if (ReadJson(configPath) is { } tokenizerConfig &&
+            tokenizerConfig.TryGetProperty("eos_token", out var eosToken) && eosToken.ValueKind != JsonValueKind.Null)
         {
-            string name = eosToken.ValueKind == JsonValueKind.Object ? eosToken.GetProperty("content").GetString()! : eosToken.GetString()!;
-            return idOf(name) ?? throw new InvalidDataException($"{configPath}: eos_token '{name}' is not in the vocabulary");
+            string name = eosToken.ValueKind == JsonValueKind.Object ? eosToken.GetProperty("content").GetString()!
+                : eosToken.GetString()!;
+            return idOf(name)
+                ?? throw new InvalidDataException($"{configPath}: eos_token '{name}' is not in the vocabulary");
         }
-        if (ReadJson(Path.Combine(directory, "config.json")) is { } modelConfig && modelConfig.TryGetProperty("eos_token_id", out var eosId))
+        if (ReadJson(Path.Combine(directory, "config.json")) is { } modelConfig &&
+            modelConfig.TryGetProperty("eos_token_id", out var eosId))
         {
             if (eosId.ValueKind == JsonValueKind.Number) return eosId.GetInt32();
             if (eosId.ValueKind == JsonValueKind.Array && eosId.GetArrayLength() > 0) return eosId[0].GetInt32();
@@ -175,7 +199,8 @@ public static partial class TokenizerLoader
         foreach (string name in UsualEosNames)
             if (idOf(name) is int id) return id;
         return fallback ?? throw new InvalidDataException(
-            $"{directory}: cannot tell the end-of-sequence token (no eos_token in tokenizer_config.json, no eos_token_id in config.json, none of {string.Join(" ", UsualEosNames)} in the vocabulary)");
+            $"{directory}: cannot tell the end-of-sequence token (no eos_token in tokenizer_config.json, " +
+            $"no eos_token_id in config.json, none of {string.Join(" ", UsualEosNames)} in the vocabulary)");
     }
 
     static JsonElement? ReadJson(string path)

@@ -24,8 +24,8 @@ internal static class DemoFindings
                 $"old avg {Old("moe_lpr"):0.00} vs stage 1 {Old("moe_stage1"):0.00}"),
             new("New languages: MoE-LPR is at least as good as stage 1 alone", New("moe_lpr") <= New("moe_stage1"),
                 $"new avg {New("moe_lpr"):0.00} vs stage 1 {New("moe_stage1"):0.00}"),
-            new("New languages: MoE-LPR is far better than the base (at most half its perplexity)", New("moe_lpr") <= 0.5 * New("base"),
-                $"new avg {New("moe_lpr"):0.00} vs base {New("base"):0.00}"),
+            new("New languages: MoE-LPR is far better than the base (at most half its perplexity)",
+                New("moe_lpr") <= 0.5 * New("base"), $"new avg {New("moe_lpr"):0.00} vs base {New("base"):0.00}"),
         ];
     }
 }

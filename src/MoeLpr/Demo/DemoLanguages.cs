@@ -1,6 +1,8 @@
 namespace MoeLpr.Demo;
 
-/// <summary>The paper's languages as the shipped corpus names them: old = what the base model knows, new = the expansion.</summary>
+/// <summary>
+/// The paper's languages as the shipped corpus names them: old = what the base model knows, new = the expansion.
+/// </summary>
 internal static class DemoLanguages
 {
     public static readonly IReadOnlyList<string> Old = ["en", "es", "zh"];
@@ -13,7 +15,7 @@ internal static class DemoLanguages
 
     public static string Name(string language) => language switch
     {
-        "en" => "English", "es" => "Spanish", "zh" => "Chinese", "el" => "Greek", "hu" => "Hungarian", "tr" => "Turkish",
-        _ => language,
+        "en" => "English", "es" => "Spanish", "zh" => "Chinese", "el" => "Greek", "hu" => "Hungarian",
+        "tr" => "Turkish", _ => language,
     };
 }

@@ -3,7 +3,9 @@ using MoeLpr.Devices;
 
 namespace MoeLpr.Demo;
 
-/// <summary>What <c>moelpr demo</c> runs: the shipped base model, the registry, where results go, the size and the seed.</summary>
+/// <summary>
+/// What <c>moelpr demo</c> runs: the shipped base model, the registry, where results go, the size and the seed.
+/// </summary>
 public sealed record DemoOptions : DeviceOptions
 {
     public string BaseModelDir { get; init; } = "data/base-model";

@@ -9,7 +9,8 @@ namespace MoeLpr.Demo;
 /// <param name="ReplayTokens">Distinct old-language tokens in the stage-2 data.</param>
 /// <param name="Routing">Routing statistics on the test blocks, keyed "moe_stage1" / "moe_lpr".</param>
 /// <param name="Traces">Token-level routing of sample sentences, keyed "{variant}/{language}".</param>
-/// <param name="Stage1">The stage-1 policy the demo trained with (its adapter config holds the balance-loss weight).</param>
+/// <param name="Stage1">The stage-1 policy the demo trained with (its adapter config holds the balance-loss
+/// weight).</param>
 /// <param name="Stage2">The stage-2 policy (LPR weight and form).</param>
 /// <param name="Lora">The LoRA baseline's configuration.</param>
 public sealed record DemoResult(

@@ -23,7 +23,9 @@ public sealed record DemoSize
     public int ReplayDocuments { get; init; } = 8;
     /// <summary>Pages of each test file scored (all when null).</summary>
     public int? EvalDocuments { get; init; }
-    /// <summary>Next-sentence multiple-choice items scored per language (the first ones of the task file; all when null).</summary>
+    /// <summary>
+    /// Next-sentence multiple-choice items scored per language (the first ones of the task file; all when null).
+    /// </summary>
     public int? TaskItemsPerLanguage { get; init; } = 30;
     /// <summary>Blocks per language used for the routing statistics.</summary>
     public int RoutingBlocks { get; init; } = 16;
@@ -36,11 +38,13 @@ public sealed record DemoSize
     /// <summary>The committed results (docs/results): minutes on two CPU cores.</summary>
     public static DemoSize Default { get; } = new() { Name = "default", EvalDocuments = 25 };
 
-    /// <summary><c>--quick</c>: the whole pipeline in well under two minutes; numbers show the plumbing, not the method.</summary>
+    /// <summary>
+    /// <c>--quick</c>: the whole pipeline in well under two minutes; numbers show the plumbing, not the method.
+    /// </summary>
     public static DemoSize Quick { get; } = new()
     {
         Name = "quick", CutoffLen = 64, BatchSize = 4, TrainDocuments = 20, Stage1Steps = 20, WarmupSteps = 2,
-        Stage2Steps = 8, Stage2NewDocuments = 3, ReplayDocuments = 1, Stage2LearningRate = 2e-3, EvalDocuments = 4, RoutingBlocks = 4, LoggingSteps = 5,
-        TaskItemsPerLanguage = 2,
+        Stage2Steps = 8, Stage2NewDocuments = 3, ReplayDocuments = 1, Stage2LearningRate = 2e-3, EvalDocuments = 4,
+        RoutingBlocks = 4, LoggingSteps = 5, TaskItemsPerLanguage = 2,
     };
 }

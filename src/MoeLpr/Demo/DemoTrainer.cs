@@ -13,17 +13,23 @@ namespace MoeLpr.Demo;
 /// blocks.
 /// Every run uses the demo's seed, so runs over the same corpus see the same blocks in the same order.
 /// </summary>
-internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, LoadedTokenizer tokenizer, Device device, TextWriter console)
+internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, LoadedTokenizer tokenizer, Device device,
+    TextWriter console)
 {
     public DemoVariant TrainAndEvaluate(string key, string label, LlamaForCausalLM model, TrainingPolicy policy,
                                         PackedCorpus corpus, int steps, double learningRate)
     {
         string runDir = RunDir(options.OutputDir, key);
         if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-        var trainerOptions = TrainerOptionsFor(options, steps, learningRate) with { MaskedLabelTokenId = tokenizer.EosId, Device = device };
+        var trainerOptions = TrainerOptionsFor(options, steps, learningRate) with
+        {
+            MaskedLabelTokenId = tokenizer.EosId, Device = device,
+        };
         var watch = Stopwatch.StartNew();
         var result = new Trainer(model, policy, corpus, trainerOptions, runDir, console).Train();
-        if (!result.Completed) throw new InvalidOperationException($"{runDir}: training stopped at step {result.GlobalStep}/{result.PlannedSteps}");
+        if (!result.Completed)
+            throw new InvalidOperationException(
+                $"{runDir}: training stopped at step {result.GlobalStep}/{result.PlannedSteps}");
         TokenizerLoader.CopyFiles(options.BaseModelDir, runDir);
         return Evaluate(key, label, model, runDir, watch.Elapsed);
     }
@@ -31,10 +37,14 @@ internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Load
     public DemoVariant Evaluate(string key, string label, LlamaForCausalLM model, string? runDir, TimeSpan trainingTime)
     {
         var counts = ParameterCounts.Of(model);
-        var report = PerplexityEvaluator.Evaluate(model, corpora.Evaluation, options.Size.BatchSize, tokenizer.EosId, device);
-        console.WriteLine("   perplexity " + string.Join("  ", DemoLanguages.All.Select(l => $"{l} {report[l].Perplexity:0.00}")));
+        var report = PerplexityEvaluator.Evaluate(model, corpora.Evaluation, options.Size.BatchSize,
+            tokenizer.EosId, device);
+        console.WriteLine(
+            "   perplexity " + string.Join("  ", DemoLanguages.All.Select(l => $"{l} {report[l].Perplexity:0.00}")));
         var accuracy = TaskAccuracy(model);
-        if (accuracy.Count > 0) console.WriteLine("   next-sentence acc_norm " + string.Join("  ", accuracy.Select(p => $"{p.Key} {p.Value:0.00}")));
+        if (accuracy.Count > 0)
+            console.WriteLine(
+                "   next-sentence acc_norm " + string.Join("  ", accuracy.Select(p => $"{p.Key} {p.Value:0.00}")));
         return new DemoVariant(key, label, report, counts.Total, counts.ActivePerToken,
                                runDir is null ? 0 : counts.Trainable, runDir, trainingTime, accuracy);
     }
@@ -47,29 +57,34 @@ internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Load
         model.eval();
         try
         {
-            var result = MultipleChoiceEvaluator.Evaluate(model, tokenizer.Tokenizer, tokenizer.EosId, corpora.TaskItems,
-                                                          new MultipleChoiceOptions(BatchSize: 16));
+            var result = MultipleChoiceEvaluator.Evaluate(model, tokenizer.Tokenizer, tokenizer.EosId,
+                                                          corpora.TaskItems, new MultipleChoiceOptions(BatchSize: 16));
             return result.Scores.GroupBy(s => s.Item.Language)
-                         .ToDictionary(g => g.Key, g => g.Average(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0));
+                         .ToDictionary(g => g.Key,
+                             g => g.Average(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0));
         }
         finally { model.train(wasTraining); }
     }
 
     public static string RunDir(string outputDir, string key) => Path.Combine(outputDir, DemoPipeline.RunsFolder, key);
 
-    /// <summary>The optimiser settings of every demo training: the size's batch, warmup and logging, the demo's seed.</summary>
+    /// <summary>
+    /// The optimiser settings of every demo training: the size's batch, warmup and logging, the demo's seed.
+    /// </summary>
     public static TrainerOptions TrainerOptionsFor(DemoOptions options, int steps, double learningRate) => new()
     {
         LearningRate = learningRate, BatchSize = options.Size.BatchSize, MaxSteps = steps,
-        WarmupSteps = Math.Min(options.Size.WarmupSteps, steps - 1), LoggingSteps = options.Size.LoggingSteps, Seed = options.Seed,
+        WarmupSteps = Math.Min(options.Size.WarmupSteps, steps - 1), LoggingSteps = options.Size.LoggingSteps,
+        Seed = options.Seed,
     };
 
-    /// <summary>Tokens (and old-language tokens) a demo training of <paramref name="steps"/> steps processes: the blocks
-    /// the trainer's own <see cref="BatchPlan"/> visits.</summary>
+    /// <summary>Tokens (and old-language tokens) a demo training of <paramref name="steps"/> steps processes: the
+    /// blocks the trainer's own <see cref="BatchPlan"/> visits.</summary>
     public static (long Tokens, long OldTokens) TokensSeen(PackedCorpus corpus, DemoOptions options, int steps)
     {
         var blocks = new BatchPlan(corpus.Count, TrainerOptionsFor(options, steps, options.Size.LearningRate))
             .Steps().Take(steps).SelectMany(step => step.MicroBatches).SelectMany(b => b).ToList();
-        return ((long)blocks.Count * corpus.CutoffLen, blocks.Sum(b => (long)corpus.OldLanguage[b].Count(isOld => isOld)));
+        return ((long)blocks.Count * corpus.CutoffLen,
+            blocks.Sum(b => (long)corpus.OldLanguage[b].Count(isOld => isOld)));
     }
 }

@@ -6,7 +6,8 @@ namespace MoeLpr.Demo;
 
 /// <summary>
 /// A readable string per token id for the routing view. Byte-level tokens that hold only part of a UTF-8 character
-/// (every Greek letter is two byte tokens for an old-language vocabulary) are shown as their bytes, e.g. <c>‹ce›</c>.
+/// (every Greek letter is two byte tokens for an old-language vocabulary) are shown as their bytes, e.g.
+/// <c>‹ce›</c>.
 /// </summary>
 internal sealed class TokenDisplay
 {
@@ -28,7 +29,8 @@ internal sealed class TokenDisplay
         var text = new StringBuilder();
         while (!bytes.IsEmpty)
         {
-            if (Rune.DecodeFromUtf8(bytes, out var rune, out int used) == System.Buffers.OperationStatus.Done) text.Append(rune.ToString());
+            if (Rune.DecodeFromUtf8(bytes, out var rune, out int used) == System.Buffers.OperationStatus.Done)
+                text.Append(rune.ToString());
             else for (int i = 0; i < used; i++) text.Append($"‹{bytes[i]:x2}›");
             bytes = bytes[Math.Max(used, 1)..];
         }

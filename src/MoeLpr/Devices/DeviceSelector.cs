@@ -11,10 +11,6 @@ public static class DeviceSelector
 {
     public static readonly string[] ValidNames = ["auto", "cpu", "cuda", "cuda:N", "mps"];
 
-    const string NoCudaHint =
-        "the kit ships with the TorchSharp-cpu package, whose libtorch has no CUDA; to use a GPU reference " +
-        "TorchSharp-cuda-linux (or TorchSharp-cuda-windows) of the same version instead, on a machine with an NVIDIA driver";
-
     public static Device Resolve(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -32,23 +28,28 @@ public static class DeviceSelector
                 return torch.CUDA;
             case "mps":
                 if (!torch.mps_is_available())
-                    throw new ArgumentException($"device '{name}': MPS is not available (it needs Apple silicon and the macOS arm64 libtorch)");
+                    throw new ArgumentException(
+                        $"device '{name}': MPS is not available (it needs Apple silicon and the macOS arm64 libtorch)");
                 return torch.MPS;
         }
         if (normalized == "npu" || normalized.StartsWith("npu:"))
-            throw new ArgumentException($"device '{name}': TorchSharp's libtorch has no Ascend (NPU) backend; use cpu or cuda");
+            throw new ArgumentException(
+                $"device '{name}': TorchSharp's libtorch has no Ascend (NPU) backend; use cpu or cuda");
         if (normalized.StartsWith("cuda:"))
         {
             var suffix = normalized["cuda:".Length..];
             if (!int.TryParse(suffix, out var index) || index < 0 || suffix != index.ToString())
-                throw new ArgumentException($"device '{name}': the CUDA index must be a non-negative integer, as in cuda:0");
+                throw new ArgumentException(
+                    $"device '{name}': the CUDA index must be a non-negative integer, as in cuda:0");
             RequireCuda(name);
             var count = torch.cuda.device_count();
             if (index >= count)
-                throw new ArgumentException($"device '{name}': only {count} CUDA device(s) present (valid: cuda:0..cuda:{count - 1})");
+                throw new ArgumentException(
+                    $"device '{name}': only {count} CUDA device(s) present (valid: cuda:0..cuda:{count - 1})");
             return torch.device(DeviceType.CUDA, index);
         }
-        throw new ArgumentException($"unknown device '{name}' (valid: {string.Join(", ", ValidNames)}; npu is not supported)");
+        throw new ArgumentException(
+            $"unknown device '{name}' (valid: {string.Join(", ", ValidNames)}; npu is not supported)");
     }
 
     /// <summary>Sets libtorch's intra-op thread count (use the core count, or 1 when tests run in parallel).</summary>
@@ -61,6 +62,6 @@ public static class DeviceSelector
     private static void RequireCuda(string name)
     {
         if (!torch.cuda.is_available())
-            throw new ArgumentException($"device '{name}': CUDA is not available: {NoCudaHint}");
+            throw new ArgumentException($"device '{name}': CUDA is not available: {Doctor.WhyNoCuda()}");
     }
 }

@@ -12,7 +12,8 @@ namespace MoeLpr.Evaluation;
 /// </summary>
 internal static class ContinuationScorer
 {
-    public static double[] Score(LlamaForCausalLM model, IReadOnlyList<(int[] Context, int[] Continuation)> requests, int batchSize = 8, int? maxLength = null)
+    public static double[] Score(LlamaForCausalLM model, IReadOnlyList<(int[] Context, int[] Continuation)> requests,
+        int batchSize = 8, int? maxLength = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "batch size must be at least 1");
         int limit = maxLength ?? model.Config.MaxPositionEmbeddings;
@@ -42,7 +43,8 @@ internal static class ContinuationScorer
             long[] shape = [rows.Count, width];
             var logits = model.forward(new CausalLMInput(torch.tensor(inputs, shape).to(device))).Logits;
             // log softmax at the target only: logit − logsumexp, without a second [B, T, V] tensor.
-            var logProbabilities = logits.gather(2, torch.tensor(targets, shape).to(device).unsqueeze(2)).squeeze(2) - logits.logsumexp(-1);
+            var logProbabilities = logits.gather(2, torch.tensor(targets, shape).to(device).unsqueeze(2)).squeeze(2) -
+                logits.logsumexp(-1);
             var sums = (logProbabilities.to_type(ScalarType.Float64) * torch.tensor(counted, shape).to(device))
                        .sum(dim: 1).cpu().data<double>().ToArray();
             for (int r = 0; r < chunk.Length; r++) scores[chunk[r]] = sums[r];
@@ -50,12 +52,18 @@ internal static class ContinuationScorer
         return scores;
     }
 
-    /// <summary>Model input, the next token at each input position, and the first position that predicts the continuation.</summary>
+    /// <summary>
+    /// Model input, the next token at each input position, and the first position that predicts the continuation.
+    /// </summary>
     static (long[] Input, long[] Target, int First) Row((int[] Context, int[] Continuation) request, int limit)
     {
         if (request.Continuation.Length == 0) throw new ArgumentException("a continuation needs at least one token");
-        if (request.Context.Length == 0) throw new ArgumentException("a context needs at least one token (the harness uses end-of-text for an empty one)");
-        if (request.Continuation.Length > limit) throw new ArgumentException($"a continuation of {request.Continuation.Length} tokens exceeds the model's {limit}-token context");
+        if (request.Context.Length == 0)
+            throw new ArgumentException(
+                "a context needs at least one token (the harness uses end-of-text for an empty one)");
+        if (request.Continuation.Length > limit)
+            throw new ArgumentException(
+                $"a continuation of {request.Continuation.Length} tokens exceeds the model's {limit}-token context");
         var whole = request.Context.Concat(request.Continuation).Select(i => (long)i).ToArray();
         var kept = whole[Math.Max(0, whole.Length - (limit + 1))..];
         var input = kept[..^1];

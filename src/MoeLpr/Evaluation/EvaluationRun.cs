@@ -6,14 +6,18 @@ using TorchSharp;
 
 namespace MoeLpr.Evaluation;
 
-/// <summary>What <see cref="EvaluationRun"/> scores: a base model (plus an optional MoE adapter) on registered datasets.</summary>
+/// <summary>
+/// What <see cref="EvaluationRun"/> scores: a base model (plus an optional MoE adapter) on registered datasets.
+/// </summary>
 public sealed record EvaluationOptions : ModelDataOptions
 {
     /// <summary>Blocks per forward pass.</summary>
     public int BatchSize { get; init; } = 4;
 }
 
-/// <summary>Loads model, adapter, tokenizer and datasets (each packed on its own) and computes their perplexity.</summary>
+/// <summary>
+/// Loads model, adapter, tokenizer and datasets (each packed on its own) and computes their perplexity.
+/// </summary>
 public static class EvaluationRun
 {
     public static PerplexityReport Run(EvaluationOptions options)
@@ -21,13 +25,15 @@ public static class EvaluationRun
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
         var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
-        var sets = setup.PackEach(options).Select(d => new EvaluationSet(d.Dataset.Name, d.Dataset.IsOldLanguage, d.Corpus)).ToList();
+        var sets = setup.PackEach(options)
+            .Select(d => new EvaluationSet(d.Dataset.Name, d.Dataset.IsOldLanguage, d.Corpus)).ToList();
 
         var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (model)
         {
             model.to(setup.Device);
-            return PerplexityEvaluator.Evaluate(model, sets, options.BatchSize, options.MaskEosInLabels ? setup.Tokenizer.EosId : null, setup.Device);
+            return PerplexityEvaluator.Evaluate(model, sets, options.BatchSize,
+                options.MaskEosInLabels ? setup.Tokenizer.EosId : null, setup.Device);
         }
     }
 }

@@ -24,7 +24,8 @@ public sealed class FewShotSampler
         var candidates = poolByLanguage.GetValueOrDefault(item.Language, [])
             .Where(c => !IsSame(c, item)).ToList();
         if (candidates.Count < k)
-            throw new InvalidDataException($"few-shot pool has {candidates.Count} examples in language '{item.Language}', {k} needed");
+            throw new InvalidDataException(
+                $"few-shot pool has {candidates.Count} examples in language '{item.Language}', {k} needed");
         // Partial Fisher–Yates: the first k slots become a uniform sample without replacement.
         for (int i = 0; i < k; i++)
         {
@@ -35,5 +36,6 @@ public sealed class FewShotSampler
     }
 
     static bool IsSame(MultipleChoiceItem a, MultipleChoiceItem b) =>
-        a.Id is not null && b.Id is not null ? a.Id == b.Id : a.Context == b.Context && a.Choices.SequenceEqual(b.Choices);
+        a.Id is not null && b.Id is not null ? a.Id == b.Id
+            : a.Context == b.Context && a.Choices.SequenceEqual(b.Choices);
 }

@@ -16,11 +16,16 @@ public static class GreedyDecoder
     public static string Generate(LlamaForCausalLM model, LoadedTokenizer tokenizer, string prompt, int maxNewTokens)
     {
         if (maxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(maxNewTokens), "must be at least 0");
-        return tokenizer.Decode(NextTokens(model, [tokenizer.EosId, .. tokenizer.Encode(prompt)], maxNewTokens, tokenizer.EosId));
+        return tokenizer.Decode(
+            NextTokens(model, [tokenizer.EosId, .. tokenizer.Encode(prompt)], maxNewTokens, tokenizer.EosId));
     }
 
-    /// <summary>The greedily chosen ids after <paramref name="context"/>, stopping after <paramref name="stopId"/> (not included).</summary>
-    public static IReadOnlyList<int> NextTokens(LlamaForCausalLM model, IReadOnlyList<int> context, int maxNewTokens, int? stopId = null)
+    /// <summary>
+    /// The greedily chosen ids after <paramref name="context"/>, stopping after <paramref name="stopId"/> (not
+    /// included).
+    /// </summary>
+    public static IReadOnlyList<int> NextTokens(LlamaForCausalLM model, IReadOnlyList<int> context, int maxNewTokens,
+        int? stopId = null)
     {
         if (context.Count == 0) throw new ArgumentException("greedy decoding needs at least one context token");
         bool wasTraining = model.training;

@@ -13,7 +13,8 @@ internal static class HarnessPrompt
     public const string FewShotDelimiter = "\n\n";
 
     public static string Context(MultipleChoiceItem item, IReadOnlyList<MultipleChoiceItem> examples) =>
-        string.Concat(examples.Select(e => e.Context + TargetDelimiter + e.Choices[e.Gold] + FewShotDelimiter)) + item.Context;
+        string.Concat(examples.Select(e => e.Context + TargetDelimiter + e.Choices[e.Gold] + FewShotDelimiter)) +
+        item.Context;
 
     public static string Continuation(string choice) => TargetDelimiter + choice;
 
@@ -23,7 +24,8 @@ internal static class HarnessPrompt
     /// the context's own encoding, so merges across the boundary behave as in running text. An empty context becomes
     /// the end-of-text token.
     /// </summary>
-    public static (int[] Context, int[] Continuation) EncodePair(Tokenizer tokenizer, string context, string continuation, int endOfTextId)
+    public static (int[] Context, int[] Continuation) EncodePair(Tokenizer tokenizer, string context,
+        string continuation, int endOfTextId)
     {
         if (context.Length == 0) return ([endOfTextId], tokenizer.EncodeToIds(continuation).ToArray());
         string trimmed = context.TrimEnd();

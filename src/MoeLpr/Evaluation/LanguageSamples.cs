@@ -10,9 +10,9 @@ namespace MoeLpr.Evaluation;
 /// </summary>
 public static class LanguageSamples
 {
-    public static IReadOnlyList<LabelledTokens> Load(string datasetInfo, IReadOnlyList<string> datasets, LoadedTokenizer tokenizer,
-                                                     int cutoffLen, int? maxSamples = null, string? cacheDir = null,
-                                                     Func<string, string>? labelOf = null)
+    public static IReadOnlyList<LabelledTokens> Load(string datasetInfo, IReadOnlyList<string> datasets,
+                                                     LoadedTokenizer tokenizer, int cutoffLen, int? maxSamples = null,
+                                                     string? cacheDir = null, Func<string, string>? labelOf = null)
     {
         var registry = DatasetRegistry.Open(datasetInfo);
         var samples = new List<LabelledTokens>();
@@ -20,7 +20,8 @@ public static class LanguageSamples
         {
             var corpus = CorpusPacker.Pack([dataset], tokenizer, cutoffLen, cacheDir, requireLanguage: false);
             if (corpus.Count == 0)
-                throw new InvalidDataException($"{dataset.FilePath}: the first {maxSamples} documents of '{dataset.Name}' hold fewer than cutoff_len = {cutoffLen} tokens");
+                throw new InvalidDataException($"{dataset.FilePath}: the first {maxSamples} documents of " +
+                                               $"'{dataset.Name}' hold fewer than cutoff_len = {cutoffLen} tokens");
             var (ids, _) = corpus.MakeBatch(Enumerable.Range(0, corpus.Count).ToArray());
             samples.Add(new LabelledTokens(labelOf?.Invoke(dataset.Name) ?? dataset.Name, ids));
         }

@@ -12,8 +12,10 @@ namespace MoeLpr.Evaluation;
 public sealed record MultipleChoiceScore(MultipleChoiceItem Item, double[] LogLikelihoods)
 {
     public int Prediction => ArgMax(LogLikelihoods);
-    public int NormalizedPrediction => ArgMax(LogLikelihoods.Select((v, i) => v / Item.Choices[i].EnumerateRunes().Count()).ToArray());
-    public int ByteNormalizedPrediction => ArgMax(LogLikelihoods.Select((v, i) => v / Encoding.UTF8.GetByteCount(Item.Choices[i])).ToArray());
+    public int NormalizedPrediction =>
+        ArgMax(LogLikelihoods.Select((v, i) => v / Item.Choices[i].EnumerateRunes().Count()).ToArray());
+    public int ByteNormalizedPrediction =>
+        ArgMax(LogLikelihoods.Select((v, i) => v / Encoding.UTF8.GetByteCount(Item.Choices[i])).ToArray());
 
     static int ArgMax(double[] values)
     {
@@ -44,8 +46,10 @@ public sealed class MultipleChoiceResult
     {
         var groups = Scores.GroupBy(s => s.Item.Language).ToList();
         var acc = groups.Select(g => g.Select(s => s.Prediction == s.Item.Gold ? 1.0 : 0.0).ToArray()).ToList();
-        var norm = groups.Select(g => g.Select(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0).ToArray()).ToList();
-        var bytes = groups.Select(g => g.Select(s => s.ByteNormalizedPrediction == s.Item.Gold ? 1.0 : 0.0).ToArray()).ToList();
+        var norm = groups.Select(g => g.Select(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0).ToArray())
+            .ToList();
+        var bytes = groups.Select(g => g.Select(s => s.ByteNormalizedPrediction == s.Item.Gold ? 1.0 : 0.0).ToArray())
+            .ToList();
         return new DataFrame(
             new StringDataFrameColumn("language", groups.Select(g => g.Key)),
             new Int32DataFrameColumn("num_fewshot", groups.Select(_ => NumFewShot)),

@@ -9,7 +9,10 @@ namespace MoeLpr.Evaluation;
 /// </summary>
 public static class MultipleChoiceTaskFile
 {
-    static readonly JsonSerializerOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    static readonly JsonSerializerOptions WriteOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static List<MultipleChoiceItem> Load(string path)
     {
@@ -40,26 +43,36 @@ public static class MultipleChoiceTaskFile
         var choices = choicesElement.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String
             ? c.GetString()!
             : throw new InvalidDataException($"{where}: every choice must be a string")).ToList();
-        if (choices.Count < 2) throw new InvalidDataException($"{where}: needs at least 2 choices (got {choices.Count})");
+        if (choices.Count < 2)
+            throw new InvalidDataException($"{where}: needs at least 2 choices (got {choices.Count})");
         if (choices.Any(c => c.Length == 0)) throw new InvalidDataException($"{where}: a choice is empty");
         if (!row.TryGetProperty("gold", out var goldElement) || !goldElement.TryGetInt32(out int gold))
             throw new InvalidDataException($"{where}: \"gold\" must be an integer index into \"choices\"");
-        if (gold < 0 || gold >= choices.Count) throw new InvalidDataException($"{where}: gold {gold} is outside 0..{choices.Count - 1}");
-        string? id = row.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : null;
+        if (gold < 0 || gold >= choices.Count)
+            throw new InvalidDataException($"{where}: gold {gold} is outside 0..{choices.Count - 1}");
+        string? id = row.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
+            ? idElement.GetString()
+            : null;
         return new MultipleChoiceItem(context, choices, gold, language, id);
     }
 
     static string RequiredString(JsonElement row, string name, string where) =>
-        row.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0
+        row.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String &&
+        value.GetString()!.Length > 0
             ? value.GetString()!
             : throw new InvalidDataException($"{where}: missing or empty string \"{name}\"");
 
-    /// <summary>Writes the items (UTF-8, non-ASCII kept readable, "\n" line ends) so the file is byte-reproducible.</summary>
+    /// <summary>
+    /// Writes the items (UTF-8, non-ASCII kept readable, "\n" line ends) so the file is byte-reproducible.
+    /// </summary>
     public static void Save(string path, IEnumerable<MultipleChoiceItem> items)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+        using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false))
+        {
+            NewLine = "\n",
+        };
         foreach (var item in items)
         {
             var row = new Dictionary<string, object?>();

@@ -9,13 +9,17 @@ namespace MoeLpr.Evaluation;
 /// The parity hook behind <c>moelpr inspect</c>: runs one sequence through a model and writes, as float32 safetensors,
 /// <c>logits</c> [T, V], <c>router_logits</c> [L_moe, T, N] and the 0-d losses <c>lm_loss</c> (next-token
 /// cross-entropy over the sequence), <c>aux_loss</c> (load balancing, unweighted), <c>lpr_loss</c> (−log p_0 form)
-/// and <c>lpr_loss_reference</c> (the released code's form), so a PyTorch implementation can be compared tensor by tensor.
-/// A dense model has no router: <c>router_logits</c> is [0, T, 0] and the routing losses are 0.
+/// and <c>lpr_loss_reference</c> (the released code's form), so a PyTorch implementation can be compared tensor by
+/// tensor. A dense model has no router: <c>router_logits</c> is [0, T, 0] and the routing losses are 0.
 /// </summary>
 public static class ParityInspector
 {
-    /// <summary>Loads the base model (and adapter when given), inspects <paramref name="ids"/> and writes <paramref name="outPath"/>.</summary>
-    public static void Run(string modelDir, string? adapterDir, IReadOnlyList<long> ids, IReadOnlyList<bool>? oldLanguageMask, string outPath)
+    /// <summary>
+    /// Loads the base model (and adapter when given), inspects <paramref name="ids"/> and writes
+    /// <paramref name="outPath"/>.
+    /// </summary>
+    public static void Run(string modelDir, string? adapterDir, IReadOnlyList<long> ids,
+        IReadOnlyList<bool>? oldLanguageMask, string outPath)
     {
         using var model = ModelWithAdapter.Load(modelDir, adapterDir, dtype: null).Model;
         var tensors = Inspect(model, ids, oldLanguageMask);
@@ -35,13 +39,18 @@ public static class ParityInspector
         }
     }
 
-    /// <summary>The contracted tensors for one sequence (no mask: every token is new-language, so both LPR losses are 0).</summary>
-    public static Dictionary<string, Tensor> Inspect(LlamaForCausalLM model, IReadOnlyList<long> ids, IReadOnlyList<bool>? oldLanguageMask = null)
+    /// <summary>
+    /// The contracted tensors for one sequence (no mask: every token is new-language, so both LPR losses are 0).
+    /// </summary>
+    public static Dictionary<string, Tensor> Inspect(LlamaForCausalLM model, IReadOnlyList<long> ids,
+        IReadOnlyList<bool>? oldLanguageMask = null)
     {
-        if (ids.Count < 2) throw new ArgumentException("--ids: need at least two token ids (the LM loss predicts each next token)");
+        if (ids.Count < 2)
+            throw new ArgumentException("--ids: need at least two token ids (the LM loss predicts each next token)");
         long vocab = model.Config.VocabSize;
         foreach (var id in ids)
-            if (id < 0 || id >= vocab) throw new ArgumentException($"--ids: token id {id} is outside the vocabulary 0..{vocab - 1}");
+            if (id < 0 || id >= vocab)
+                throw new ArgumentException($"--ids: token id {id} is outside the vocabulary 0..{vocab - 1}");
         if (oldLanguageMask is not null && oldLanguageMask.Count != ids.Count)
             throw new ArgumentException($"--old-mask: has {oldLanguageMask.Count} flags for {ids.Count} token ids");
 
@@ -77,6 +86,7 @@ public static class ParityInspector
             ["lpr_loss"] = lpr,
             ["lpr_loss_reference"] = lprReference,
         };
-        return result.ToDictionary(p => p.Key, p => p.Value.to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope());
+        return result.ToDictionary(p => p.Key,
+            p => p.Value.to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope());
     }
 }

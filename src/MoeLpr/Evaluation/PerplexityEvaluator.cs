@@ -16,7 +16,8 @@ public sealed record EvaluationSet(string Name, bool? IsOldLanguage, PackedCorpu
 /// </summary>
 public static class PerplexityEvaluator
 {
-    public static PerplexityReport Evaluate(LlamaForCausalLM model, IReadOnlyList<EvaluationSet> sets, int batchSize, int? maskedLabelTokenId, Device? device = null)
+    public static PerplexityReport Evaluate(LlamaForCausalLM model, IReadOnlyList<EvaluationSet> sets, int batchSize,
+        int? maskedLabelTokenId, Device? device = null)
     {
         if (batchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {batchSize})");
         device ??= model.parameters().First().device;
@@ -30,8 +31,10 @@ public static class PerplexityEvaluator
                 var (nll, tokens) = SumNll(model, set, batchSize, maskedLabelTokenId, device);
                 rows.Add(PerplexityRow.Of(set.Name, "dataset", Language(set.IsOldLanguage), nll, tokens));
             }
-            foreach (var group in rows.Where(r => r.Language != "").GroupBy(r => r.Language).OrderBy(g => g.Key, StringComparer.Ordinal).ToList())
-                rows.Add(PerplexityRow.Of(group.Key, "group", group.Key, group.Sum(r => r.NllSum), group.Sum(r => r.Tokens)));
+            foreach (var group in rows.Where(r => r.Language != "")
+                .GroupBy(r => r.Language).OrderBy(g => g.Key, StringComparer.Ordinal).ToList())
+                rows.Add(PerplexityRow.Of(group.Key, "group", group.Key, group.Sum(r => r.NllSum),
+                    group.Sum(r => r.Tokens)));
             return new PerplexityReport(rows);
         }
         finally
@@ -43,7 +46,8 @@ public static class PerplexityEvaluator
     static string Language(bool? isOld) => isOld switch { true => "old", false => "new", null => "" };
 
     /// <summary>Summed NLL (float64) and the number of scored targets over every block of the set.</summary>
-    static (double Nll, long Tokens) SumNll(LlamaForCausalLM model, EvaluationSet set, int batchSize, int? maskedLabelTokenId, Device device)
+    static (double Nll, long Tokens) SumNll(LlamaForCausalLM model, EvaluationSet set, int batchSize,
+        int? maskedLabelTokenId, Device device)
     {
         double nll = 0;
         long tokens = 0;
@@ -58,7 +62,8 @@ public static class PerplexityEvaluator
             long vocab = logits.shape[^1], length = logits.shape[1];
             var shiftedLogits = logits.narrow(1, 0, length - 1).reshape(-1, vocab);
             var shiftedLabels = labels.narrow(1, 1, length - 1).reshape(-1);
-            nll += nn.functional.cross_entropy(shiftedLogits, shiftedLabels, ignore_index: LlamaForCausalLM.IgnoreIndex, reduction: nn.Reduction.Sum)
+            nll += nn.functional.cross_entropy(shiftedLogits, shiftedLabels, ignore_index: LlamaForCausalLM.IgnoreIndex,
+                                               reduction: nn.Reduction.Sum)
                                 .to_type(ScalarType.Float64).item<double>();
             tokens += shiftedLabels.ne(LlamaForCausalLM.IgnoreIndex).sum().item<long>();
         }

@@ -4,10 +4,13 @@ using Microsoft.Data.Analysis;
 
 namespace MoeLpr.Evaluation;
 
-/// <summary>One line of a <see cref="PerplexityReport"/>: a dataset, or a language group ("old"/"new") pooled over its datasets.</summary>
+/// <summary>
+/// One line of a <see cref="PerplexityReport"/>: a dataset, or a language group ("old"/"new") pooled over its datasets.
+/// </summary>
 /// <param name="Kind">"dataset" or "group".</param>
 /// <param name="Language">"old", "new", or "" when the dataset has no language.</param>
-public sealed record PerplexityRow(string Name, string Kind, string Language, long Tokens, double NllSum, double MeanNll, double Perplexity)
+public sealed record PerplexityRow(string Name, string Kind, string Language, long Tokens, double NllSum,
+    double MeanNll, double Perplexity)
 {
     public static PerplexityRow Of(string name, string kind, string language, double nllSum, long tokens)
     {
@@ -35,9 +38,11 @@ public sealed class PerplexityReport(IReadOnlyList<PerplexityRow> rows)
     public string ToTable()
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"name",-24} {"kind",-8} {"lang",-4} {"tokens",10} {"mean_nll",9} {"perplexity",11}");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"{"name",-24} {"kind",-8} {"lang",-4} {"tokens",10} {"mean_nll",9} {"perplexity",11}");
         foreach (var r in Rows)
-            text.AppendLine(CultureInfo.InvariantCulture, $"{r.Name,-24} {r.Kind,-8} {r.Language,-4} {r.Tokens,10} {r.MeanNll,9:0.0000} {r.Perplexity,11:0.000}");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{r.Name,-24} {r.Kind,-8} {r.Language,-4} {r.Tokens,10} {r.MeanNll,9:0.0000} {r.Perplexity,11:0.000}");
         return text.ToString();
     }
 }

@@ -22,10 +22,13 @@ public static class RoutingRun
 {
     public static RoutingStatistics Run(RoutingOptions options)
     {
-        if (options.BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
+        if (options.BatchSize < 1)
+            throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
         var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
-        var batches = setup.PackEach(options).SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
-            .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds))).ToList();
+        var batches = setup.PackEach(options)
+            .SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
+                .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds)))
+            .ToList();
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         var loaded = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (var model = loaded.Model)

@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 namespace MoeLpr.Evaluation;
 
 /// <summary>
-/// A batch of token ids [B, T] that belong to one language or dataset (<paramref name="Label"/>), for routing statistics.
-/// <paramref name="TokenMask"/> [B, T] bool, when given, keeps only the true positions (e.g. to skip padding).
+/// A batch of token ids [B, T] that belong to one language or dataset (<paramref name="Label"/>), for routing
+/// statistics. <paramref name="TokenMask"/> [B, T] bool, when given, keeps only the true positions (e.g. to skip
+/// padding).
 /// </summary>
 public sealed record LabelledTokens(string Label, Tensor InputIds, Tensor? TokenMask = null);
 
@@ -29,7 +30,9 @@ public sealed class RoutingStatistics
     /// <param name="layers">The MoE layers in the order the router logits come (see <see cref="MoeLayers"/>).</param>
     public RoutingStatistics(IReadOnlyList<MoeLayerInfo> layers)
     {
-        if (layers.Count == 0) throw new ArgumentException("routing statistics need at least one MoE layer; upcycle the model or load an adapter first");
+        if (layers.Count == 0)
+            throw new ArgumentException(
+                "routing statistics need at least one MoE layer; upcycle the model or load an adapter first");
         this.layers = layers;
     }
 
@@ -60,7 +63,9 @@ public sealed class RoutingStatistics
             .Select(p => new MoeLayerInfo(p.index, moe.NumExperts, moe.TopK))
             .ToList();
 
-    /// <summary>Adds one forward pass's router logits (one [tokens, N] tensor per MoE layer) for <paramref name="language"/>.</summary>
+    /// <summary>
+    /// Adds one forward pass's router logits (one [tokens, N] tensor per MoE layer) for <paramref name="language"/>.
+    /// </summary>
     /// <param name="tokenMask">Any shape with tokens elements, true = count the token; null counts all.</param>
     public void Add(string language, IReadOnlyList<Tensor> routerLogits, Tensor? tokenMask = null)
     {
@@ -73,17 +78,21 @@ public sealed class RoutingStatistics
             var info = layers[m];
             var logits = routerLogits[m];
             if (logits.shape[1] != info.NumExperts)
-                throw new ArgumentException($"layer {info.Layer}: router logits have {logits.shape[1]} experts, expected {info.NumExperts}");
+                throw new ArgumentException(
+                    $"layer {info.Layer}: router logits have {logits.shape[1]} experts, expected {info.NumExperts}");
             if (tokenMask is not null)
                 logits = logits.index_select(0, tokenMask.reshape(-1).to(logits.device).nonzero().squeeze(1));
             var routing = MoeBlock.Route(logits, info.TopK);
             var routed = routing.Experts.reshape(-1).bincount(null, info.NumExperts).cpu().data<long>().ToArray();
-            var probabilitySum = routing.Probabilities.to_type(ScalarType.Float64).sum(dim: 0).cpu().data<double>().ToArray();
+            var probabilitySum = routing.Probabilities.to_type(ScalarType.Float64)
+                .sum(dim: 0).cpu().data<double>().ToArray();
             CountsFor(language, info).Add(logits.shape[0], routed, probabilitySum);
         }
     }
 
-    /// <summary>The counts of <paramref name="info"/> for <paramref name="language"/>; a new language gets every layer at once.</summary>
+    /// <summary>
+    /// The counts of <paramref name="info"/> for <paramref name="language"/>; a new language gets every layer at once.
+    /// </summary>
     RoutingLayerCounts CountsFor(string language, MoeLayerInfo info)
     {
         if (!byKey.ContainsKey((language, info.Layer)))
@@ -107,7 +116,8 @@ public sealed class RoutingStatistics
             new DoubleDataFrameColumn("selection_rate", rows.Select(r => r.c.SelectionRate(r.e))),
             new DoubleDataFrameColumn("mean_prob", rows.Select(r => r.c.MeanProbability(r.e))),
             new Int64DataFrameColumn("tokens_routed", rows.Select(r => r.c.TokensRouted[r.e])),
-            new DoubleDataFrameColumn("load_vs_ideal", rows.Select(r => r.c.TokensRouted[r.e] / r.c.Balance().IdealTokensPerExpert)));
+            new DoubleDataFrameColumn("load_vs_ideal",
+                rows.Select(r => r.c.TokensRouted[r.e] / r.c.Balance().IdealTokensPerExpert)));
     }
 
     /// <summary>One row per language × layer: load balance and the share sent to expert 0.</summary>
@@ -183,7 +193,8 @@ public sealed class RoutingLayerCounts
 /// <param name="MinLoadRatio">Smallest per-expert count over the ideal count.</param>
 /// <param name="DeadExperts">Experts that no token selected.</param>
 public sealed record LoadBalance(long Tokens, int NumExperts, int TopK, double IdealTokensPerExpert,
-                                 double CoefficientOfVariation, double MaxLoadRatio, double MinLoadRatio, int DeadExperts)
+                                 double CoefficientOfVariation, double MaxLoadRatio, double MinLoadRatio,
+                                 int DeadExperts)
 {
     /// <param name="tokensPerExpert">How many tokens had each expert among their top-K (sums to tokens·K).</param>
     public static LoadBalance From(IReadOnlyList<long> tokensPerExpert, long tokens, int topK)
@@ -204,7 +215,8 @@ public sealed record LoadBalance(long Tokens, int NumExperts, int TopK, double I
 /// and MoE layers in layer order.
 /// </summary>
 /// <param name="Expert0Selection">[language][layer] share of the tokens that have expert 0 among their top-K.</param>
-/// <param name="Expert0Probability">[language][layer] mean router probability p_0 (the reference's logged score).</param>
+/// <param name="Expert0Probability">[language][layer] mean router probability p_0 (the reference's logged
+/// score).</param>
 /// <param name="DecisionShare">[language][expert] share of all routing decisions (tokens × K, summed over layers)
 /// that picked the expert; each row sums to 1.</param>
 public sealed record RoutingSummary(
@@ -218,11 +230,14 @@ public sealed record RoutingSummary(
         var byLanguage = statistics.Counts.GroupBy(c => c.Language).ToList();
         var languages = byLanguage.Select(g => g.Key).ToList();
         var layers = byLanguage[0].Select(c => c.Layer).ToList();
-        var selection = byLanguage.Select(g => (IReadOnlyList<double>)g.Select(c => c.SelectionRate(0)).ToList()).ToList();
-        var probability = byLanguage.Select(g => (IReadOnlyList<double>)g.Select(c => c.MeanProbability(0)).ToList()).ToList();
+        var selection = byLanguage.Select(g => (IReadOnlyList<double>)g.Select(c => c.SelectionRate(0)).ToList())
+            .ToList();
+        var probability = byLanguage.Select(g => (IReadOnlyList<double>)g.Select(c => c.MeanProbability(0)).ToList())
+            .ToList();
         var decisions = byLanguage.Select(g =>
         {
-            var routed = Enumerable.Range(0, g.First().NumExperts).Select(e => (double)g.Sum(c => c.TokensRouted[e])).ToList();
+            var routed = Enumerable.Range(0, g.First().NumExperts)
+                .Select(e => (double)g.Sum(c => c.TokensRouted[e])).ToList();
             double all = routed.Sum();
             return (IReadOnlyList<double>)routed.Select(r => all == 0 ? double.NaN : r / all).ToList();
         }).ToList();

@@ -15,7 +15,9 @@ public sealed record TaskRunOptions : DeviceOptions
     public string Dtype { get; init; } = "float32";
     /// <summary>Task JSONL: context, choices, gold, language (<see cref="MultipleChoiceTaskFile"/>).</summary>
     public required string TaskFile { get; init; }
-    /// <summary>Solved examples before each question, drawn from <see cref="FewShotTaskFile"/> (another split).</summary>
+    /// <summary>
+    /// Solved examples before each question, drawn from <see cref="FewShotTaskFile"/> (another split).
+    /// </summary>
     public int NumFewShot { get; init; }
     public string? FewShotTaskFile { get; init; }
     public int Seed { get; init; } = FewShotSampler.DefaultSeed;
@@ -34,7 +36,8 @@ public static class TaskRun
         var pool = options.FewShotTaskFile is string poolPath ? MultipleChoiceTaskFile.Load(poolPath) : null;
         var device = options.Start();
         var tokenizer = TokenizerLoader.Load(options.TokenizerDir ?? options.ModelDir);
-        var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, TorchDtypeName.Parse(options.Dtype, "--dtype"));
+        var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir,
+            TorchDtypeName.Parse(options.Dtype, "--dtype"));
         using (model)
         {
             model.to(device);

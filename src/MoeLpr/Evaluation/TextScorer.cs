@@ -27,8 +27,10 @@ public static class TextScorer
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             var device = model.parameters().First().device;
-            var input = torch.tensor(new[] { (long)tokenizer.EosId }.Concat(ids.Select(i => (long)i)).ToArray(), [1, ids.Count + 1]).to(device);
-            var loss = model.forward(new CausalLMInput(input, Labels: input)).LmLoss!.to_type(ScalarType.Float64).item<double>();
+            var input = torch.tensor(new[] { (long)tokenizer.EosId }.Concat(ids.Select(i => (long)i)).ToArray(),
+                [1, ids.Count + 1]).to(device);
+            var loss = model.forward(new CausalLMInput(input, Labels: input)).LmLoss!.to_type(ScalarType.Float64)
+                .item<double>();
             return new TextScore(text, ids.Count, loss, Math.Exp(loss));
         }
         finally

@@ -17,7 +17,8 @@ public static class TokenPieces
         var shown = "";
         for (int i = 0; i < ids.Count; i++)
         {
-            // Decode the prefix; trailing replacement characters are bytes still waiting for the rest of their character.
+            // Decode the prefix; trailing replacement characters are bytes still waiting for the rest of their
+            // character.
             var prefix = tokenizer.Decode(ids.Take(i + 1));
             var complete = i == ids.Count - 1 ? prefix : prefix.TrimEnd(Incomplete);
             if (complete.StartsWith(shown, StringComparison.Ordinal))
@@ -27,7 +28,8 @@ public static class TokenPieces
             }
             else
             {
-                pieces[i] = tokenizer.Decode([ids[i]]); // a decoder that rewrites earlier text: fall back to the token alone
+                // a decoder that rewrites earlier text: fall back to the token alone
+                pieces[i] = tokenizer.Decode([ids[i]]);
                 shown = prefix;
             }
         }

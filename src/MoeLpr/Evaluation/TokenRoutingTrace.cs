@@ -11,18 +11,21 @@ namespace MoeLpr.Evaluation;
 /// <c>Reporting.TokenRoutingView</c>: <c>Experts[layer][token][k]</c>, <c>Weights[layer][token][k]</c>.
 /// </summary>
 /// <param name="Layers">Decoder-layer index of each row.</param>
-public sealed record TokenRoutingTrace(string[] Tokens, int[] Layers, int NumExperts, int[][][] Experts, float[][][] Weights)
+public sealed record TokenRoutingTrace(string[] Tokens, int[] Layers, int NumExperts, int[][][] Experts,
+    float[][][] Weights)
 {
     /// <summary>Runs the text through the model (no_grad) and reads the routing off its router logits.</summary>
     /// <param name="tokenIds">The text's ids, as the tokenizer produced them.</param>
     /// <param name="tokenStrings">One display string per id (same length).</param>
-    public static TokenRoutingTrace Trace(LlamaForCausalLM model, IReadOnlyList<int> tokenIds, IReadOnlyList<string> tokenStrings)
+    public static TokenRoutingTrace Trace(LlamaForCausalLM model, IReadOnlyList<int> tokenIds,
+        IReadOnlyList<string> tokenStrings)
     {
         if (tokenIds.Count != tokenStrings.Count)
             throw new ArgumentException($"{tokenIds.Count} token ids but {tokenStrings.Count} token strings");
         if (tokenIds.Count == 0) throw new ArgumentException("cannot trace an empty text");
         var layers = RoutingStatistics.MoeLayers(model);
-        if (layers.Count == 0) throw new ArgumentException("the model has no MoE layer to trace; upcycle it or load an adapter first");
+        if (layers.Count == 0)
+            throw new ArgumentException("the model has no MoE layer to trace; upcycle it or load an adapter first");
 
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
@@ -38,8 +41,10 @@ public sealed record TokenRoutingTrace(string[] Tokens, int[] Layers, int NumExp
             var routing = MoeBlock.Route(output.RouterLogits[m], k);
             var expertIds = routing.Experts.cpu().data<long>().ToArray();
             var expertWeights = routing.Weights.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
-            experts[m] = Enumerable.Range(0, tokenIds.Count).Select(t => expertIds.Skip(t * k).Take(k).Select(x => (int)x).ToArray()).ToArray();
-            weights[m] = Enumerable.Range(0, tokenIds.Count).Select(t => expertWeights.Skip(t * k).Take(k).ToArray()).ToArray();
+            experts[m] = Enumerable.Range(0, tokenIds.Count)
+                .Select(t => expertIds.Skip(t * k).Take(k).Select(x => (int)x).ToArray()).ToArray();
+            weights[m] = Enumerable.Range(0, tokenIds.Count)
+                .Select(t => expertWeights.Skip(t * k).Take(k).ToArray()).ToArray();
         }
         return new TokenRoutingTrace(tokenStrings.ToArray(), layers.Select(l => l.Layer).ToArray(),
                                      layers.Max(l => l.NumExperts), experts, weights);

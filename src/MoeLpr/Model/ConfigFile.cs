@@ -9,7 +9,11 @@ internal static class ConfigFile
     public static T Read<T>(string path, string what) where T : class
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: {what} not found");
-        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty {what}"); }
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"{path}: empty {what}");
+        }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
     }
 }

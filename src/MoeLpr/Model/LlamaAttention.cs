@@ -39,10 +39,13 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
     public nn.Module<Tensor, Tensor> Projection(string name) => name switch
     {
         "q_proj" => q_proj, "k_proj" => k_proj, "v_proj" => v_proj, "o_proj" => o_proj,
-        _ => throw new ArgumentException($"no attention projection '{name}' (expected {string.Join(", ", ProjectionNames)})", nameof(name)),
+        _ => throw new ArgumentException(
+            $"no attention projection '{name}' (expected {string.Join(", ", ProjectionNames)})", nameof(name)),
     };
 
-    /// <summary>Puts <paramref name="replacement"/> where projection <paramref name="name"/> was, under the same name.</summary>
+    /// <summary>
+    /// Puts <paramref name="replacement"/> where projection <paramref name="name"/> was, under the same name.
+    /// </summary>
     public void ReplaceProjection(string name, nn.Module<Tensor, Tensor> replacement)
     {
         Projection(name); // validates the name
@@ -75,7 +78,8 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
         v = v.repeat_interleave(groups, dim: 1);
 
         // Scores are scaled in the model dtype (as HF does), then masked and softmaxed in float32.
-        var scores = (q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headDim))).to_type(Precision.AtLeastFloat32(x.dtype));
+        var scores = (q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headDim)))
+            .to_type(Precision.AtLeastFloat32(x.dtype));
         var future = torch.ones(seqLen, seqLen, dtype: ScalarType.Bool, device: x.device).triu(1);
         scores = scores.masked_fill(future, FillValues.NegativeInfinity);
         var weights = scores.softmax(-1).to_type(v.dtype);

@@ -3,10 +3,14 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Model;
 
-/// <summary>What attention and a decoder layer read: hidden states [B, T, h] and the rotary tables [T, headDim].</summary>
+/// <summary>
+/// What attention and a decoder layer read: hidden states [B, T, h] and the rotary tables [T, headDim].
+/// </summary>
 public sealed record LayerInput(Tensor HiddenStates, Tensor Cos, Tensor Sin);
 
-/// <summary>A decoder layer's result; <see cref="RouterLogits"/> [B*T, N] float32 is set only for an MoE layer.</summary>
+/// <summary>
+/// A decoder layer's result; <see cref="RouterLogits"/> [B*T, N] float32 is set only for an MoE layer.
+/// </summary>
 public sealed record DecoderLayerOutput(Tensor HiddenStates, Tensor? RouterLogits);
 
 #pragma warning disable IDE1006 // field names are the HuggingFace state-dict keys

@@ -23,7 +23,8 @@ public sealed record CausalLMOutput(Tensor Logits, Tensor? LmLoss, IReadOnlyList
 /// A LLaMA-family causal LM (llama, mistral, qwen2) built from a HF <see cref="ModelConfig"/>.
 /// Weights may be float32, float16 or bfloat16; norms, attention softmax, router softmax and logits run in float32
 /// (float64 weights, used by gradient checks, keep everything in float64).
-/// With tied embeddings there is no <c>lm_head</c> entry: the output projection reuses <c>model.embed_tokens.weight</c>.
+/// With tied embeddings there is no <c>lm_head</c> entry: the output projection reuses
+/// <c>model.embed_tokens.weight</c>.
 /// </summary>
 public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
 {
@@ -41,11 +42,13 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
     public LlamaForCausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaForCausalLM))
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64))
-            throw new ArgumentException($"unsupported weight dtype {dtype} (use Float32, Float16, BFloat16, or Float64 for gradient checks)", nameof(dtype));
+            throw new ArgumentException($"unsupported weight dtype {dtype} (use Float32, Float16, BFloat16, " +
+                                        $"or Float64 for gradient checks)", nameof(dtype));
         config.Validate("model config");
         Config = config;
         model = new LlamaModel(config, dtype);
-        lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, dtype: dtype);
+        lm_head = config.TieWordEmbeddings ? null
+            : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, dtype: dtype);
         RegisterComponents();
     }
 
@@ -100,10 +103,13 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
     }
 }
 
-/// <summary>LM labels for packed blocks: the ids themselves (the model shifts them), with masked ids set to −100.</summary>
+/// <summary>
+/// LM labels for packed blocks: the ids themselves (the model shifts them), with masked ids set to −100.
+/// </summary>
 public static class LanguageModelingLabels
 {
-    /// <param name="maskedTokenId">EOS = pad in the reference, whose collator drops pad targets; null keeps all.</param>
+    /// <param name="maskedTokenId">EOS = pad in the reference, whose collator drops pad targets; null keeps
+    /// all.</param>
     public static Tensor From(Tensor inputIds, int? maskedTokenId) =>
         maskedTokenId is int id
             ? inputIds.masked_fill(inputIds.eq(id), FillValues.IgnoreIndex)

@@ -17,7 +17,8 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
     /// <summary>The state-dict names of the three projections.</summary>
     public static readonly IReadOnlyList<string> ProjectionNames = ["gate_proj", "up_proj", "down_proj"];
 
-    public LlamaMLP(long hiddenSize, long intermediateSize, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaMLP))
+    public LlamaMLP(long hiddenSize, long intermediateSize, ScalarType dtype = ScalarType.Float32)
+        : base(nameof(LlamaMLP))
     {
         gate_proj = nn.Linear(hiddenSize, intermediateSize, hasBias: false, dtype: dtype);
         up_proj = nn.Linear(hiddenSize, intermediateSize, hasBias: false, dtype: dtype);
@@ -28,10 +29,13 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
     public nn.Module<Tensor, Tensor> Projection(string name) => name switch
     {
         "gate_proj" => gate_proj, "up_proj" => up_proj, "down_proj" => down_proj,
-        _ => throw new ArgumentException($"no MLP projection '{name}' (expected {string.Join(", ", ProjectionNames)})", nameof(name)),
+        _ => throw new ArgumentException(
+            $"no MLP projection '{name}' (expected {string.Join(", ", ProjectionNames)})", nameof(name)),
     };
 
-    /// <summary>Puts <paramref name="replacement"/> where projection <paramref name="name"/> was, under the same name.</summary>
+    /// <summary>
+    /// Puts <paramref name="replacement"/> where projection <paramref name="name"/> was, under the same name.
+    /// </summary>
     public void ReplaceProjection(string name, nn.Module<Tensor, Tensor> replacement)
     {
         Projection(name); // validates the name
@@ -44,8 +48,11 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>The weight the block is built around; its shape [intermediate, hidden], dtype and device describe the MLP.</summary>
-    public Parameter GateWeight => (gate_proj as Linear ?? throw new InvalidOperationException("gate_proj is wrapped by an adapter")).weight!;
+    /// <summary>
+    /// The weight the block is built around; its shape [intermediate, hidden], dtype and device describe the MLP.
+    /// </summary>
+    public Parameter GateWeight =>
+        (gate_proj as Linear ?? throw new InvalidOperationException("gate_proj is wrapped by an adapter")).weight!;
 
     public override Tensor forward(Tensor x)
     {

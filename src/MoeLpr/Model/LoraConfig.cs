@@ -11,7 +11,8 @@ namespace MoeLpr.Model;
 public sealed record LoraConfig
 {
     /// <summary>Every linear layer of a LLaMA block: attention q/k/v/o and MLP gate/up/down.</summary>
-    public static readonly string[] AllLinearModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+    public static readonly string[] AllLinearModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+        "up_proj", "down_proj"];
 
     [JsonPropertyName("peft_type")] public string PeftType { get; init; } = "LORA";
     [JsonPropertyName("task_type")] public string TaskType { get; init; } = "CAUSAL_LM";
@@ -33,7 +34,8 @@ public sealed record LoraConfig
     public static LoraConfig Load(string path)
     {
         var config = ConfigFile.Read<LoraConfig>(path, "adapter_config.json");
-        if (config.PeftType != "LORA") throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'LORA'");
+        if (config.PeftType != "LORA")
+            throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'LORA'");
         config.Validate(path);
         return config;
     }
@@ -49,7 +51,8 @@ public sealed record LoraConfig
         if (Bias != "none") throw new InvalidDataException($"{source}: bias '{Bias}' is not supported (only \"none\")");
         foreach (var module in TargetModules)
             if (!AllLinearModules.Contains(module))
-                throw new InvalidDataException($"{source}: target module '{module}' is not one of {string.Join(", ", AllLinearModules)}");
+                throw new InvalidDataException(
+                    $"{source}: target module '{module}' is not one of {string.Join(", ", AllLinearModules)}");
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);

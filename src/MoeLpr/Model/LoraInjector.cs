@@ -17,15 +17,18 @@ public static class LoraInjector
         using var generator = new torch.Generator((ulong)seed);
         foreach (var (layer, index) in model.Model.Layers.Select((l, i) => (l, i)))
         {
-            var mlp = layer.DenseMlp ?? throw new InvalidOperationException($"layer {index} is an MoE layer; LoRA applies to a dense model");
+            var mlp = layer.DenseMlp
+                ?? throw new InvalidOperationException($"layer {index} is an MoE layer; LoRA applies to a dense model");
             foreach (var name in LlamaAttention.ProjectionNames.Where(config.TargetModules.Contains))
-                layer.Attention.ReplaceProjection(name, Wrap(layer.Attention.Projection(name), config, generator, $"layer {index} {name}"));
+                layer.Attention.ReplaceProjection(name,
+                    Wrap(layer.Attention.Projection(name), config, generator, $"layer {index} {name}"));
             foreach (var name in LlamaMLP.ProjectionNames.Where(config.TargetModules.Contains))
                 mlp.ReplaceProjection(name, Wrap(mlp.Projection(name), config, generator, $"layer {index} {name}"));
         }
     }
 
-    static LoraLinear Wrap(nn.Module<torch.Tensor, torch.Tensor> projection, LoraConfig config, torch.Generator generator, string where) =>
+    static LoraLinear Wrap(nn.Module<torch.Tensor, torch.Tensor> projection, LoraConfig config,
+        torch.Generator generator, string where) =>
         projection is Linear linear
             ? new LoraLinear(linear, config.Rank, config.Alpha, generator, config.Dropout)
             : throw new InvalidOperationException($"{where} already has an adapter");

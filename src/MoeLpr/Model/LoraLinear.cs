@@ -44,7 +44,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         {
             // kaiming_uniform_(a=√5): bound = sqrt(6 / ((1 + a²) · fan_in)) = 1 / sqrt(fan_in)
             double bound = 1.0 / Math.Sqrt(inFeatures);
-            var values = (torch.rand([rank, inFeatures], dtype: ScalarType.Float32, generator: generator) * 2 - 1) * bound;
+            var values =
+                (torch.rand([rank, inFeatures], dtype: ScalarType.Float32, generator: generator) * 2 - 1) * bound;
             lora_A.weight!.copy_(values);
             values.Dispose();
             lora_B.weight!.zero_();

@@ -61,8 +61,10 @@ public sealed record ModelConfig
             throw new InvalidDataException($"{path}: missing field 'model_type'");
         if (!SupportedModelTypes.Contains(modelType))
             throw new InvalidDataException(
-                $"{path}: unsupported model_type '{modelType}' (supported: {string.Join(", ", SupportedModelTypes)})");
-        foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads" })
+                $"{path}: unsupported model_type '{modelType}' (supported: " +
+                $"{string.Join(", ", SupportedModelTypes)})");
+        foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+            "num_attention_heads" })
             if (root[field] is not JsonValue v || !v.TryGetValue<long>(out var number) || number <= 0)
                 throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
         return FromJson(root, path);
@@ -97,11 +99,14 @@ public sealed record ModelConfig
     public void Validate(string source)
     {
         if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)
-            throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
+            throw new InvalidDataException(
+                $"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
         if (NumAttentionHeads % KeyValueHeads != 0)
-            throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of num_key_value_heads {KeyValueHeads}");
+            throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of " +
+                                           $"num_key_value_heads {KeyValueHeads}");
         if (HiddenAct != "silu")
-            throw new InvalidDataException($"{source}: hidden_act '{HiddenAct}' is not supported (LLaMA-family models use 'silu')");
+            throw new InvalidDataException(
+                $"{source}: hidden_act '{HiddenAct}' is not supported (LLaMA-family models use 'silu')");
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);

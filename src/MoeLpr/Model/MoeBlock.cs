@@ -6,7 +6,9 @@ namespace MoeLpr.Model;
 
 #pragma warning disable IDE1006 // field names are the reference PEFT state-dict keys
 
-/// <summary>MoE block result: mixed expert outputs [B, T, h] and router logits [B*T, N] in float32 (or wider).</summary>
+/// <summary>
+/// MoE block result: mixed expert outputs [B, T, h] and router logits [B*T, N] in float32 (or wider).
+/// </summary>
 public sealed record MoeBlockOutput(Tensor HiddenStates, Tensor RouterLogits);
 
 /// <summary>
@@ -97,7 +99,8 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         {
             if (counts[e] == 0) continue;
             var tokenIndex = tokenOfChoice.narrow(0, start, counts[e]);
-            var output = Expert(e).forward(tokens.index_select(0, tokenIndex)) * weightOfChoice.narrow(0, start, counts[e]);
+            var output = Expert(e).forward(tokens.index_select(0, tokenIndex)) *
+                weightOfChoice.narrow(0, start, counts[e]);
             mixed.index_add_(0, tokenIndex, output, alpha: 1);
             start += counts[e];
         }

@@ -33,15 +33,18 @@ public sealed record MoeConfig
     public static MoeConfig Load(string path)
     {
         var config = ConfigFile.Read<MoeConfig>(path, "adapter_config.json");
-        if (config.PeftType != "MOE") throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'MOE'");
+        if (config.PeftType != "MOE")
+            throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'MOE'");
         config.Validate(path);
         return config;
     }
 
     public void Validate(string source)
     {
-        if (NumExperts < 2) throw new InvalidDataException($"{source}: num_experts must be at least 2 (got {NumExperts})");
-        if (TopK < 1 || TopK > NumExperts) throw new InvalidDataException($"{source}: topk must be in 1..num_experts (got {TopK})");
+        if (NumExperts < 2)
+            throw new InvalidDataException($"{source}: num_experts must be at least 2 (got {NumExperts})");
+        if (TopK < 1 || TopK > NumExperts)
+            throw new InvalidDataException($"{source}: topk must be in 1..num_experts (got {TopK})");
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);

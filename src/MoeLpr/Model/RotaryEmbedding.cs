@@ -34,7 +34,9 @@ public sealed class RotaryEmbedding
         return (angles.cos().MoveToOuterDisposeScope(), angles.sin().MoveToOuterDisposeScope());
     }
 
-    /// <summary>Rotates <paramref name="x"/> [B, H, T, d] in x's dtype (cos/sin are cast to it first, as HF does).</summary>
+    /// <summary>
+    /// Rotates <paramref name="x"/> [B, H, T, d] in x's dtype (cos/sin are cast to it first, as HF does).
+    /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = torch.NewDisposeScope();

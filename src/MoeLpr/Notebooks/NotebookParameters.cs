@@ -30,9 +30,11 @@ public static class NotebookParameters
         {
             return (T)TypeDescriptor.GetConverter(target).ConvertFromString(null, CultureInfo.InvariantCulture, text)!;
         }
-        catch (Exception e) when (e is FormatException or NotSupportedException or ArgumentException or OverflowException)
+        catch (Exception e)
+            when (e is FormatException or NotSupportedException or ArgumentException or OverflowException)
         {
-            throw new ArgumentException($"notebook parameter '{name}' ({variable}={text}) is not a valid {target.Name}", e);
+            throw new ArgumentException(
+                $"notebook parameter '{name}' ({variable}={text}) is not a valid {target.Name}", e);
         }
     }
 

@@ -18,16 +18,20 @@ internal static class ChartStyle
     internal const int MaxWidth = 1100;
 
     /// <summary>Axis description: title plus optional plotly tick format (e.g. ".0%"), range and log scale.</summary>
-    internal sealed record Axis(string Title, string? TickFormat = null, (double Min, double Max)? Range = null, bool Log = false);
+    internal sealed record Axis(string Title, string? TickFormat = null, (double Min, double Max)? Range = null,
+        bool Log = false);
 
-    internal static GenericChart Apply(GenericChart chart, string title, Axis x, Axis y, int width, int height, bool showLegend = true)
+    internal static GenericChart Apply(GenericChart chart, string title, Axis x, Axis y, int width, int height,
+        bool showLegend = true)
     {
         chart = Chart.withXAxis(LinearAxisOf(x), null).Invoke(chart);
         chart = Chart.withYAxis(LinearAxisOf(y), null).Invoke(chart);
         return ApplyFrame(chart, title, width, height, showLegend);
     }
 
-    /// <summary>Size, font, margins, title and legend, also for charts whose axes are styled elsewhere (subplot grids).</summary>
+    /// <summary>
+    /// Size, font, margins, title and legend, also for charts whose axes are styled elsewhere (subplot grids).
+    /// </summary>
     internal static GenericChart ApplyFrame(GenericChart chart, string title, int width, int height, bool showLegend)
     {
         chart = Chart.withTemplate(ChartTemplates.light).Invoke(chart);
@@ -58,7 +62,8 @@ internal static class ChartStyle
         if (axis.TickFormat is not null) linear.SetProperty("tickformat", axis.TickFormat);
         if (axis.Log) linear.SetProperty("type", "log");
         if (axis.Range is { } range)
-            linear.SetProperty("range", axis.Log ? new[] { Math.Log10(range.Min), Math.Log10(range.Max) } : new[] { range.Min, range.Max });
+            linear.SetProperty("range",
+                axis.Log ? new[] { Math.Log10(range.Min), Math.Log10(range.Max) } : new[] { range.Min, range.Max });
         return linear;
     }
 

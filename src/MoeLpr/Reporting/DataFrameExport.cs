@@ -12,18 +12,23 @@ public static class DataFrameExport
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        DataFrame.SaveCsv(frame, path, separator: ',', header: true, encoding: new UTF8Encoding(false), cultureInfo: CultureInfo.InvariantCulture);
+        DataFrame.SaveCsv(frame, path, separator: ',', header: true, encoding: new UTF8Encoding(false),
+            cultureInfo: CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A GitHub-flavoured Markdown pipe table; numeric columns are right-aligned, '|' in text is escaped.</summary>
+    /// <summary>
+    /// A GitHub-flavoured Markdown pipe table; numeric columns are right-aligned, '|' in text is escaped.
+    /// </summary>
     public static string ToMarkdown(DataFrame frame)
     {
         var columns = frame.Columns.ToList();
         var markdown = new StringBuilder();
         markdown.Append("| ").AppendJoin(" | ", columns.Select(c => Escape(c.Name))).Append(" |\n");
-        markdown.Append('|').AppendJoin("|", columns.Select(c => CellText.IsNumeric(c.DataType) ? " ---: " : " --- ")).Append("|\n");
+        markdown.Append('|')
+            .AppendJoin("|", columns.Select(c => CellText.IsNumeric(c.DataType) ? " ---: " : " --- ")).Append("|\n");
         for (long row = 0; row < frame.Rows.Count; row++)
-            markdown.Append("| ").AppendJoin(" | ", columns.Select(c => Escape(CellText.Format(c[row])))).Append(" |\n");
+            markdown.Append("| ")
+                .AppendJoin(" | ", columns.Select(c => Escape(CellText.Format(c[row])))).Append(" |\n");
         return markdown.ToString();
     }
 

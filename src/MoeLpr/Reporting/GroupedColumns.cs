@@ -12,22 +12,27 @@ public sealed record NamedSeries(string Name, IReadOnlyList<double> Values);
 internal static class GroupedColumns
 {
     // Series colours for model variants; distinct from the expert palette's meaning but equally readable.
-    static readonly string[] VariantColors = ["#9aa5b1", "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b"];
+    static readonly string[] VariantColors = ["#9aa5b1", "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2",
+        "#b279a2", "#eeca3b"];
 
-    internal static GenericChart Create(IReadOnlyList<string> categories, IReadOnlyList<NamedSeries> series, string title,
-        ChartStyle.Axis x, ChartStyle.Axis y, bool asPercent)
+    internal static GenericChart Create(IReadOnlyList<string> categories, IReadOnlyList<NamedSeries> series,
+        string title, ChartStyle.Axis x, ChartStyle.Axis y, bool asPercent)
     {
         Shape.Require(series.Count > 0, "at least one series is needed");
         foreach (var s in series)
-            Shape.Require(s.Values.Count == categories.Count, $"series '{s.Name}' has {s.Values.Count} values for {categories.Count} categories");
+            Shape.Require(s.Values.Count == categories.Count,
+                $"series '{s.Name}' has {s.Values.Count} values for {categories.Count} categories");
 
         var columns = series.Select((s, i) => CSharpChart.Column<double, string, string>(
-            values: s.Values, Keys: categories.ToArray(), Name: s.Name, MarkerColor: Color.fromHex(VariantColors[i % VariantColors.Length]),
-            MultiText: s.Values.Select(v => Label(v, asPercent)).ToArray(), TextPosition: StyleParam.TextPosition.Outside));
+            values: s.Values, Keys: categories.ToArray(), Name: s.Name,
+            MarkerColor: Color.fromHex(VariantColors[i % VariantColors.Length]),
+            MultiText: s.Values.Select(v => Label(v, asPercent)).ToArray(),
+            TextPosition: StyleParam.TextPosition.Outside));
         var chart = CSharpChart.Combine(columns);
         foreach (var trace in chart.GetTraces())
         {
-            trace.SetProperty("hovertemplate", $"%{{x}}: %{{y:{(asPercent ? ".1%" : ".3f")}}}<extra>%{{fullData.name}}</extra>");
+            trace.SetProperty("hovertemplate",
+                $"%{{x}}: %{{y:{(asPercent ? ".1%" : ".3f")}}}<extra>%{{fullData.name}}</extra>");
             trace.SetProperty("cliponaxis", false); // a label above a column at the top of the range stays readable
         }
         var layout = new Layout();

@@ -10,7 +10,8 @@ public static class HtmlTable
     /// A table with a header row; every row must have as many cells as there are headers. Only the first
     /// <paramref name="maxRows"/> rows are written, followed by a note saying how many were left out.
     /// </summary>
-    public static string Render(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<object?>> rows, string? caption = null, int maxRows = 200)
+    public static string Render(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<object?>> rows,
+        string? caption = null, int maxRows = 200)
     {
         var html = new StringBuilder("<table class=\"moelpr-table\">\n");
         if (caption is not null) html.Append("<caption>").Append(WebUtility.HtmlEncode(caption)).Append("</caption>\n");
@@ -20,19 +21,22 @@ public static class HtmlTable
         var count = 0;
         foreach (var row in rows)
         {
-            if (row.Count != headers.Count) throw new ArgumentException($"row {count + 1} has {row.Count} cells for {headers.Count} headers");
+            if (row.Count != headers.Count)
+                throw new ArgumentException($"row {count + 1} has {row.Count} cells for {headers.Count} headers");
             count++;
             if (count > maxRows) continue;
             html.Append("<tr>");
             foreach (var cell in row)
             {
                 var numeric = cell is not null && CellText.IsNumeric(cell.GetType());
-                html.Append(numeric ? "<td class=\"num\">" : "<td>").Append(WebUtility.HtmlEncode(CellText.Format(cell))).Append("</td>");
+                html.Append(numeric ? "<td class=\"num\">" : "<td>")
+                    .Append(WebUtility.HtmlEncode(CellText.Format(cell))).Append("</td>");
             }
             html.Append("</tr>\n");
         }
         html.Append("</tbody>\n</table>\n");
-        if (count > maxRows) html.Append($"<p class=\"moelpr-note\">{count - maxRows} more rows not shown ({count} in all).</p>\n");
+        if (count > maxRows)
+            html.Append($"<p class=\"moelpr-note\">{count - maxRows} more rows not shown ({count} in all).</p>\n");
         return html.ToString();
     }
 }

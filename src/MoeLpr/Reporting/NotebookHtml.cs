@@ -1,6 +1,8 @@
 namespace MoeLpr.Reporting;
 
-/// <summary>A kit object that shows itself as HTML: in a .NET Interactive kernel it displays as <see cref="ToHtml"/>.</summary>
+/// <summary>
+/// A kit object that shows itself as HTML: in a .NET Interactive kernel it displays as <see cref="ToHtml"/>.
+/// </summary>
 public interface IHtmlView
 {
     string ToHtml();

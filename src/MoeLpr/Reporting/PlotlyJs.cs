@@ -30,7 +30,8 @@ public static class PlotlyJs
     static (string, string) LoadResource()
     {
         var assembly = typeof(GenericChart).Assembly;
-        var name = assembly.GetManifestResourceNames().SingleOrDefault(n => Regex.IsMatch(n, @"plotly-[\d.]+\.min\.js$"))
+        var name = assembly.GetManifestResourceNames()
+            .SingleOrDefault(n => Regex.IsMatch(n, @"plotly-[\d.]+\.min\.js$"))
                    ?? throw new InvalidOperationException($"{assembly.GetName().Name} carries no plotly.js resource");
         using var stream = assembly.GetManifestResourceStream(name)!;
         using var reader = new StreamReader(stream);

@@ -13,12 +13,14 @@ namespace MoeLpr.Reporting;
 public static class RouterTrainingCharts
 {
     /// <summary>One line per expert: its mean router probability over layers and tokens, against the step.</summary>
-    public static GenericChart ExpertProbabilities(IReadOnlyList<TrainingMetrics> metrics, string title = "Mean router probability per expert")
+    public static GenericChart ExpertProbabilities(IReadOnlyList<TrainingMetrics> metrics,
+        string title = "Mean router probability per expert")
     {
         var logged = metrics.Where(m => m.ExpertProbability is not null).ToList();
         Shape.Require(logged.Count > 0, "no metrics line carries expert_prob (is the model an MoE model?)");
         var lines = Enumerable.Range(0, logged[0].ExpertProbability!.Length)
-            .Select(e => Line(logged, m => m.ExpertProbability![e], ExpertPalette.LabelOf(e), ExpertPalette.ColorOf(e)));
+            .Select(
+                e => Line(logged, m => m.ExpertProbability![e], ExpertPalette.LabelOf(e), ExpertPalette.ColorOf(e)));
         return ChartStyle.Apply(CSharpChart.Combine(lines), title, new ChartStyle.Axis("step"),
             new ChartStyle.Axis("mean router probability", ".0%", (0, 1)), 760, 420);
     }
@@ -28,14 +30,17 @@ public static class RouterTrainingCharts
         string title = "Old-language tokens: mean router probability of expert 0, per layer")
     {
         var logged = metrics.Where(m => m.OldLanguageExpert0Probability is not null).ToList();
-        Shape.Require(logged.Count > 0, "no metrics line carries old_lang_expert0_prob (did the batches hold old-language tokens?)");
+        Shape.Require(logged.Count > 0,
+            "no metrics line carries old_lang_expert0_prob (did the batches hold old-language tokens?)");
         var lines = Enumerable.Range(0, logged[0].OldLanguageExpert0Probability!.Length)
-            .Select(l => Line(logged, m => m.OldLanguageExpert0Probability![l], $"MoE layer {l}", ExpertPalette.ColorOf(l + 1)));
+            .Select(l =>
+                Line(logged, m => m.OldLanguageExpert0Probability![l], $"MoE layer {l}", ExpertPalette.ColorOf(l + 1)));
         return ChartStyle.Apply(CSharpChart.Combine(lines), title, new ChartStyle.Axis("step"),
             new ChartStyle.Axis("mean p0 of old-language tokens", ".0%", (0, 1)), 760, 420);
     }
 
-    static GenericChart Line(IReadOnlyList<TrainingMetrics> metrics, Func<TrainingMetrics, double> value, string name, string color) =>
+    static GenericChart Line(IReadOnlyList<TrainingMetrics> metrics, Func<TrainingMetrics, double> value, string name,
+        string color) =>
         CSharpChart.Line<double, double, string>(
             x: metrics.Select(m => (double)m.Step).ToArray(), y: metrics.Select(value).ToArray(), Name: name,
             LineColor: Color.fromHex(color), LineWidth: 2.0);

@@ -8,7 +8,9 @@ public static class RoutingCsv
     public const string ExpertsFile = "routing_experts.csv";
     public const string LayersFile = "routing_layers.csv";
 
-    /// <summary>Writes <see cref="ExpertsFile"/> (language × layer × expert) and <see cref="LayersFile"/> (language × layer).</summary>
+    /// <summary>
+    /// Writes <see cref="ExpertsFile"/> (language × layer × expert) and <see cref="LayersFile"/> (language × layer).
+    /// </summary>
     public static void Write(RoutingStatistics statistics, string directory)
     {
         DataFrameExport.WriteCsv(statistics.ExpertFrame(), Path.Combine(directory, ExpertsFile));

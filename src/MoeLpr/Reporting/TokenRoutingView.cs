@@ -41,20 +41,25 @@ public sealed class TokenRoutingView : IHtmlView
     /// <param name="layers">Layer numbers for the row labels (default 0, 1, ...).</param>
     /// <param name="numExperts">Experts in the legend (default: largest id seen + 1).</param>
     /// <param name="title">A heading above the view (plain text), e.g. the language and the sentence.</param>
-    public TokenRoutingView(string[] tokens, int[][][] experts, float[][][] weights, int[]? layers = null, int? numExperts = null,
-                            string? title = null)
+    public TokenRoutingView(string[] tokens, int[][][] experts, float[][][] weights, int[]? layers = null,
+                            int? numExperts = null, string? title = null)
     {
-        Shape.Require(weights.Length == experts.Length, $"weights has {weights.Length} layers, experts has {experts.Length}");
+        Shape.Require(weights.Length == experts.Length,
+            $"weights has {weights.Length} layers, experts has {experts.Length}");
         for (var layer = 0; layer < experts.Length; layer++)
         {
-            Shape.Require(experts[layer].Length == tokens.Length, $"layer {layer}: experts has {experts[layer].Length} tokens for {tokens.Length} tokens");
-            Shape.Require(weights[layer].Length == tokens.Length, $"layer {layer}: weights has {weights[layer].Length} tokens for {tokens.Length} tokens");
+            Shape.Require(experts[layer].Length == tokens.Length,
+                $"layer {layer}: experts has {experts[layer].Length} tokens for {tokens.Length} tokens");
+            Shape.Require(weights[layer].Length == tokens.Length,
+                $"layer {layer}: weights has {weights[layer].Length} tokens for {tokens.Length} tokens");
             for (var token = 0; token < tokens.Length; token++)
             {
                 Shape.Require(experts[layer][token].Length > 0, $"layer {layer}, token {token}: no expert ids");
                 Shape.Require(weights[layer][token].Length == experts[layer][token].Length,
-                    $"layer {layer}, token {token}: {experts[layer][token].Length} expert ids but {weights[layer][token].Length} weights");
-                Shape.Require(experts[layer][token].All(e => e >= 0), $"layer {layer}, token {token}: negative expert id");
+                    $"layer {layer}, token {token}: {experts[layer][token].Length} expert ids but " +
+                    $"{weights[layer][token].Length} weights");
+                Shape.Require(experts[layer][token].All(e => e >= 0),
+                    $"layer {layer}, token {token}: negative expert id");
             }
         }
         _layers = layers ?? Enumerable.Range(0, experts.Length).ToArray();
@@ -80,13 +85,15 @@ public sealed class TokenRoutingView : IHtmlView
 
     /// <summary>Fraction of the tokens whose top-1 expert at the layer is expert 0.</summary>
     public double Expert0Share(int layer) =>
-        _tokens.Length == 0 ? 0 : Enumerable.Range(0, _tokens.Length).Count(t => Top1Expert(layer, t) == 0) / (double)_tokens.Length;
+        _tokens.Length == 0 ? 0
+            : Enumerable.Range(0, _tokens.Length).Count(t => Top1Expert(layer, t) == 0) / (double)_tokens.Length;
 
     public string ToHtml()
     {
         var html = new StringBuilder();
         html.Append("<div class=\"moelpr-routing\">\n<style>\n").Append(Style).Append("\n</style>\n");
-        if (_title is not null) html.Append("<div class=\"title\">").Append(WebUtility.HtmlEncode(_title)).Append("</div>\n");
+        if (_title is not null)
+            html.Append("<div class=\"title\">").Append(WebUtility.HtmlEncode(_title)).Append("</div>\n");
         html.Append("<div class=\"legend\">");
         for (var expert = 0; expert < _numExperts; expert++)
             html.Append($"<span><span class=\"swatch\" style=\"background:{ExpertPalette.ColorOf(expert)}\"></span>")
@@ -96,7 +103,8 @@ public sealed class TokenRoutingView : IHtmlView
         {
             html.Append($"<tr><th>layer {_layers[layer]}</th>");
             for (var token = 0; token < _tokens.Length; token++) AppendCell(html, layer, token);
-            html.Append($"<td class=\"share\" title=\"share of tokens whose top-1 expert is expert 0\">e0 {(Expert0Share(layer) * 100).ToString("0", CultureInfo.InvariantCulture)}%</td></tr>\n");
+            html.Append($"<td class=\"share\" title=\"share of tokens whose top-1 expert is expert 0\">e0 " +
+                        $"{(Expert0Share(layer) * 100).ToString("0", CultureInfo.InvariantCulture)}%</td></tr>\n");
         }
         html.Append("</table></div>\n</div>\n");
         return html.ToString();
@@ -107,7 +115,8 @@ public sealed class TokenRoutingView : IHtmlView
         var top1 = Top1Expert(layer, token);
         var ranked = _experts[layer][token].Zip(_weights[layer][token]).OrderByDescending(p => p.Second);
         var tooltip = $"'{_tokens[token]}' · token {token} · layer {_layers[layer]}\n" +
-                      string.Join("\n", ranked.Select(p => $"{ExpertPalette.LabelOf(p.First)}: {p.Second.ToString("0.000", CultureInfo.InvariantCulture)}"));
+                      string.Join("\n", ranked.Select(p => $"{ExpertPalette.LabelOf(p.First)}: " +
+                          $"{p.Second.ToString("0.000", CultureInfo.InvariantCulture)}"));
         html.Append(top1 == 0 ? "<td class=\"original\"" : "<td")
             .Append($" style=\"background:{ExpertPalette.ColorOf(top1)};color:{ExpertPalette.TextColorOn(top1)}\"")
             .Append($" data-expert=\"{top1}\" title=\"{WebUtility.HtmlEncode(tooltip)}\">")
@@ -115,5 +124,6 @@ public sealed class TokenRoutingView : IHtmlView
     }
 
     // Whitespace-only or whitespace-bearing tokens would vanish in a cell; show them with visible symbols.
-    static string Visible(string token) => token.Length == 0 ? "∅" : token.Replace(' ', '␣').Replace("\n", "↵").Replace("\t", "⇥");
+    static string Visible(string token) =>
+        token.Length == 0 ? "∅" : token.Replace(' ', '␣').Replace("\n", "↵").Replace("\t", "⇥");
 }

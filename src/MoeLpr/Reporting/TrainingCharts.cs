@@ -4,7 +4,9 @@ using CSharpChart = Plotly.NET.CSharp.Chart;
 
 namespace MoeLpr.Reporting;
 
-/// <summary>Training curves (loss, LM loss, balance and LPR losses, learning rate) against the optimiser step.</summary>
+/// <summary>
+/// Training curves (loss, LM loss, balance and LPR losses, learning rate) against the optimiser step.
+/// </summary>
 public static class TrainingCharts
 {
     /// <summary>The losses a MoE-LPR run logs, in the order they are worth reading.</summary>
@@ -14,14 +16,16 @@ public static class TrainingCharts
     public static GenericChart MetricCurve(TrainingMetricsLog log, string metric, string? title = null)
     {
         var chart = Line(log, metric, LineColor(0));
-        return ChartStyle.Apply(chart, title ?? metric, new ChartStyle.Axis("step"), new ChartStyle.Axis(metric), 640, 380, showLegend: false);
+        return ChartStyle.Apply(chart, title ?? metric, new ChartStyle.Axis("step"), new ChartStyle.Axis(metric), 640,
+            380, showLegend: false);
     }
 
     /// <summary>
     /// A grid of line charts, one subplot per metric (two columns). By default the <see cref="DefaultMetrics"/>
     /// present in the log; pass <paramref name="metrics"/> to choose (every name must be in the log).
     /// </summary>
-    public static GenericChart Curves(TrainingMetricsLog log, IReadOnlyList<string>? metrics = null, string title = "Training curves")
+    public static GenericChart Curves(TrainingMetricsLog log, IReadOnlyList<string>? metrics = null,
+        string title = "Training curves")
     {
         var chosen = metrics ?? DefaultMetrics.Where(log.MetricNames.Contains).ToList();
         if (chosen.Count == 0) chosen = log.MetricNames;
@@ -35,7 +39,8 @@ public static class TrainingCharts
         for (var i = 0; i < chosen.Count; i++)
         {
             var axisId = StyleParam.SubPlotId.NewXAxis(i + 1);
-            grid = Plotly.NET.Chart.withXAxis(ChartStyle.LinearAxisOf(new ChartStyle.Axis("step")), Microsoft.FSharp.Core.FSharpOption<StyleParam.SubPlotId>.Some(axisId)).Invoke(grid);
+            grid = Plotly.NET.Chart.withXAxis(ChartStyle.LinearAxisOf(new ChartStyle.Axis("step")),
+                Microsoft.FSharp.Core.FSharpOption<StyleParam.SubPlotId>.Some(axisId)).Invoke(grid);
         }
         return ChartStyle.ApplyFrame(grid, title, columns == 1 ? 680 : 1000, 120 + 300 * rows, showLegend: false);
     }

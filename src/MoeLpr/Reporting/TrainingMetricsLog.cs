@@ -5,7 +5,8 @@ namespace MoeLpr.Reporting;
 /// <summary>
 /// Training metrics read from a JSONL log: one JSON object per line with a step number (<c>step</c>, or
 /// LLaMA-Factory's <c>current_steps</c>, or <c>global_step</c>) and any numeric metrics (<c>loss</c>, <c>lm_loss</c>,
-/// <c>aux_loss</c>, <c>lpr_loss</c>, <c>learning_rate</c>, ...). A line may carry only some metrics (e.g. evaluation lines).
+/// <c>aux_loss</c>, <c>lpr_loss</c>, <c>learning_rate</c>, ...). A line may carry only some metrics (e.g. evaluation
+/// lines).
 /// </summary>
 public sealed class TrainingMetricsLog
 {
@@ -22,7 +23,9 @@ public sealed class TrainingMetricsLog
 
     /// <summary>The (step, value) points of one metric, in log order.</summary>
     public IReadOnlyList<(double Step, double Value)> Points(string metric) =>
-        _series.TryGetValue(metric, out var points) ? points : throw new KeyNotFoundException($"metric '{metric}' is not in the log (has: {string.Join(", ", _series.Keys)})");
+        _series.TryGetValue(metric, out var points) ? points
+            : throw new KeyNotFoundException(
+                $"metric '{metric}' is not in the log (has: {string.Join(", ", _series.Keys)})");
 
     public static TrainingMetricsLog Load(string path)
     {
@@ -41,15 +44,22 @@ public sealed class TrainingMetricsLog
             if (string.IsNullOrWhiteSpace(line)) continue;
             JsonElement root;
             try { root = JsonDocument.Parse(line).RootElement; }
-            catch (JsonException e) { throw new InvalidDataException($"{source}:{lineNumber}: not valid JSON ({e.Message})"); }
-            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}:{lineNumber}: expected a JSON object");
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{source}:{lineNumber}: not valid JSON ({e.Message})");
+            }
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{source}:{lineNumber}: expected a JSON object");
 
-            var step = StepKeys.Select(k => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : (double?)null)
+            var step = StepKeys.Select(k => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number
+                                                ? v.GetDouble() : (double?)null)
                                .FirstOrDefault(v => v.HasValue)
-                       ?? throw new InvalidDataException($"{source}:{lineNumber}: no numeric step ({string.Join(" / ", StepKeys)})");
+                       ?? throw new InvalidDataException(
+                           $"{source}:{lineNumber}: no numeric step ({string.Join(" / ", StepKeys)})");
             foreach (var property in root.EnumerateObject())
             {
-                if (property.Value.ValueKind != JsonValueKind.Number || StepKeys.Contains(property.Name) || NotMetrics.Contains(property.Name)) continue;
+                if (property.Value.ValueKind != JsonValueKind.Number || StepKeys.Contains(property.Name) ||
+                    NotMetrics.Contains(property.Name)) continue;
                 if (!series.TryGetValue(property.Name, out var points)) series[property.Name] = points = [];
                 points.Add((step, property.Value.GetDouble()));
             }

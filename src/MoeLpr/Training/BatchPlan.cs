@@ -1,6 +1,8 @@
 namespace MoeLpr.Training;
 
-/// <summary>One optimizer step of a <see cref="BatchPlan"/>: its micro-batches (block indices) and the position after it.</summary>
+/// <summary>
+/// One optimizer step of a <see cref="BatchPlan"/>: its micro-batches (block indices) and the position after it.
+/// </summary>
 /// <param name="Epoch">The epoch the step's micro-batches come from.</param>
 /// <param name="MicroBatchesDone">Micro-batches of that epoch consumed once the step is done.</param>
 public sealed record PlannedStep(int Epoch, int MicroBatchesDone, IReadOnlyList<int[]> MicroBatches);
@@ -19,12 +21,15 @@ public sealed class BatchPlan(int blockCount, TrainerOptions options)
     public int MicroBatchesPerEpoch => (BlockCount + options.BatchSize - 1) / options.BatchSize;
 
     /// <summary>Optimizer steps per epoch; the last one may accumulate fewer micro-batches.</summary>
-    public int StepsPerEpoch => (MicroBatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
+    public int StepsPerEpoch =>
+        (MicroBatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
 
     /// <summary>The whole run's optimizer steps: <c>MaxSteps</c> when set, else epochs × steps per epoch.</summary>
     public int PlannedSteps => options.MaxSteps ?? options.Epochs * StepsPerEpoch;
 
-    /// <summary>The permutation of <paramref name="blockCount"/> blocks that epoch <paramref name="epoch"/> visits.</summary>
+    /// <summary>
+    /// The permutation of <paramref name="blockCount"/> blocks that epoch <paramref name="epoch"/> visits.
+    /// </summary>
     public static int[] BlockOrder(long seed, int epoch, int blockCount)
     {
         var order = Enumerable.Range(0, blockCount).ToArray();
@@ -38,7 +43,9 @@ public sealed class BatchPlan(int blockCount, TrainerOptions options)
         return order;
     }
 
-    /// <summary>The optimizer steps from a position on (epoch, micro-batches of it already consumed), without end.</summary>
+    /// <summary>
+    /// The optimizer steps from a position on (epoch, micro-batches of it already consumed), without end.
+    /// </summary>
     public IEnumerable<PlannedStep> Steps(int epoch = 0, int microBatchesDone = 0)
     {
         for (; ; epoch++, microBatchesDone = 0)
@@ -47,7 +54,8 @@ public sealed class BatchPlan(int blockCount, TrainerOptions options)
             while (microBatchesDone < microBatches.Length)
             {
                 int count = Math.Min(options.GradientAccumulationSteps, microBatches.Length - microBatchesDone);
-                yield return new PlannedStep(epoch, microBatchesDone + count, microBatches[microBatchesDone..(microBatchesDone + count)]);
+                yield return new PlannedStep(epoch, microBatchesDone + count,
+                    microBatches[microBatchesDone..(microBatchesDone + count)]);
                 microBatchesDone += count;
             }
         }

@@ -14,7 +14,9 @@ public sealed class LoraPolicy(LoraConfig config, long seed) : TrainingPolicy
 
     public override string Name => "lora";
 
-    /// <summary>Adds the adapters unless the model already has them (a resumed run, or a model loaded with one).</summary>
+    /// <summary>
+    /// Adds the adapters unless the model already has them (a resumed run, or a model loaded with one).
+    /// </summary>
     public override void Prepare(LlamaForCausalLM model)
     {
         if (!model.state_dict().Keys.Any(k => k.Contains("lora_"))) LoraInjector.Inject(model, Config, seed);
@@ -31,5 +33,6 @@ public sealed class LoraPolicy(LoraConfig config, long seed) : TrainingPolicy
     public override void SaveWeights(LlamaForCausalLM model, string dir) => LoraAdapter.Save(model, Config, dir);
 
     public override void LoadWeights(LlamaForCausalLM model, string dir) =>
-        StateDictLoader.Load(LoraAdapter.AdapterTargets(model), SafeTensorsCheckpoint.Open(dir, MoeAdapter.WeightsFileName));
+        StateDictLoader.Load(LoraAdapter.AdapterTargets(model),
+            SafeTensorsCheckpoint.Open(dir, MoeAdapter.WeightsFileName));
 }

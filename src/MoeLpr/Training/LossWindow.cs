@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace MoeLpr.Training;
 
-/// <summary>Sums of the micro-batch losses (and of each named part) and tokens since the last metrics line, and how long that took.</summary>
+/// <summary>
+/// Sums of the micro-batch losses (and of each named part) and tokens since the last metrics line, and how long that
+/// took.
+/// </summary>
 internal sealed class LossWindow
 {
     readonly Stopwatch clock = Stopwatch.StartNew();
@@ -21,7 +24,8 @@ internal sealed class LossWindow
         tokens += loss.Tokens;
     }
 
-    public TrainingMetrics ToMetrics(int step, double epoch, double lr, double gradNorm, double elapsedSeconds, RoutingWindow routing) => new()
+    public TrainingMetrics ToMetrics(int step, double epoch, double lr, double gradNorm, double elapsedSeconds,
+        RoutingWindow routing) => new()
     {
         Step = step,
         Epoch = epoch,

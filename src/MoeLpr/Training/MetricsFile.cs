@@ -2,7 +2,9 @@ using System.Text.Json;
 
 namespace MoeLpr.Training;
 
-/// <summary><c>metrics.jsonl</c>: one <see cref="TrainingMetrics"/> JSON object per line, appended as training goes.</summary>
+/// <summary>
+/// <c>metrics.jsonl</c>: one <see cref="TrainingMetrics"/> JSON object per line, appended as training goes.
+/// </summary>
 public static class MetricsFile
 {
     public const string FileName = "metrics.jsonl";
@@ -22,7 +24,10 @@ public static class MetricsFile
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             try { lines.Add(JsonSerializer.Deserialize<TrainingMetrics>(line, Options)!); }
-            catch (JsonException e) { throw new InvalidDataException($"{path}:{number}: not a metrics line ({e.Message})"); }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{number}: not a metrics line ({e.Message})");
+            }
         }
         return lines;
     }
@@ -42,7 +47,10 @@ public static class MetricsFile
             if (string.IsNullOrWhiteSpace(lines[i])) continue;
             try { parsed.Add(JsonSerializer.Deserialize<TrainingMetrics>(lines[i], Options)!); }
             catch (JsonException) when (i == last) { } // half-written by a killed run: logged again after resuming
-            catch (JsonException e) { throw new InvalidDataException($"{path}:{i + 1}: not a metrics line ({e.Message})"); }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{i + 1}: not a metrics line ({e.Message})");
+            }
         }
         var kept = parsed.Where(m => m.Step <= step).Select(m => JsonSerializer.Serialize(m, Options) + "\n");
         string temp = path + ".tmp";

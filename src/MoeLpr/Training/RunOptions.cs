@@ -28,7 +28,9 @@ public abstract record DataOptions : DeviceOptions
     public string? CacheDir { get; init; }
 }
 
-/// <summary>A run over a model: the dense HF base model, optionally an adapter on it, its tokenizer and weight dtype.</summary>
+/// <summary>
+/// A run over a model: the dense HF base model, optionally an adapter on it, its tokenizer and weight dtype.
+/// </summary>
 public abstract record ModelDataOptions : DataOptions
 {
     /// <summary>Dense HF base model folder (config.json + safetensors).</summary>

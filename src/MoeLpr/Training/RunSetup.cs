@@ -23,14 +23,16 @@ public sealed class RunSetup
     public static RunSetup Start(DeviceOptions device, string tokenizerDir, string datasetInfo) =>
         new(device.Start(), TokenizerLoader.Load(tokenizerDir), DatasetRegistry.Open(datasetInfo));
 
-    public static RunSetup Start(DataOptions options, string tokenizerDir) => Start(options, tokenizerDir, options.DatasetInfo);
+    public static RunSetup Start(DataOptions options, string tokenizerDir) =>
+        Start(options, tokenizerDir, options.DatasetInfo);
 
     /// <summary>The options' datasets, the first <c>MaxSamples</c> documents of each.</summary>
     public IReadOnlyList<LoadedDataset> Load(DataOptions options, bool requireLanguage) =>
         Registry.LoadMany(options.Datasets, options.MaxSamples, requireLanguage, options.AllowSha1Mismatch);
 
     /// <summary>The datasets packed together into blocks of <paramref name="cutoffLen"/> tokens.</summary>
-    public PackedCorpus Pack(IReadOnlyList<LoadedDataset> datasets, int cutoffLen, string? cacheDir, bool requireLanguage) =>
+    public PackedCorpus Pack(IReadOnlyList<LoadedDataset> datasets, int cutoffLen, string? cacheDir,
+        bool requireLanguage) =>
         CorpusPacker.Pack(datasets, Tokenizer, cutoffLen, cacheDir, requireLanguage);
 
     /// <summary>
@@ -42,7 +44,8 @@ public sealed class RunSetup
         {
             var corpus = Pack([dataset], options, requireLanguage: false);
             return corpus.Count > 0 ? (dataset, corpus) : throw new InvalidDataException(
-                $"{dataset.FilePath}: dataset '{dataset.Name}' has fewer than cutoff_len = {options.CutoffLen} tokens, nothing to score");
+                $"{dataset.FilePath}: dataset '{dataset.Name}' has fewer than cutoff_len = {options.CutoffLen} " +
+                $"tokens, nothing to score");
         }).ToList();
 
     /// <summary>The datasets packed together as <paramref name="options"/> say.</summary>

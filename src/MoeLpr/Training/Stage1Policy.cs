@@ -11,7 +11,8 @@ namespace MoeLpr.Training;
 /// (<see cref="MoeConfig.ReferenceAuxLossCoef"/> when it names none).
 /// </summary>
 public sealed class Stage1Policy(MoeConfig adapterConfig)
-    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = adapterConfig.AuxLossCoef ?? MoeConfig.ReferenceAuxLossCoef, LprLossCoef = null })
+    : MoeAdapterPolicy(adapterConfig with
+        { AuxLossCoef = adapterConfig.AuxLossCoef ?? MoeConfig.ReferenceAuxLossCoef, LprLossCoef = null })
 {
     /// <summary>The balance loss's name in the logs, as the reference logs it.</summary>
     public const string AuxLossName = "aux_loss";

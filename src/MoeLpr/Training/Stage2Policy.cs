@@ -12,7 +12,8 @@ namespace MoeLpr.Training;
 /// stage-1 coefficient).
 /// </summary>
 public sealed class Stage2Policy(MoeConfig adapterConfig, LprLossForm form = LprLossForm.Nll)
-    : MoeAdapterPolicy(adapterConfig with { AuxLossCoef = null, LprLossCoef = adapterConfig.LprLossCoef ?? MoeConfig.ReferenceLprLossCoef })
+    : MoeAdapterPolicy(adapterConfig with
+        { AuxLossCoef = null, LprLossCoef = adapterConfig.LprLossCoef ?? MoeConfig.ReferenceLprLossCoef })
 {
     /// <summary>The LPR loss's name in the logs.</summary>
     public const string LprLossName = "lpr_loss";

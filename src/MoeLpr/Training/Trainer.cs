@@ -8,7 +8,8 @@ namespace MoeLpr.Training;
 /// <summary>How a <see cref="Trainer.Train"/> call ended.</summary>
 /// <param name="Completed">False when it was cancelled (a checkpoint of the last step was written).</param>
 /// <param name="LastMetrics">The last logged metrics line, null if nothing was logged.</param>
-public sealed record TrainingResult(int GlobalStep, int PlannedSteps, bool Completed, string OutputDir, TrainingMetrics? LastMetrics);
+public sealed record TrainingResult(int GlobalStep, int PlannedSteps, bool Completed, string OutputDir,
+    TrainingMetrics? LastMetrics);
 
 /// <summary>
 /// One training loop for every <see cref="TrainingPolicy"/>: the seeded <see cref="BatchPlan"/> over the packed blocks,
@@ -31,8 +32,10 @@ public sealed class Trainer
     {
         options.Validate();
         if (corpus.Count == 0)
-            throw new InvalidDataException($"no training blocks: the datasets hold fewer than cutoff_len = {corpus.CutoffLen} tokens");
-        (this.model, this.policy, this.corpus, this.options, this.outputDir) = (model, policy, corpus, options, outputDir);
+            throw new InvalidDataException(
+                $"no training blocks: the datasets hold fewer than cutoff_len = {corpus.CutoffLen} tokens");
+        (this.model, this.policy, this.corpus, this.options, this.outputDir) = (model, policy, corpus,
+            options, outputDir);
         this.console = console ?? Console.Out;
         Plan = new BatchPlan(corpus.Count, options);
     }
@@ -50,14 +53,16 @@ public sealed class Trainer
         string metricsPath = Path.Combine(outputDir, MetricsFile.FileName);
         var latest = TrainingCheckpoint.FindLatest(outputDir);
         if (!resume && latest is not null)
-            throw new InvalidOperationException($"{outputDir}: already holds {Path.GetFileName(latest)}; resume it or choose a new output folder");
+            throw new InvalidOperationException(
+                $"{outputDir}: already holds {Path.GetFileName(latest)}; resume it or choose a new output folder");
 
         using var step = new TrainingStep(model, policy, options);
         var state = new TrainerState
         {
             Policy = policy.Name, PlannedSteps = PlannedSteps, Seed = options.Seed, Blocks = corpus.Count,
-            CutoffLen = corpus.CutoffLen, BatchSize = options.BatchSize, GradientAccumulationSteps = options.GradientAccumulationSteps,
-            LearningRate = options.LearningRate, WarmupSteps = options.WarmupSteps,
+            CutoffLen = corpus.CutoffLen, BatchSize = options.BatchSize,
+            GradientAccumulationSteps = options.GradientAccumulationSteps, LearningRate = options.LearningRate,
+            WarmupSteps = options.WarmupSteps,
         };
         if (resume)
         {
@@ -78,9 +83,11 @@ public sealed class Trainer
         return Loop(state, step, metricsPath, latest, cancellation);
     }
 
-    TrainingResult Loop(TrainerState state, TrainingStep step, string metricsPath, string? lastCheckpoint, CancellationToken cancellation)
+    TrainingResult Loop(TrainerState state, TrainingStep step, string metricsPath, string? lastCheckpoint,
+        CancellationToken cancellation)
     {
-        int planned = PlannedSteps, perEpoch = Plan.MicroBatchesPerEpoch, resumedAt = state.GlobalStep, done = resumedAt;
+        int planned = PlannedSteps, perEpoch = Plan.MicroBatchesPerEpoch, resumedAt = state.GlobalStep,
+            done = resumedAt;
         var progress = new ProgressReporter(console, planned);
         double elapsedBeforeSession = state.ElapsedSeconds; // time spent before a resume
         var session = Stopwatch.StartNew();
@@ -100,7 +107,10 @@ public sealed class Trainer
                     var (ids, oldMask) = corpus.MakeBatch(blocks);
                     return new MicroBatch(ids, oldMask);
                 }).ToList();
-                try { result = step.Run(microBatches, lr, (output, oldMask) => routing.Add(output.RouterLogits, oldMask)); }
+                try
+                {
+                    result = step.Run(microBatches, lr, (output, oldMask) => routing.Add(output.RouterLogits, oldMask));
+                }
                 catch (TrainingDivergedException e) { throw Diverged(number, e.Message, lastCheckpoint); }
             }
             done = number;
@@ -120,7 +130,8 @@ public sealed class Trainer
 
             var position = state with
             {
-                GlobalStep = done, Epoch = planStep.Epoch, MicroBatchInEpoch = planStep.MicroBatchesDone, ElapsedSeconds = elapsed,
+                GlobalStep = done, Epoch = planStep.Epoch, MicroBatchInEpoch = planStep.MicroBatchesDone,
+                    ElapsedSeconds = elapsed,
             };
             bool cancelled = cancellation.IsCancellationRequested;
             if ((options.SaveSteps > 0 && done % options.SaveSteps == 0) || (cancelled && done < planned))
@@ -144,5 +155,6 @@ public sealed class Trainer
 
     static TrainingDivergedException Diverged(int step, string what, string? lastCheckpoint) =>
         new($"step {step}: {what}; training stopped before applying this update. " +
-            (lastCheckpoint is null ? "No checkpoint had been written yet." : $"Last good checkpoint: {lastCheckpoint}"));
+            (lastCheckpoint is null ? "No checkpoint had been written yet."
+                : $"Last good checkpoint: {lastCheckpoint}"));
 }

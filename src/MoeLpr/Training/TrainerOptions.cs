@@ -14,10 +14,14 @@ public sealed record TrainerOptions
     /// <summary>Micro-batches per optimizer step.</summary>
     public int GradientAccumulationSteps { get; init; } = 1;
     public int Epochs { get; init; } = 1;
-    /// <summary>Optimizer steps to run; when set it replaces <see cref="Epochs"/> (the data order restarts as needed).</summary>
+    /// <summary>
+    /// Optimizer steps to run; when set it replaces <see cref="Epochs"/> (the data order restarts as needed).
+    /// </summary>
     public int? MaxSteps { get; init; }
     public int WarmupSteps { get; init; }
-    /// <summary>Gradient clipping threshold on the global L2 norm; 0 or less turns clipping off (the norm is still reported).</summary>
+    /// <summary>
+    /// Gradient clipping threshold on the global L2 norm; 0 or less turns clipping off (the norm is still reported).
+    /// </summary>
     public double MaxGradNorm { get; init; } = 1.0;
     /// <summary>Checkpoint every this many optimizer steps; 0 = only the final output.</summary>
     public int SaveSteps { get; init; }
@@ -33,9 +37,12 @@ public sealed record TrainerOptions
 
     public void Validate()
     {
-        if (LearningRate <= 0 || !double.IsFinite(LearningRate)) throw new ArgumentException($"learning rate must be a positive number (got {LearningRate})");
+        if (LearningRate <= 0 || !double.IsFinite(LearningRate))
+            throw new ArgumentException($"learning rate must be a positive number (got {LearningRate})");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {BatchSize})");
-        if (GradientAccumulationSteps < 1) throw new ArgumentException($"gradient accumulation steps must be at least 1 (got {GradientAccumulationSteps})");
+        if (GradientAccumulationSteps < 1)
+            throw new ArgumentException(
+                $"gradient accumulation steps must be at least 1 (got {GradientAccumulationSteps})");
         if (MaxSteps is null && Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (MaxSteps is < 1) throw new ArgumentException($"max steps must be at least 1 (got {MaxSteps})");
         if (WarmupSteps < 0) throw new ArgumentException($"warmup steps cannot be negative (got {WarmupSteps})");

@@ -35,17 +35,24 @@ internal sealed record TrainerState
     public static TrainerState Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: trainer state not found");
-        try { return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty trainer state"); }
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"{path}: empty trainer state");
+        }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a valid trainer state ({e.Message})"); }
     }
 
-    /// <summary>Refuses to resume <paramref name="checkpoint"/> under settings that would make a different run.</summary>
+    /// <summary>
+    /// Refuses to resume <paramref name="checkpoint"/> under settings that would make a different run.
+    /// </summary>
     public void RequireSameRun(TrainerState checkpoint, string path)
     {
         void Same<T>(string what, T saved, T now)
         {
             if (!EqualityComparer<T>.Default.Equals(saved, now))
-                throw new InvalidDataException($"{path}: the checkpoint was made with {what} {saved}, this run has {now}; resume with the same settings");
+                throw new InvalidDataException($"{path}: the checkpoint was made with {what} {saved}, " +
+                                               $"this run has {now}; resume with the same settings");
         }
         Same("policy", checkpoint.Policy, Policy);
         Same("planned steps", checkpoint.PlannedSteps, PlannedSteps);

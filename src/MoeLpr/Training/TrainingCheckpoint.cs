@@ -22,19 +22,24 @@ internal static partial class TrainingCheckpoint
 
     public static string PathFor(string outputDir, int step) => Path.Combine(outputDir, $"checkpoint-{step}");
 
-    public static void Save(string dir, LlamaForCausalLM model, TrainingPolicy policy, OptimizerHelper optimizer, TrainerState state)
+    public static void Save(string dir, LlamaForCausalLM model, TrainingPolicy policy, OptimizerHelper optimizer,
+        TrainerState state)
     {
         AtomicDirectory.Write(dir, staging =>
         {
             policy.SaveWeights(model, staging);
             optimizer.save_state_dict(Path.Combine(staging, OptimizerFileName));
-            using (var rng = torch.get_rng_state()) File.WriteAllBytes(Path.Combine(staging, RngFileName), rng.bytes.ToArray());
+            using (var rng = torch.get_rng_state())
+                File.WriteAllBytes(Path.Combine(staging, RngFileName), rng.bytes.ToArray());
             state.Save(Path.Combine(staging, TrainerState.FileName)); // last: its presence marks a complete folder
         });
     }
 
-    /// <summary>Loads weights, optimizer and RNG state from <paramref name="dir"/> and returns its trainer state.</summary>
-    public static TrainerState Restore(string dir, LlamaForCausalLM model, TrainingPolicy policy, OptimizerHelper optimizer)
+    /// <summary>
+    /// Loads weights, optimizer and RNG state from <paramref name="dir"/> and returns its trainer state.
+    /// </summary>
+    public static TrainerState Restore(string dir, LlamaForCausalLM model, TrainingPolicy policy,
+        OptimizerHelper optimizer)
     {
         var state = TrainerState.Load(Path.Combine(dir, TrainerState.FileName));
         policy.LoadWeights(model, dir);

@@ -19,7 +19,10 @@ public sealed record TrainingMetrics
     public double Epoch { get; init; }
     public double Loss { get; init; }
     public double LmLoss { get; init; }
-    /// <summary>Named loss parts, each a field of its own after <c>lm_loss</c> (stage 1: <c>aux_loss</c>, stage 2: <c>lpr_loss</c>).</summary>
+    /// <summary>
+    /// Named loss parts, each a field of its own after <c>lm_loss</c> (stage 1: <c>aux_loss</c>, stage 2:
+    /// <c>lpr_loss</c>).
+    /// </summary>
     public IReadOnlyDictionary<string, double> LossParts { get; init; } = new Dictionary<string, double>();
     public double LearningRate { get; init; }
     public double GradNorm { get; init; }
@@ -45,16 +48,20 @@ internal sealed class TrainingMetricsConverter : JsonConverter<TrainingMetrics>
         if (line.ValueKind != JsonValueKind.Object) throw new JsonException("a metrics line must be a JSON object");
         double Number(string name) => line.TryGetProperty(name, out var v) ? ReadDouble(v) : 0;
         double[]? Numbers(string name) =>
-            line.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(ReadDouble).ToArray() : null;
+            line.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
+                ? v.EnumerateArray().Select(ReadDouble).ToArray()
+                : null;
         var parts = line.EnumerateObject()
             .Where(p => !Fixed.Contains(p.Name) && p.Value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
             .ToDictionary(p => p.Name, p => ReadDouble(p.Value));
         return new TrainingMetrics
         {
-            Step = (int)Number("step"), Epoch = Number("epoch"), Loss = Number("loss"), LmLoss = Number("lm_loss"), LossParts = parts,
-            LearningRate = Number("lr"), GradNorm = Number("grad_norm"), TokensPerSecond = Number("tokens_per_s"),
-            ElapsedSeconds = Number("elapsed_s"), ExpertProbability = Numbers("expert_prob"),
-            OldLanguageExpert0Probability = Numbers("old_lang_expert0_prob"), OldLanguageExpert0Selected = Numbers("old_lang_expert0_selected"),
+            Step = (int)Number("step"), Epoch = Number("epoch"), Loss = Number("loss"), LmLoss = Number("lm_loss"),
+            LossParts = parts, LearningRate = Number("lr"), GradNorm = Number("grad_norm"),
+            TokensPerSecond = Number("tokens_per_s"), ElapsedSeconds = Number("elapsed_s"),
+            ExpertProbability = Numbers("expert_prob"),
+            OldLanguageExpert0Probability = Numbers("old_lang_expert0_prob"),
+            OldLanguageExpert0Selected = Numbers("old_lang_expert0_selected"),
         };
     }
 

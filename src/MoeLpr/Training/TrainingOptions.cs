@@ -6,9 +6,13 @@ namespace MoeLpr.Training;
 /// <summary>Which training <see cref="TrainingRun"/> does.</summary>
 public enum TrainingStage
 {
-    /// <summary>MoE-LPR stage 1: upcycle (or continue an adapter), train routers + new experts on new-language text.</summary>
+    /// <summary>
+    /// MoE-LPR stage 1: upcycle (or continue an adapter), train routers + new experts on new-language text.
+    /// </summary>
     Stage1,
-    /// <summary>MoE-LPR stage 2: routers only, LM + LPR loss on new-language text plus an old-language replay.</summary>
+    /// <summary>
+    /// MoE-LPR stage 2: routers only, LM + LPR loss on new-language text plus an old-language replay.
+    /// </summary>
     Stage2,
     /// <summary>Full fine-tuning of the dense model (the baseline the paper compares against).</summary>
     Full,

@@ -6,7 +6,8 @@ namespace MoeLpr.Training;
 /// <summary>
 /// The loss of one micro-batch as a policy composes it: <see cref="Total"/> is what gets back-propagated;
 /// <see cref="LmLoss"/> and the named <see cref="Parts"/> are unscaled (before their coefficients) and are logged under
-/// their names in <c>metrics.jsonl</c>, as the reference logs them (stage 1: <c>aux_loss</c>, stage 2: <c>lpr_loss</c>).
+/// their names in <c>metrics.jsonl</c>, as the reference logs them (stage 1: <c>aux_loss</c>, stage 2:
+/// <c>lpr_loss</c>).
 /// </summary>
 public sealed record LossTerms(Tensor Total, Tensor LmLoss, IReadOnlyDictionary<string, Tensor> Parts)
 {
@@ -25,7 +26,9 @@ public abstract class TrainingPolicy
     /// <summary>Short name written to trainer_state.json ("stage1", "stage2", "full", "lora").</summary>
     public abstract string Name { get; }
 
-    /// <summary>Changes the model's structure before training, e.g. adds adapter modules. Called once, before freezing.</summary>
+    /// <summary>
+    /// Changes the model's structure before training, e.g. adds adapter modules. Called once, before freezing.
+    /// </summary>
     public virtual void Prepare(LlamaForCausalLM model) { }
 
     /// <summary>True for the state-dict names of parameters that train; every other parameter is frozen.</summary>
@@ -34,7 +37,9 @@ public abstract class TrainingPolicy
     /// <summary>The micro-batch loss from the model output and the [B, T] old-language mask.</summary>
     public abstract LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask);
 
-    /// <summary>Writes the trained weights in this policy's release format (PEFT adapter, HF model folder, ...).</summary>
+    /// <summary>
+    /// Writes the trained weights in this policy's release format (PEFT adapter, HF model folder, ...).
+    /// </summary>
     public abstract void SaveWeights(LlamaForCausalLM model, string dir);
 
     /// <summary>Reads weights written by <see cref="SaveWeights"/> back into the (prepared) model, in place.</summary>

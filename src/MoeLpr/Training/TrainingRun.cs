@@ -15,7 +15,8 @@ namespace MoeLpr.Training;
 /// </summary>
 public static class TrainingRun
 {
-    public static TrainingResult Run(TrainingOptions options, TextWriter? console = null, CancellationToken cancellation = default)
+    public static TrainingResult Run(TrainingOptions options, TextWriter? console = null,
+        CancellationToken cancellation = default)
     {
         console ??= Console.Out;
         RequireConsistent(options);
@@ -34,11 +35,15 @@ public static class TrainingRun
             RequireVocabularyFits(corpus, model.Config.VocabSize, tokenizerDir, options.ModelDir);
             var policy = CreatePolicy(options, model, loaded.Moe);
             if (options.Stage == TrainingStage.Stage2 && corpus.OldLanguageTokens == 0)
-                console.WriteLine("warning: no old-language tokens in the data; the LPR loss stays 0 and only the LM loss trains the routers");
+                console.WriteLine("warning: no old-language tokens in the data; the LPR loss stays 0 and only the LM " +
+                                  "loss trains the routers");
             foreach (var d in corpus.Datasets)
-                console.WriteLine($"dataset {d.Name} ({(d.IsOldLanguage ? "old" : "new")}): {d.Documents} documents, {d.Tokens} tokens, {d.Blocks} blocks");
-            var trainer = new Trainer(model, policy, corpus, options.ToTrainerOptions(setup.Tokenizer.EosId, setup.Device), options.OutputDir, console);
-            console.WriteLine($"{policy.Name}: {corpus.Count} blocks of {corpus.CutoffLen} tokens, {trainer.PlannedSteps} optimizer steps on {setup.Device.type}");
+                console.WriteLine($"dataset {d.Name} ({(d.IsOldLanguage ? "old" : "new")}): {d.Documents} documents, " +
+                                  $"{d.Tokens} tokens, {d.Blocks} blocks");
+            var trainer = new Trainer(model, policy, corpus,
+                options.ToTrainerOptions(setup.Tokenizer.EosId, setup.Device), options.OutputDir, console);
+            console.WriteLine($"{policy.Name}: {corpus.Count} blocks of {corpus.CutoffLen} tokens, " +
+                              $"{trainer.PlannedSteps} optimizer steps on {setup.Device.type}");
             var result = trainer.Train(options.Resume, cancellation);
             if (result.Completed) TokenizerLoader.CopyFiles(tokenizerDir, options.OutputDir);
             return result;
@@ -51,7 +56,8 @@ public static class TrainingRun
         switch (options.Stage)
         {
             case TrainingStage.Stage2 when options.AdapterDir is null:
-                throw new ArgumentException("stage 2 needs --adapter: the stage-1 output folder whose routers it trains");
+                throw new ArgumentException(
+                    "stage 2 needs --adapter: the stage-1 output folder whose routers it trains");
             case TrainingStage.Full when options.AdapterDir is not null:
                 throw new ArgumentException("full fine-tuning trains a dense model; --adapter does not apply");
             case TrainingStage.Lora when options.AdapterDir is not null:
@@ -60,7 +66,8 @@ public static class TrainingRun
                 options.Lora.Validate("LoRA options");
                 break;
         }
-        if (options.CutoffLen < 2) throw new ArgumentException($"cutoff_len must be at least 2 (got {options.CutoffLen})");
+        if (options.CutoffLen < 2)
+            throw new ArgumentException($"cutoff_len must be at least 2 (got {options.CutoffLen})");
     }
 
     /// <summary>Every stage starts from a dense HF folder; stages 1 and 2 continue MoE adapters only.</summary>
@@ -106,6 +113,7 @@ public static class TrainingRun
     {
         int maxId = corpus.Blocks.Max(b => b.Max());
         if (maxId >= vocabSize)
-            throw new InvalidDataException($"{tokenizerDir}: the tokenizer produces id {maxId}, but the model in {modelDir} has vocab_size {vocabSize}");
+            throw new InvalidDataException($"{tokenizerDir}: the tokenizer produces id {maxId}, " +
+                                           $"but the model in {modelDir} has vocab_size {vocabSize}");
     }
 }

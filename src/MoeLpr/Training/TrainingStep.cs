@@ -8,20 +8,25 @@ namespace MoeLpr.Training;
 /// <summary>One micro-batch of token ids [B, T] with each token's old-language flag [B, T].</summary>
 public sealed record MicroBatch(Tensor InputIds, Tensor OldLanguageMask);
 
-/// <summary>A micro-batch's losses, unscaled, with the policy's named parts (e.g. <c>aux_loss</c>), and its token count.</summary>
-public sealed record MicroBatchLoss(double Total, double LmLoss, IReadOnlyDictionary<string, double> Parts, long Tokens);
+/// <summary>
+/// A micro-batch's losses, unscaled, with the policy's named parts (e.g. <c>aux_loss</c>), and its token count.
+/// </summary>
+public sealed record MicroBatchLoss(double Total, double LmLoss,
+    IReadOnlyDictionary<string, double> Parts, long Tokens);
 
 /// <summary>What one optimizer step did: the loss of each micro-batch and the gradient norm before clipping.</summary>
 public sealed record StepResult(IReadOnlyList<MicroBatchLoss> MicroBatches, double GradNorm);
 
-/// <summary>A loss term or the gradient norm became NaN or infinite; training stopped before the update was applied.</summary>
+/// <summary>
+/// A loss term or the gradient norm became NaN or infinite; training stopped before the update was applied.
+/// </summary>
 public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
 
 /// <summary>
 /// One optimisation step, the same for every training run, the demo and the benchmarks: the policy composes the loss
 /// of each micro-batch (LM labels are the ids, masked where <c>MaskedLabelTokenId</c> says), gradients accumulate over
-/// the micro-batches, the global norm is clipped, the scheduled learning rate is set and AdamW, built over the trainable
-/// parameters only, updates them. Each micro-batch and the update run in their own dispose scope.
+/// the micro-batches, the global norm is clipped, the scheduled learning rate is set and AdamW, built over the
+/// trainable parameters only, updates them. Each micro-batch and the update run in their own dispose scope.
 /// </summary>
 public sealed class TrainingStep : IDisposable
 {
@@ -42,7 +47,8 @@ public sealed class TrainingStep : IDisposable
         if (model.SetTrainable(policy.IsTrainable) == 0)
             throw new InvalidOperationException($"policy '{policy.Name}' selects no trainable parameter in this model");
         Trainable = model.parameters().Where(p => p.requires_grad).ToList();
-        Optimizer = torch.optim.AdamW(Trainable, lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0);
+        Optimizer = torch.optim.AdamW(Trainable, lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+            weight_decay: 0.0);
         model.train();
     }
 
@@ -58,13 +64,16 @@ public sealed class TrainingStep : IDisposable
     /// <see cref="TrainingDivergedException"/> before anything is updated.
     /// </summary>
     /// <param name="observe">Sees each micro-batch's model output and old-language mask (e.g. to log routing).</param>
-    public StepResult Run(IReadOnlyList<MicroBatch> microBatches, double learningRate, Action<CausalLMOutput, Tensor>? observe = null)
+    public StepResult Run(IReadOnlyList<MicroBatch> microBatches, double learningRate,
+        Action<CausalLMOutput, Tensor>? observe = null)
     {
         var losses = microBatches.Select(batch => Backward(batch, microBatches.Count, observe)).ToList();
         return new StepResult(losses, Update(learningRate));
     }
 
-    /// <summary>Parameters that are frozen yet hold a gradient (must be 0: frozen weights get no gradient work).</summary>
+    /// <summary>
+    /// Parameters that are frozen yet hold a gradient (must be 0: frozen weights get no gradient work).
+    /// </summary>
     public int FrozenParametersWithGradient() => model.parameters().Count(p => !p.requires_grad && p.grad is not null);
 
     MicroBatchLoss Backward(MicroBatch batch, int microBatches, Action<CausalLMOutput, Tensor>? observe)
@@ -72,15 +81,18 @@ public sealed class TrainingStep : IDisposable
         using var scope = torch.NewDisposeScope();
         var ids = batch.InputIds.to(Device);
         var oldMask = batch.OldLanguageMask.to(Device);
-        var output = model.forward(new CausalLMInput(ids, LanguageModelingLabels.From(ids, options.MaskedLabelTokenId), oldMask));
+        var output = model.forward(
+            new CausalLMInput(ids, LanguageModelingLabels.From(ids, options.MaskedLabelTokenId), oldMask));
         var terms = policy.ComputeLoss(output, oldMask);
 
         var loss = new MicroBatchLoss(terms.Total.item<float>(), terms.LmLoss.item<float>(),
-                                      terms.Parts.ToDictionary(p => p.Key, p => (double)p.Value.item<float>()), ids.numel());
+                                      terms.Parts.ToDictionary(p => p.Key, p => (double)p.Value.item<float>()),
+                                      ids.numel());
         if (!double.IsFinite(loss.Total))
         {
             var culprit = !double.IsFinite(loss.LmLoss) ? ("lm_loss", loss.LmLoss)
-                : loss.Parts.Where(p => !double.IsFinite(p.Value)).Select(p => (p.Key, p.Value)).FirstOrDefault(("the total loss", loss.Total));
+                : loss.Parts.Where(p => !double.IsFinite(p.Value))
+                    .Select(p => (p.Key, p.Value)).FirstOrDefault(("the total loss", loss.Total));
             throw new TrainingDivergedException($"{culprit.Item1} is {culprit.Item2}");
         }
         (terms.Total / microBatches).backward();
@@ -92,7 +104,8 @@ public sealed class TrainingStep : IDisposable
     double Update(double learningRate)
     {
         using var scope = torch.NewDisposeScope();
-        double gradNorm = torch.nn.utils.clip_grad_norm_(Trainable, options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
+        double gradNorm = torch.nn.utils.clip_grad_norm_(Trainable,
+            options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
         if (!double.IsFinite(gradNorm)) throw new TrainingDivergedException($"the gradient norm is {gradNorm}");
         foreach (var group in Optimizer.ParamGroups) group.LearningRate = learningRate;
         Optimizer.step();

@@ -37,11 +37,14 @@ public static class Upcycler
         if (config.LayersToTransform.Length == 0) return Enumerable.Range(0, numLayers).ToList();
         foreach (var i in config.LayersToTransform)
             if (i < 0 || i >= numLayers)
-                throw new InvalidDataException($"moe config: layers_to_transform has {i}, but the model has layers 0..{numLayers - 1}");
+                throw new InvalidDataException(
+                    $"moe config: layers_to_transform has {i}, but the model has layers 0..{numLayers - 1}");
         return config.LayersToTransform.Distinct().Order().ToList();
     }
 
-    /// <summary>xavier_normal_: N(0, σ²) with σ = sqrt(2 / (fan_in + fan_out)), drawn in float32 on the CPU.</summary>
+    /// <summary>
+    /// xavier_normal_: N(0, σ²) with σ = sqrt(2 / (fan_in + fan_out)), drawn in float32 on the CPU.
+    /// </summary>
     private static void InitialiseRouter(Tensor weight, Generator generator)
     {
         long numExperts = weight.shape[0], hidden = weight.shape[1];

@@ -68,7 +68,8 @@ public class HfModelDirectoryTests
     {
         using var dir = new TempDirectory();
         using var original = TinyCheckpoints.SaveDense(dir.Path, TinyModels.Qwen2, seed: 6);
-        Assert.DoesNotContain("lm_head.weight", SafeTensors.ReadHeader(Path.Combine(dir.Path, "model.safetensors")).Entries.Keys);
+        Assert.DoesNotContain("lm_head.weight",
+            SafeTensors.ReadHeader(Path.Combine(dir.Path, "model.safetensors")).Entries.Keys);
         using (var loaded = HfModelDirectory.Load(dir.Path)) TinyCheckpoints.AssertSameWeights(original, loaded);
 
         // Some exporters also store the tied head; loading skips it.

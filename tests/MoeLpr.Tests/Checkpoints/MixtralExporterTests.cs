@@ -54,13 +54,19 @@ public class MixtralExporterTests
 
         var weights = SafeTensors.Load(dir.File("model.safetensors"));
         var source = model.state_dict();
-        Assert.True(weights["model.layers.1.block_sparse_moe.gate.weight"].IsExactly(source["model.layers.1.mlp.moe_router_embedding.weight"]));
-        Assert.True(weights["model.layers.0.block_sparse_moe.experts.0.w1.weight"].IsExactly(source["model.layers.0.mlp.base_layer.gate_proj.weight"]));
-        Assert.True(weights["model.layers.0.block_sparse_moe.experts.0.w2.weight"].IsExactly(source["model.layers.0.mlp.base_layer.down_proj.weight"]));
-        Assert.True(weights["model.layers.0.block_sparse_moe.experts.0.w3.weight"].IsExactly(source["model.layers.0.mlp.base_layer.up_proj.weight"]));
-        Assert.True(weights["model.layers.0.block_sparse_moe.experts.2.w1.weight"].IsExactly(source["model.layers.0.mlp.moe_experts.1.gate_proj.weight"]));
+        Assert.True(weights["model.layers.1.block_sparse_moe.gate.weight"]
+            .IsExactly(source["model.layers.1.mlp.moe_router_embedding.weight"]));
+        Assert.True(weights["model.layers.0.block_sparse_moe.experts.0.w1.weight"]
+            .IsExactly(source["model.layers.0.mlp.base_layer.gate_proj.weight"]));
+        Assert.True(weights["model.layers.0.block_sparse_moe.experts.0.w2.weight"]
+            .IsExactly(source["model.layers.0.mlp.base_layer.down_proj.weight"]));
+        Assert.True(weights["model.layers.0.block_sparse_moe.experts.0.w3.weight"]
+            .IsExactly(source["model.layers.0.mlp.base_layer.up_proj.weight"]));
+        Assert.True(weights["model.layers.0.block_sparse_moe.experts.2.w1.weight"]
+            .IsExactly(source["model.layers.0.mlp.moe_experts.1.gate_proj.weight"]));
         Assert.True(weights["lm_head.weight"].IsExactly(source["lm_head.weight"]));
-        Assert.True(weights["model.layers.1.self_attn.q_proj.weight"].IsExactly(source["model.layers.1.self_attn.q_proj.weight"]));
+        Assert.True(weights["model.layers.1.self_attn.q_proj.weight"]
+            .IsExactly(source["model.layers.1.self_attn.q_proj.weight"]));
         Assert.DoesNotContain(weights.Keys, k => k.Contains(".mlp."));
         Assert.Equal(source.Count, weights.Count);
 
@@ -165,10 +171,12 @@ public class MixtralExporterTests
         string output = Path.Combine(root.Path, "out");
         var topOne = new MoeConfig { NumExperts = 3, TopK = 1 };
         using (var model = UpcycledWithTrainedRouters(TinyModels.Llama, topOne, seed: 1))
-            Assert.Contains("topk >= 2", Assert.Throws<InvalidOperationException>(() => MixtralExporter.Export(model, topOne, output)).Message);
+            Assert.Contains("topk >= 2",
+                Assert.Throws<InvalidOperationException>(() => MixtralExporter.Export(model, topOne, output)).Message);
         var partial = new MoeConfig { NumExperts = 3, TopK = 2, LayersToTransform = [0] };
         using (var model = UpcycledWithTrainedRouters(TinyModels.Llama, partial, seed: 1))
-            Assert.Contains("layer 1 is dense", Assert.Throws<InvalidOperationException>(() => MixtralExporter.Export(model, partial, output)).Message);
+            Assert.Contains("layer 1 is dense",
+                Assert.Throws<InvalidOperationException>(() => MixtralExporter.Export(model, partial, output)).Message);
         Assert.False(Directory.Exists(output));
     }
 

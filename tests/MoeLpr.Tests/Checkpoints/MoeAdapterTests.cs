@@ -10,8 +10,11 @@ namespace MoeLpr.Tests.Checkpoints;
 
 public class MoeAdapterTests
 {
-    /// <summary>An upcycled model whose routers and new experts differ from a fresh upcycle (as after training).</summary>
-    static LlamaForCausalLM TrainedLikeMoe(ModelConfig config, MoeConfig moe, long seed, ScalarType dtype = ScalarType.Float32)
+    /// <summary>
+    /// An upcycled model whose routers and new experts differ from a fresh upcycle (as after training).
+    /// </summary>
+    static LlamaForCausalLM TrainedLikeMoe(ModelConfig config, MoeConfig moe, long seed,
+        ScalarType dtype = ScalarType.Float32)
     {
         var model = TinyModels.Create(config, seed, dtype);
         Upcycler.Upcycle(model, moe, seed: seed + 100);
@@ -30,7 +33,8 @@ public class MoeAdapterTests
 
         MoeAdapter.Save(model, moe, dir.Path);
 
-        var keys = SafeTensors.ReadHeader(dir.File("adapter_model.safetensors")).Entries.Keys.Order(StringComparer.Ordinal);
+        var keys = SafeTensors.ReadHeader(dir.File("adapter_model.safetensors")).Entries.Keys.Order(
+            StringComparer.Ordinal);
         Assert.Equal(
         [
             "base_model.model.model.layers.1.mlp.moe_experts.0.down_proj.weight",
@@ -73,7 +77,8 @@ public class MoeAdapterTests
         var expected = trained.forward(new CausalLMInput(ids));
         var actual = restored.forward(new CausalLMInput(ids));
         Assert.True(expected.Logits.IsExactly(actual.Logits));
-        for (int layer = 0; layer < 2; layer++) Assert.True(expected.RouterLogits[layer].IsExactly(actual.RouterLogits[layer]));
+        for (int layer = 0; layer < 2; layer++)
+            Assert.True(expected.RouterLogits[layer].IsExactly(actual.RouterLogits[layer]));
     }
 
     [Fact]
@@ -90,7 +95,8 @@ public class MoeAdapterTests
 
         using var target = TinyModels.Create(TinyModels.Llama, seed: 2);
         var error = Assert.Throws<InvalidDataException>(() => MoeAdapter.Load(target, root.Path));
-        Assert.Equal($"{file}: missing keys 'base_model.model.model.layers.0.mlp.moe_router_embedding.weight'", error.Message);
+        Assert.Equal(
+            $"{file}: missing keys 'base_model.model.model.layers.0.mlp.moe_router_embedding.weight'", error.Message);
     }
 
     [Fact]
@@ -103,18 +109,22 @@ public class MoeAdapterTests
 
         using var target = TinyModels.Create(TinyModels.Llama, seed: 2);
         var error = Assert.Throws<InvalidDataException>(() => MoeAdapter.Load(target, root.Path));
-        Assert.Matches(@"adapter_model\.safetensors: tensor 'base_model\.model\.model\.layers\.0\.mlp\.moe_experts\.0\.gate_proj\.weight' has shape \[40, 32\] but the config implies \[48, 32\]$", error.Message);
+        Assert.Matches(@"adapter_model\.safetensors: tensor " +
+                       @"'base_model\.model\.model\.layers\.0\.mlp\.moe_experts\.0\.gate_proj\.weight' has shape " +
+                       @"\[40, 32\] but the config implies \[48, 32\]$", error.Message);
     }
 
     [Fact]
     public void AdapterNamingALayerTheBaseLacksIsRejected()
     {
         using var root = new TempDirectory();
-        File.WriteAllText(root.File("adapter_config.json"), new MoeConfig { NumExperts = 3, TopK = 2, LayersToTransform = [5] }.ToJson());
+        File.WriteAllText(root.File("adapter_config.json"),
+            new MoeConfig { NumExperts = 3, TopK = 2, LayersToTransform = [5] }.ToJson());
         using var target = TinyModels.Create(TinyModels.Llama, seed: 2);
 
         var error = Assert.Throws<InvalidDataException>(() => MoeAdapter.Load(target, root.Path));
-        Assert.Equal($"{root.File("adapter_config.json")}: layers_to_transform has 5, but the base model has layers 0..1", error.Message);
+        Assert.Equal($"{root.File("adapter_config.json")}: layers_to_transform has 5, " +
+                     $"but the base model has layers 0..1", error.Message);
         Assert.Empty(target.MoeBlocks);
     }
 
@@ -125,7 +135,8 @@ public class MoeAdapterTests
         using var model = TrainedLikeMoe(TinyModels.Llama, new MoeConfig { NumExperts = 3, TopK = 2 }, seed: 2);
         string output = Path.Combine(root.Path, "out");
 
-        var error = Assert.Throws<InvalidOperationException>(() => MoeAdapter.Save(model, new MoeConfig { NumExperts = 4, TopK = 2 }, output));
+        var error = Assert.Throws<InvalidOperationException>(
+            () => MoeAdapter.Save(model, new MoeConfig { NumExperts = 4, TopK = 2 }, output));
         Assert.Contains("layer 0 has 3 experts", error.Message);
         Assert.False(Directory.Exists(output));
     }

@@ -20,7 +20,8 @@ public class SafeTensorsCheckpointTests
         using var dir = new TempDirectory();
         var written = SafeTensorsCheckpoint.Write(dir.Path, Weights(), maxShardBytes: 64);
 
-        Assert.Equal(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"], written);
+        Assert.Equal(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+            "model.safetensors.index.json"], written);
         var index = JsonNode.Parse(File.ReadAllText(dir.File("model.safetensors.index.json")))!;
         Assert.Equal(76, index["metadata"]!["total_size"]!.GetValue<long>());
         Assert.Equal("model-00002-of-00002.safetensors", index["weight_map"]!["c"]!.GetValue<string>());
@@ -47,7 +48,8 @@ public class SafeTensorsCheckpointTests
         File.Delete(dir.File("model-00002-of-00002.safetensors"));
 
         var error = Assert.Throws<InvalidDataException>(() => SafeTensorsCheckpoint.Open(dir.Path));
-        Assert.Equal($"{dir.File("model.safetensors.index.json")}: shard 'model-00002-of-00002.safetensors' listed in weight_map is missing", error.Message);
+        Assert.Equal($"{dir.File("model.safetensors.index.json")}: shard 'model-00002-of-00002.safetensors' listed " +
+                     $"in weight_map is missing", error.Message);
     }
 
     [Fact]
@@ -65,12 +67,14 @@ public class SafeTensorsCheckpointTests
         SafeTensorsCheckpoint.Write(dir.Path, Weights(), maxShardBytes: 64);
         var targets = new Dictionary<string, Tensor>
         {
-            ["a"] = zeros(10, dtype: ScalarType.BFloat16), ["b"] = zeros(6), ["c"] = zeros(3, dtype: ScalarType.Float64),
+            ["a"] = zeros(10, dtype: ScalarType.BFloat16), ["b"] = zeros(6),
+                ["c"] = zeros(3, dtype: ScalarType.Float64),
         };
 
         StateDictLoader.Load(targets, SafeTensorsCheckpoint.Open(dir.Path));
 
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => (float)i), targets["a"].to_type(ScalarType.Float32).data<float>().ToArray());
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (float)i),
+            targets["a"].to_type(ScalarType.Float32).data<float>().ToArray());
         Assert.Equal(ScalarType.BFloat16, targets["a"].dtype);
         Assert.Equal([1f, 1, 1, 1, 1, 1], targets["b"].data<float>().ToArray());
         Assert.Equal([2.0, 2, 2], targets["c"].data<double>().ToArray());
@@ -85,7 +89,10 @@ public class SafeTensorsCheckpointTests
         string file = dir.File("model.safetensors");
 
         var missing = Assert.Throws<InvalidDataException>(() => StateDictLoader.Load(
-            new Dictionary<string, Tensor> { ["a"] = zeros(10), ["b"] = zeros(6), ["c"] = zeros(3), ["d"] = zeros(1) }, checkpoint));
+            new Dictionary<string, Tensor>
+            {
+                ["a"] = zeros(10), ["b"] = zeros(6), ["c"] = zeros(3), ["d"] = zeros(1),
+            }, checkpoint));
         Assert.Equal($"{file}: missing keys 'd'", missing.Message);
 
         var unexpected = Assert.Throws<InvalidDataException>(() => StateDictLoader.Load(
@@ -98,7 +105,8 @@ public class SafeTensorsCheckpointTests
         Assert.Equal($"{file}: tensor 'a' has shape [10] but the config implies [2, 5]", shape.Message);
         Assert.Equal(0f, target.abs().sum().item<float>());
 
-        StateDictLoader.Load(new Dictionary<string, Tensor> { ["a"] = zeros(10), ["b"] = zeros(6) }, checkpoint, ignored: new HashSet<string> { "c" });
+        StateDictLoader.Load(new Dictionary<string, Tensor> { ["a"] = zeros(10), ["b"] = zeros(6) }, checkpoint,
+            ignored: new HashSet<string> { "c" });
     }
 
     [Fact]
@@ -122,10 +130,12 @@ public class SafeTensorsCheckpointTests
     {
         using var root = new TempDirectory();
         string target = Path.Combine(root.Path, "out");
-        AtomicDirectory.Write(target, staging => SafeTensorsCheckpoint.Write(staging, Weights(), maxShardBytes: 64), "model*.safetensors*");
+        AtomicDirectory.Write(target, staging => SafeTensorsCheckpoint.Write(staging, Weights(), maxShardBytes: 64),
+            "model*.safetensors*");
         File.WriteAllText(Path.Combine(target, "README.md"), "kept");
 
-        AtomicDirectory.Write(target, staging => SafeTensorsCheckpoint.Write(staging, Weights()), "model*.safetensors*");
+        AtomicDirectory.Write(target, staging => SafeTensorsCheckpoint.Write(staging, Weights()),
+            "model*.safetensors*");
 
         Assert.Equal(["README.md", "model.safetensors"], Directory.GetFiles(target).Select(Path.GetFileName).Order());
         Assert.Single(Directory.GetFileSystemEntries(root.Path));

@@ -74,7 +74,8 @@ public class SafeTensorsTests
     [Fact]
     public void ChunkedCopyMatchesWholeCopy()
     {
-        // A 7-byte chunk rounds down to whole elements and cuts every tensor into many pieces: the path tensors over 2 GiB take.
+        // A 7-byte chunk rounds down to whole elements and cuts every tensor into many pieces: the path tensors over 2
+        // GiB take.
         using var dir = new TempDirectory();
         var tensors = new Dictionary<string, Tensor>
         {
@@ -164,6 +165,34 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void GapBetweenTensorsIsRejected()
+    {
+        using var dir = new TempDirectory();
+        string path = WriteRaw(dir,
+            """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}""", 16);
+        AssertOneLineError(path, "data bytes 8..12 before tensor 'b' belong to no tensor",
+            () => SafeTensors.Load(path));
+    }
+
+    [Fact]
+    public void BytesAfterTheLastTensorAreRejected()
+    {
+        using var dir = new TempDirectory();
+        string path = WriteRaw(dir, """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 11);
+        AssertOneLineError(path, "3 data bytes after the last tensor belong to no tensor",
+            () => SafeTensors.Load(path));
+    }
+
+    [Fact]
+    public void TensorNamedTwiceIsRejected()
+    {
+        using var dir = new TempDirectory();
+        string path = WriteRaw(dir,
+            """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8);
+        AssertOneLineError(path, "tensor 'a' is named twice in the header", () => SafeTensors.Load(path));
+    }
+
+    [Fact]
     public void OffsetsOutsideTheDataAreRejected()
     {
         using var dir = new TempDirectory();
@@ -176,7 +205,8 @@ public class SafeTensorsTests
     {
         using var dir = new TempDirectory();
         string path = WriteRaw(dir, """{"a":{"dtype":"BF16","shape":[3],"data_offsets":[0,8]}}""", 8);
-        AssertOneLineError(path, "tensor 'a': holds 8 bytes but shape [3] of BF16 needs 6", () => SafeTensors.Load(path));
+        AssertOneLineError(path, "tensor 'a': holds 8 bytes but shape [3] of BF16 needs 6",
+            () => SafeTensors.Load(path));
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public class CheckpointCommandsTests
         string baseDir = Path.Combine(root.Path, "base"), adapterDir = Path.Combine(root.Path, "adapter");
         using (TinyCheckpoints.SaveDense(baseDir, TinyModels.Llama, seed: 5)) { }
 
-        var result = CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir, "--moe_num_experts", "3", "--topk", "2", "--seed", "7");
+        var result = CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir, "--moe_num_experts", "3",
+            "--topk", "2", "--seed", "7");
         Assert.True(result.ExitCode == 0, result.Error);
 
         using var inProcess = HfModelDirectory.Load(baseDir);
@@ -44,7 +45,8 @@ public class CheckpointCommandsTests
         string baseDir = Path.Combine(root.Path, "base"), adapterDir = Path.Combine(root.Path, "adapter");
         using (TinyCheckpoints.SaveDense(baseDir, TinyModels.Llama)) { }
 
-        Assert.Equal(0, CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir, "--num-experts", "2", "--layers", "1").ExitCode);
+        Assert.Equal(0, CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir, "--num-experts", "2",
+            "--layers", "1").ExitCode);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(adapterDir, "adapter_config.json")))!;
         Assert.Equal([1], config["layers_to_transform"]!.AsArray().Select(n => n!.GetValue<int>()));
 
@@ -60,9 +62,11 @@ public class CheckpointCommandsTests
     public void ExportedMixtralReloadsToTheAdapterModelsLogits()
     {
         using var root = new TempDirectory();
-        string baseDir = Path.Combine(root.Path, "base"), adapterDir = Path.Combine(root.Path, "adapter"), mixtralDir = Path.Combine(root.Path, "mixtral");
+        string baseDir = Path.Combine(root.Path, "base"), adapterDir = Path.Combine(root.Path, "adapter"),
+            mixtralDir = Path.Combine(root.Path, "mixtral");
         using (TinyCheckpoints.SaveDense(baseDir, TinyModels.Llama, seed: 6)) { }
-        Assert.Equal(0, CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir, "--num-experts", "4", "--seed", "1").ExitCode);
+        Assert.Equal(0, CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir, "--num-experts", "4",
+            "--seed", "1").ExitCode);
 
         var result = CliRunner.Run("export", "--model", baseDir, "--adapter", adapterDir, "--output", mixtralDir);
         Assert.True(result.ExitCode == 0, result.Error);
@@ -77,22 +81,27 @@ public class CheckpointCommandsTests
     public void ExportOfAQwen2BaseIsAOneLineError()
     {
         using var root = new TempDirectory();
-        string baseDir = Path.Combine(root.Path, "base"), adapterDir = Path.Combine(root.Path, "adapter"), output = Path.Combine(root.Path, "mixtral");
+        string baseDir = Path.Combine(root.Path, "base"), adapterDir = Path.Combine(root.Path, "adapter"),
+            output = Path.Combine(root.Path, "mixtral");
         using (TinyCheckpoints.SaveDense(baseDir, TinyModels.Qwen2)) { }
         Assert.Equal(0, CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir).ExitCode);
 
         var result = CliRunner.Run("export", "--model", baseDir, "--adapter", adapterDir, "--output", output);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Matches(@"^error: .*mixtral: a qwen2 base cannot become Mixtral: Mixtral has no q/k/v bias, so only the adapter layout \(MoeAdapter\) applies\n$", result.Error.Replace("\r", ""));
+        Assert.Matches(@"^error: .*mixtral: a qwen2 base cannot become Mixtral: Mixtral has no q/k/v bias, " +
+                       @"so only the adapter layout \(MoeAdapter\) applies\n$", result.Error.Replace("\r", ""));
         Assert.False(Directory.Exists(output));
     }
 
-    /// <summary>Kinds of malformed base checkpoint; <see cref="Break"/> applies one and returns the file and words the error must carry.</summary>
+    /// <summary>
+    /// Kinds of malformed base checkpoint; <see cref="Break"/> applies one and returns the file and words the error
+    /// must carry.
+    /// </summary>
     public static TheoryData<string> MalformedCases => new()
     {
-        "missing config field", "unsupported model_type", "wrong weight shape", "missing key", "corrupt safetensors header", "missing shard",
-        "unsupported torch_dtype",
+        "missing config field", "unsupported model_type", "wrong weight shape", "missing key",
+        "corrupt safetensors header", "missing shard", "unsupported torch_dtype",
     };
 
     [Theory]
@@ -101,7 +110,8 @@ public class CheckpointCommandsTests
     {
         using var root = new TempDirectory();
         string baseDir = Path.Combine(root.Path, "base"), output = Path.Combine(root.Path, "adapter");
-        using (TinyCheckpoints.SaveDense(baseDir, TinyModels.Llama, maxShardBytes: kind == "missing shard" ? 20_000 : null)) { }
+        using (TinyCheckpoints.SaveDense(baseDir, TinyModels.Llama,
+            maxShardBytes: kind == "missing shard" ? 20_000 : null)) { }
         var (file, message) = Break(baseDir, kind);
 
         var result = CliRunner.Run("upcycle", "--model", baseDir, "--output", output, "--num-experts", "3");
@@ -128,7 +138,8 @@ public class CheckpointCommandsTests
                 return (config, "unsupported model_type 'gpt2'");
             case "wrong weight shape":
                 EditWeights(weights, w => w["model.layers.1.mlp.up_proj.weight"] = zeros(40, 32));
-                return (weights, "tensor 'model.layers.1.mlp.up_proj.weight' has shape [40, 32] but the config implies [48, 32]");
+                return (weights,
+                    "tensor 'model.layers.1.mlp.up_proj.weight' has shape [40, 32] but the config implies [48, 32]");
             case "missing key":
                 EditWeights(weights, w => w.Remove("model.norm.weight"));
                 return (weights, "missing keys 'model.norm.weight'");

@@ -13,7 +13,10 @@ namespace MoeLpr.Tests.Cli;
 /// <summary>routes, tasks and make-task end to end on a tiny model with the shared 600-token test tokenizer.</summary>
 public class EvaluationCommandsTests
 {
-    static ModelConfig Config => TinyModels.Llama with { VocabSize = SmallTokenizer.Bpe.VocabSize, MaxPositionEmbeddings = 256 };
+    static ModelConfig Config => TinyModels.Llama with
+    {
+        VocabSize = SmallTokenizer.Bpe.VocabSize, MaxPositionEmbeddings = 256,
+    };
 
     /// <summary>A tiny base model and an upcycled adapter (3 experts, top-2) on disk.</summary>
     static (string Model, string Adapter) SaveModelAndAdapter(TempDirectory root)
@@ -33,21 +36,23 @@ public class EvaluationCommandsTests
         var (modelDir, adapterDir) = SaveModelAndAdapter(root);
         string output = Path.Combine(root.Path, "routes");
 
-        var result = CliRunner.Run("routes", "--model", modelDir, "--adapter", adapterDir, "--tokenizer", SmallTokenizer.Directory,
-            "--dataset", "en_test,el_test", "--dataset-info", DataTestFiles.DatasetInfo, "--max_samples", "2", "--cutoff_len", "64", "--output", output);
+        var result = CliRunner.Run("routes", "--model", modelDir, "--adapter", adapterDir, "--tokenizer",
+            SmallTokenizer.Directory, "--dataset", "en_test,el_test", "--dataset-info", DataTestFiles.DatasetInfo,
+            "--max_samples", "2", "--cutoff_len", "64", "--output", output);
         Assert.True(result.ExitCode == 0, result.Error);
 
         var layers = File.ReadAllLines(Path.Combine(output, RoutingCsv.LayersFile));
         Assert.Equal(1 + 2 * Config.NumHiddenLayers, layers.Length);   // header + dataset × layer
         Assert.StartsWith("en_test,0,", layers[1]);
         Assert.StartsWith("el_test,1,", layers[^1]);
-        Assert.Equal(1 + 2 * Config.NumHiddenLayers * 3, File.ReadAllLines(Path.Combine(output, RoutingCsv.ExpertsFile)).Length);
+        Assert.Equal(1 + 2 * Config.NumHiddenLayers * 3,
+            File.ReadAllLines(Path.Combine(output, RoutingCsv.ExpertsFile)).Length);
 
         // The CSV equals the library run on the same packed blocks.
         var expected = RoutingRun.Run(new RoutingOptions
         {
-            ModelDir = modelDir, AdapterDir = adapterDir, TokenizerDir = SmallTokenizer.Directory, Datasets = ["en_test", "el_test"],
-            DatasetInfo = DataTestFiles.DatasetInfo, MaxSamples = 2, CutoffLen = 64,
+            ModelDir = modelDir, AdapterDir = adapterDir, TokenizerDir = SmallTokenizer.Directory,
+            Datasets = ["en_test", "el_test"], DatasetInfo = DataTestFiles.DatasetInfo, MaxSamples = 2, CutoffLen = 64,
         });
         var en0 = expected.Counts[0];
         Assert.StartsWith($"en_test,0,{en0.Tokens},", layers[1]);
@@ -58,20 +63,24 @@ public class EvaluationCommandsTests
     {
         using var root = new TempDirectory();
         var (modelDir, adapterDir) = SaveModelAndAdapter(root);
-        string task = Path.Combine(root.Path, "task.jsonl"), pool = Path.Combine(root.Path, "pool.jsonl"), csv = Path.Combine(root.Path, "out", "tasks.csv");
+        string task = Path.Combine(root.Path, "task.jsonl"), pool = Path.Combine(root.Path, "pool.jsonl"),
+            csv = Path.Combine(root.Path, "out", "tasks.csv");
         var corpus = Path.Combine(DataTestFiles.RepoRoot, "data", "corpus");
-        Assert.Equal(0, CliRunner.Run("make-task", "--corpus", corpus, "--languages", "en,el", "--items", "3", "--output", task).ExitCode);
-        Assert.Equal(0, CliRunner.Run("make-task", "--corpus", corpus, "--languages", "en,el", "--split", "valid", "--items", "3", "--output", pool).ExitCode);
+        Assert.Equal(0, CliRunner.Run("make-task", "--corpus", corpus, "--languages", "en,el", "--items", "3",
+            "--output", task).ExitCode);
+        Assert.Equal(0, CliRunner.Run("make-task", "--corpus", corpus, "--languages", "en,el", "--split", "valid",
+            "--items", "3", "--output", pool).ExitCode);
 
-        var result = CliRunner.Run("tasks", "--model", modelDir, "--adapter", adapterDir, "--tokenizer", SmallTokenizer.Directory,
-            "--task", task, "--num-fewshot", "1", "--fewshot-task", pool, "--output", csv);
+        var result = CliRunner.Run("tasks", "--model", modelDir, "--adapter", adapterDir, "--tokenizer",
+            SmallTokenizer.Directory, "--task", task, "--num-fewshot", "1", "--fewshot-task", pool, "--output", csv);
         Assert.True(result.ExitCode == 0, result.Error);
         var lines = File.ReadAllLines(csv);
         Assert.Equal("language,num_fewshot,items,acc,acc_stderr,acc_norm,acc_norm_stderr,acc_norm_bytes", lines[0]);
         Assert.StartsWith("en,1,3,", lines[1]);
         Assert.StartsWith("el,1,3,", lines[2]);
 
-        var missingPool = CliRunner.Run("tasks", "--model", modelDir, "--tokenizer", SmallTokenizer.Directory, "--task", task, "--num-fewshot", "2", "--output", csv);
+        var missingPool = CliRunner.Run("tasks", "--model", modelDir, "--tokenizer", SmallTokenizer.Directory, "--task",
+            task, "--num-fewshot", "2", "--output", csv);
         Assert.Equal(1, missingPool.ExitCode);
         Assert.StartsWith("error: --num-fewshot needs --fewshot-task", missingPool.Error);
     }

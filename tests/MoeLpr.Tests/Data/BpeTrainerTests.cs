@@ -62,7 +62,8 @@ public class BpeTrainerTests
     {
         foreach (string text in SmallTokenizer.Samples)
             Assert.Equal(text, string.Concat(ByteLevelPreTokenizer.Split(text)));
-        Assert.Equal(["ファイル", "を", "開", "くには", "、", "LibreOffice", "の", "設定"], ByteLevelPreTokenizer.Split("ファイルを開くには、LibreOfficeの設定"));
+        Assert.Equal(["ファイル", "を", "開", "くには", "、", "LibreOffice", "の", "設定"],
+            ByteLevelPreTokenizer.Split("ファイルを開くには、LibreOfficeの設定"));
     }
 
     [Fact]

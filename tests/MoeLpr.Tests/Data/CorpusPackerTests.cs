@@ -14,7 +14,8 @@ public class CorpusPackerTests
     public void PacksEachDatasetAsTheReferenceWithoutBosWithEosAndDroppedRemainder()
     {
         var en = Dataset("en", true, "Choose Format - Cells.", "Click the Numbers tab, then OK.", "Done.");
-        var el = Dataset("el", false, "Η υπηρεσία Μενού.", "Γεια σου κόσμε, ξανά και ξανά.");
+        var el = Dataset("el", false, "Η υπηρεσία Μενού.",
+            "Γεια σου κόσμε, ξανά και ξανά.");
         var packed = CorpusPacker.Pack([en, el], Tokenizer, cutoffLen: 8);
 
         foreach (var (dataset, stats) in new[] { en, el }.Zip(packed.Datasets))
@@ -28,7 +29,8 @@ public class CorpusPackerTests
         var expected = new[] { en, el }.SelectMany(d =>
         {
             var stream = d.Documents.SelectMany(doc => Tokenizer.Encode(doc).Append(Tokenizer.EosId)).ToList();
-            return stream.Chunk(8).Where(block => block.Length == 8).Select(block => (block, old: d.IsOldLanguage!.Value));
+            return stream.Chunk(8)
+                .Where(block => block.Length == 8).Select(block => (block, old: d.IsOldLanguage!.Value));
         }).ToList();
         Assert.Equal(expected.Select(e => e.block), packed.Blocks);
         Assert.Equal(expected.Select(e => Enumerable.Repeat(e.old, 8).ToArray()), packed.OldLanguage);
@@ -65,14 +67,17 @@ public class CorpusPackerTests
     {
         var unlabelled = Dataset("plain", null, "text");
         var error = Assert.Throws<InvalidDataException>(() => CorpusPacker.Pack([unlabelled], Tokenizer, cutoffLen: 4));
-        Assert.Equal("/virtual/plain.jsonl: dataset 'plain' has no \"language\" (\"old\" or \"new\"), which language masks need", error.Message);
-        Assert.All(CorpusPacker.Pack([unlabelled], Tokenizer, cutoffLen: 2, requireLanguage: false).OldLanguage, mask => Assert.DoesNotContain(true, mask));
+        Assert.Equal("/virtual/plain.jsonl: dataset 'plain' has no \"language\" (\"old\" or \"new\"), " +
+                     "which language masks need", error.Message);
+        Assert.All(CorpusPacker.Pack([unlabelled], Tokenizer, cutoffLen: 2, requireLanguage: false).OldLanguage,
+            mask => Assert.DoesNotContain(true, mask));
     }
 
     [Fact]
     public void MakeBatchGivesInt64IdsAndBoolMask()
     {
-        var packed = CorpusPacker.Pack([Dataset("en", true, "Choose Format - Cells, then the Numbers tab."), Dataset("el", false, "Η υπηρεσία Μενού μπορεί να χρησιμοποιηθεί.")],
+        var packed = CorpusPacker.Pack([Dataset("en", true, "Choose Format - Cells, then the Numbers tab."),
+            Dataset("el", false, "Η υπηρεσία Μενού μπορεί να χρησιμοποιηθεί.")],
             Tokenizer, cutoffLen: 4);
         int last = packed.Count - 1;
         var (ids, mask) = packed.MakeBatch([last, 0]);

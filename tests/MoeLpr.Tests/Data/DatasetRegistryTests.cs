@@ -4,18 +4,22 @@ namespace MoeLpr.Tests.Data;
 
 public class DatasetRegistryTests
 {
-    /// <summary>A registry with <c>en</c> (old), <c>el</c> (new) and <c>plain</c> (no language) in a sub-folder.</summary>
+    /// <summary>
+    /// A registry with <c>en</c> (old), <c>el</c> (new) and <c>plain</c> (no language) in a sub-folder.
+    /// </summary>
     static (string Info, string Dir) MakeRegistry()
     {
         string dir = DataTestFiles.NewTempDir();
         Directory.CreateDirectory(Path.Combine(dir, "files"));
-        File.WriteAllText(Path.Combine(dir, "files", "en.jsonl"), "{\"text\": \"hello\"}\n{\"text\": \"world\"}\n{\"text\": \"again\"}\n");
+        File.WriteAllText(Path.Combine(dir, "files", "en.jsonl"),
+            "{\"text\": \"hello\"}\n{\"text\": \"world\"}\n{\"text\": \"again\"}\n");
         File.WriteAllText(Path.Combine(dir, "files", "el.jsonl"), "{\"text\": \"γεια\"}\n");
         File.WriteAllText(Path.Combine(dir, "files", "plain.jsonl"), "{\"text\": \"x\"}\n");
         string info = Path.Combine(dir, "dataset_info.json");
         DatasetInfoWriter.Register(info, "en", Path.Combine(dir, "files", "en.jsonl"), "old");
         DatasetInfoWriter.Register(info, "el", Path.Combine(dir, "files", "el.jsonl"), "new");
-        File.WriteAllText(info, File.ReadAllText(info).TrimEnd().TrimEnd('}') + ", \"plain\": {\"file_name\": \"files/plain.jsonl\"}}");
+        File.WriteAllText(info,
+            File.ReadAllText(info).TrimEnd().TrimEnd('}') + ", \"plain\": {\"file_name\": \"files/plain.jsonl\"}}");
         return (info, dir);
     }
 
@@ -43,7 +47,8 @@ public class DatasetRegistryTests
         File.AppendAllText(file, "{\"text\": \"added later\"}\n");
         var registry = DatasetRegistry.Open(info);
         var error = Assert.Throws<InvalidDataException>(() => registry.Load("en"));
-        Assert.StartsWith($"{file}: SHA-1 is {FileHashes.Sha1(file)} but dataset 'en' in {info} expects ", error.Message);
+        Assert.StartsWith(
+            $"{file}: SHA-1 is {FileHashes.Sha1(file)} but dataset 'en' in {info} expects ", error.Message);
         Assert.Equal(4, registry.Load("en", allowSha1Mismatch: true).Documents.Count);
     }
 
@@ -62,7 +67,8 @@ public class DatasetRegistryTests
         var registry = DatasetRegistry.Open(info);
         Assert.Single(registry.Load("plain").Documents);
         var error = Assert.Throws<InvalidDataException>(() => registry.Load("plain", requireLanguage: true));
-        Assert.Equal($"{info}: dataset 'plain' has no \"language\" (\"old\" or \"new\"), which language masks need", error.Message);
+        Assert.Equal($"{info}: dataset 'plain' has no \"language\" (\"old\" or \"new\"), " +
+                     $"which language masks need", error.Message);
     }
 
     [Fact]
@@ -90,13 +96,17 @@ public class DatasetRegistryTests
     {
         string dir = DataTestFiles.NewTempDir();
         string info = Path.Combine(dir, "dataset_info.json");
-        Assert.Equal($"{info}: dataset_info.json not found", Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+        Assert.Equal($"{info}: dataset_info.json not found",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
         File.WriteAllText(info, "{\"x\": {\"file_name\": \"x.jsonl\", \"language\": \"ancient\"}}");
-        Assert.Equal($"{info}: dataset 'x' has language 'ancient', expected 'old' or 'new'", Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+        Assert.Equal($"{info}: dataset 'x' has language 'ancient', expected 'old' or 'new'",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
         File.WriteAllText(info, "{\"x\": {\"language\": \"old\"}}");
-        Assert.Equal($"{info}: dataset 'x' has no file_name", Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+        Assert.Equal($"{info}: dataset 'x' has no file_name",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
         File.WriteAllText(info, "{\"x\": ");
-        Assert.StartsWith($"{info}: not a valid dataset_info.json", Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+        Assert.StartsWith($"{info}: not a valid dataset_info.json",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
     }
 
     [Fact]

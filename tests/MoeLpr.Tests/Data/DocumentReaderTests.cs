@@ -64,19 +64,24 @@ public class DocumentReaderTests
     public void JsonArrayErrorsNameTheFileAndLineOrItem()
     {
         string broken = Write("b.json", "[\n{\"text\": \"x\"},\n{\"text\" \"y\"}\n]");
-        Assert.StartsWith($"{broken}:3: malformed JSON", Assert.Throws<InvalidDataException>(() => DocumentReader.Read(broken, "text")).Message);
+        Assert.StartsWith($"{broken}:3: malformed JSON",
+            Assert.Throws<InvalidDataException>(() => DocumentReader.Read(broken, "text")).Message);
         string missing = Write("m.json", "[{\"text\": \"x\"}, {\"other\": \"y\"}]");
-        Assert.Equal($"{missing}: item 1: no \"text\" field", Assert.Throws<InvalidDataException>(() => DocumentReader.Read(missing, "text")).Message);
+        Assert.Equal($"{missing}: item 1: no \"text\" field",
+            Assert.Throws<InvalidDataException>(() => DocumentReader.Read(missing, "text")).Message);
         string notArray = Write("o.json", "{\"text\": \"x\"}");
-        Assert.Equal($"{notArray}: expected a JSON array of objects, found Object", Assert.Throws<InvalidDataException>(() => DocumentReader.Read(notArray, "text")).Message);
+        Assert.Equal($"{notArray}: expected a JSON array of objects, found Object",
+            Assert.Throws<InvalidDataException>(() => DocumentReader.Read(notArray, "text")).Message);
     }
 
     [Fact]
     public void MissingFileAndUnknownExtensionAreErrors()
     {
         string absent = Path.Combine(DataTestFiles.NewTempDir(), "absent.jsonl");
-        Assert.Equal($"{absent}: file not found", Assert.Throws<InvalidDataException>(() => DocumentReader.Read(absent, "text")).Message);
+        Assert.Equal($"{absent}: file not found",
+            Assert.Throws<InvalidDataException>(() => DocumentReader.Read(absent, "text")).Message);
         string csv = Write("d.csv", "text\nx\n");
-        Assert.Equal($"{csv}: unsupported dataset file type '.csv' (expected .jsonl or .json)", Assert.Throws<InvalidDataException>(() => DocumentReader.Read(csv, "text")).Message);
+        Assert.Equal($"{csv}: unsupported dataset file type '.csv' (expected .jsonl or .json)",
+            Assert.Throws<InvalidDataException>(() => DocumentReader.Read(csv, "text")).Message);
     }
 }

@@ -7,7 +7,8 @@ public class HelpCorpusBuilderTests
     static readonly string[] CorpusDirs = ["en-US", "el", "zh-CN"];
 
     /// <summary>40 pages in English, Greek, Chinese and Japanese. Page 7 lacks its Greek translation, page 8 is a stub
-    /// everywhere, page 9's Greek is a copy of the English text, page 10's Japanese is a copy of the English text.</summary>
+    /// everywhere, page 9's Greek is a copy of the English text, page 10's Japanese is a copy of the English
+    /// text.</summary>
     static string MakeHelpTree()
     {
         string root = Path.Combine(DataTestFiles.NewTempDir(), "help");
@@ -16,8 +17,10 @@ public class HelpCorpusBuilderTests
             {
                 if (page == 7 && dir == "el") continue;
                 bool copiesEnglish = (page == 9 && dir == "el") || (page == 10 && dir == "ja");
-                string body = page == 8 ? "" : $"<p>Page {page} in {(copiesEnglish ? "en-US" : dir)}: enough words to count as a real help page, not a stub.</p>";
-                HelpPageFixtures.WritePage(root, dir, $"text/shared/{page:D2}/page.html", copiesEnglish ? "T" : $"T{page}-{dir}", body);
+                string body = page == 8 ? "" : $"<p>Page {page} in {(copiesEnglish ? "en-US" : dir)}: " +
+                                               $"enough words to count as a real help page, not a stub.</p>";
+                HelpPageFixtures.WritePage(root, dir, $"text/shared/{page:D2}/page.html",
+                    copiesEnglish ? "T" : $"T{page}-{dir}", body);
             }
         return root;
     }
@@ -33,7 +36,8 @@ public class HelpCorpusBuilderTests
         var registry = DatasetRegistry.Open(Path.Combine(output, "dataset_info.json"));
         foreach (string split in CorpusSplit.All)
         {
-            var ids = CorpusDirs.Select(dir => IdsIn(Path.Combine(output, "corpus", $"{Code(dir)}.{split}.jsonl"))).ToList();
+            var ids = CorpusDirs.Select(dir => IdsIn(Path.Combine(output, "corpus", $"{Code(dir)}.{split}.jsonl")))
+                .ToList();
             Assert.All(ids, list => Assert.Equal(ids[0], list));           // same pages, same order in every language
             Assert.All(ids[0], id => Assert.Equal(split, CorpusSplit.Of(id)));
             Assert.DoesNotContain("text/shared/07/page.html", ids[0]);
@@ -50,7 +54,8 @@ public class HelpCorpusBuilderTests
         var exampleIds = IdsIn(Path.Combine(output, "moelpr_examples", "ja.jsonl"));
         Assert.Equal(exampleIds, IdsIn(Path.Combine(output, "moelpr_examples", "zh.jsonl")));
         // Page 7 (no Greek) is in; 8 (stub) and 10 (Japanese untranslated) are out.
-        var expected = Enumerable.Range(0, 40).Where(p => p is not 8 and not 10).Select(p => $"text/shared/{p:D2}/page.html")
+        var expected = Enumerable.Range(0, 40)
+            .Where(p => p is not 8 and not 10).Select(p => $"text/shared/{p:D2}/page.html")
             .Where(id => CorpusSplit.Of(id) == CorpusSplit.Train).OrderBy(CorpusSplit.OrderKey, StringComparer.Ordinal);
         Assert.Equal(expected, exampleIds);
         Assert.False(registry.Load("moelpr_ja").IsOldLanguage);
@@ -67,7 +72,8 @@ public class HelpCorpusBuilderTests
         string output = Path.Combine(Path.GetDirectoryName(root)!, "out");
         Directory.CreateDirectory(output);
         File.WriteAllText(Path.Combine(output, "mine.jsonl"), "{\"text\": \"kept\"}\n");
-        DatasetInfoWriter.Register(Path.Combine(output, "dataset_info.json"), "mine", Path.Combine(output, "mine.jsonl"), "new");
+        DatasetInfoWriter.Register(Path.Combine(output, "dataset_info.json"), "mine",
+            Path.Combine(output, "mine.jsonl"), "new");
         HelpCorpusBuilder.Build(new HelpCorpusOptions(root, output, ExampleDocuments: 0));
         var registry = DatasetRegistry.Open(Path.Combine(output, "dataset_info.json"));
         Assert.Equal(["kept"], registry.Load("mine").Documents);
@@ -79,7 +85,8 @@ public class HelpCorpusBuilderTests
     public void FolderWithoutHelpLanguagesIsAnError()
     {
         string root = DataTestFiles.NewTempDir();
-        var error = Assert.Throws<InvalidDataException>(() => HelpCorpusBuilder.Build(new HelpCorpusOptions(root, Path.Combine(root, "out"))));
+        var error = Assert.Throws<InvalidDataException>(
+            () => HelpCorpusBuilder.Build(new HelpCorpusOptions(root, Path.Combine(root, "out"))));
         Assert.StartsWith($"{root}: no help language folders", error.Message);
     }
 
@@ -93,11 +100,13 @@ public class HelpCorpusBuilderTests
         Assert.InRange(counts[CorpusSplit.Test], 140, 260);
         // The shipped sample was split by the same function: it must still agree (no machine- or run-dependence).
         foreach (string split in CorpusSplit.All)
-            Assert.All(IdsIn(Path.Combine(DataTestFiles.RepoRoot, "data", "corpus", $"hu.{split}.jsonl")), id => Assert.Equal(split, CorpusSplit.Of(id)));
+            Assert.All(IdsIn(Path.Combine(DataTestFiles.RepoRoot, "data", "corpus", $"hu.{split}.jsonl")),
+                id => Assert.Equal(split, CorpusSplit.Of(id)));
     }
 
     static string Code(string dir) => HelpLanguage.All.Single(l => l.HelpDirectory == dir).Code;
 
     static List<string> IdsIn(string path) =>
-        File.ReadLines(path).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("id").GetString()!).ToList();
+        File.ReadLines(path).Select(
+            line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("id").GetString()!).ToList();
 }

@@ -15,7 +15,8 @@ public class HelpPageTextTests
             <div class="bascode"><pre dir="auto"><code>oMenu.AddItem("A")</code></pre></div>
             <table><tr><td><p>Cell one</p></td><td><p>Cell&nbsp;two</p></td></tr></table>
             """);
-        Assert.Equal("Menu service\nThe Menu service creates\nmenus & sub-menus.\nMenus are not saved.\nCell one\nCell two", HelpPageText.Extract(html));
+        Assert.Equal("Menu service\nThe Menu service creates\nmenus & sub-menus.\nMenus are not " +
+                     "saved.\nCell one\nCell two", HelpPageText.Extract(html));
     }
 
     [Fact]
@@ -27,7 +28,11 @@ public class HelpPageTextTests
     [Fact]
     public void NonLatinTextSurvivesUnchanged()
     {
-        string html = HelpPageFixtures.Page("Υπηρεσία Menu", "<p>在 LibreOffice 常规 帮助页面上，可以找到所有模块的说明。</p><p>Türkçe ğüşöç</p>");
-        Assert.Equal("Υπηρεσία Menu\n在 LibreOffice 常规 帮助页面上，可以找到所有模块的说明。\nTürkçe ğüşöç", HelpPageText.Extract(html));
+        string html = HelpPageFixtures.Page("Υπηρεσία Menu",
+            "<p>在 LibreOffice 常规 " +
+            "帮助页面上，可以找到所有模块的说明。</p><p>Türkçe ğüşöç</p>");
+        Assert.Equal("Υπηρεσία Menu\n在 LibreOffice 常规 " +
+                     "帮助页面上，可以找到所有模块的说明。\nTürkçe ğüşöç",
+                     HelpPageText.Extract(html));
     }
 }

@@ -9,7 +9,8 @@ internal static class SmallTokenizer
     static readonly Lazy<(ByteLevelBpe Bpe, string Dir)> Trained = new(() =>
     {
         var registry = DatasetRegistry.Open(DataTestFiles.DatasetInfo);
-        var texts = new[] { "en", "es", "zh", "el", "hu", "tr" }.SelectMany(l => registry.Load($"{l}_train", maxSamples: 20).Documents).ToList();
+        var texts = new[] { "en", "es", "zh", "el", "hu", "tr" }.SelectMany(
+            l => registry.Load($"{l}_train", maxSamples: 20).Documents).ToList();
         var bpe = BpeTrainer.Train(texts, vocabSize: 600);
         string dir = DataTestFiles.NewTempDir();
         bpe.Save(dir);
@@ -24,7 +25,8 @@ internal static class SmallTokenizer
     [
         "Choose Format - Cells, then click the Numbers tab. It's 3.14159 × 2!",
         "在 LibreOffice 常规帮助页面上，可以找到所有模块的说明。𠀀🙂",
-        "Η υπηρεσία Μενού μπορεί να χρησιμοποιηθεί για τη δημιουργία μενού.",
+        "Η υπηρεσία Μενού μπορεί να χρησιμοποιηθεί " +
+        "για τη δημιουργία μενού.",
         "Biçim - Hücreler'i seçin; ğüşöçİı ve  iki  boşluk\n\tsekme.",
         "ファイルを開くには、メニューから「開く」を選択します。",
     ];

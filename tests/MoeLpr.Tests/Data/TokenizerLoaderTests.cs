@@ -12,7 +12,8 @@ public class TokenizerLoaderTests
         Assert.Equal(SmallTokenizer.Bpe.EndOfTextId, loaded.EosId);
         Assert.Equal("tokenizer.json (byte-level BPE)", loaded.Kind);
         var registry = DatasetRegistry.Open(DataTestFiles.DatasetInfo);
-        var texts = SmallTokenizer.Samples.Concat(new[] { "en_valid", "zh_valid", "el_valid", "tr_valid", "moelpr_ja" }.SelectMany(name => registry.Load(name, maxSamples: 3).Documents));
+        var texts = SmallTokenizer.Samples.Concat(new[] { "en_valid", "zh_valid", "el_valid", "tr_valid",
+            "moelpr_ja" }.SelectMany(name => registry.Load(name, maxSamples: 3).Documents));
         foreach (string text in texts)
         {
             Assert.Equal(SmallTokenizer.Bpe.Encode(text), loaded.Encode(text));
@@ -37,7 +38,8 @@ public class TokenizerLoaderTests
         string dir = CopyOfSmallTokenizer();
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"eos_token\": {\"content\": \"<|im_end|>\"}}");
         var error = Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(dir));
-        Assert.Equal($"{Path.Combine(dir, "tokenizer_config.json")}: eos_token '<|im_end|>' is not in the vocabulary", error.Message);
+        Assert.Equal($"{Path.Combine(dir, "tokenizer_config.json")}: " +
+                     $"eos_token '<|im_end|>' is not in the vocabulary", error.Message);
     }
 
     [Fact]
@@ -46,7 +48,8 @@ public class TokenizerLoaderTests
         string dir = CopyOfSmallTokenizer();
         string json = Path.Combine(dir, "tokenizer.json");
         var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
-        root["pre_tokenizer"] = System.Text.Json.Nodes.JsonNode.Parse("{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}");
+        root["pre_tokenizer"] = System.Text.Json.Nodes.JsonNode.Parse(
+            "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}");
         File.WriteAllText(json, root.ToJsonString());
         var loaded = TokenizerLoader.Load(dir);
         foreach (string text in SmallTokenizer.Samples) Assert.Equal(text, loaded.Decode(loaded.Encode(text)));
@@ -56,18 +59,25 @@ public class TokenizerLoaderTests
     public void UnsupportedOrMissingTokenizersAreErrors()
     {
         string empty = DataTestFiles.NewTempDir();
-        Assert.Equal($"{empty}: no tokenizer.json or tokenizer.model", Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(empty)).Message);
+        Assert.Equal($"{empty}: no tokenizer.json or tokenizer.model",
+            Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(empty)).Message);
         string absent = Path.Combine(empty, "nope");
-        Assert.Equal($"{absent}: tokenizer directory not found", Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(absent)).Message);
+        Assert.Equal($"{absent}: tokenizer directory not found",
+            Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(absent)).Message);
 
         string wordPiece = DataTestFiles.NewTempDir();
-        File.WriteAllText(Path.Combine(wordPiece, "tokenizer.json"), "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
-        Assert.Equal($"{Path.Combine(wordPiece, "tokenizer.json")}: only BPE models are supported (model.type is not \"BPE\")",
+        File.WriteAllText(Path.Combine(wordPiece, "tokenizer.json"),
+            "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
+        Assert.Equal(
+            $"{Path.Combine(wordPiece, "tokenizer.json")}: only BPE models are supported (model.type is not \"BPE\")",
             Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(wordPiece)).Message);
 
         string metaspace = DataTestFiles.NewTempDir();
-        File.WriteAllText(Path.Combine(metaspace, "tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \"pre_tokenizer\": {\"type\": \"Metaspace\"}}");
-        Assert.Equal($"{Path.Combine(metaspace, "tokenizer.json")}: pre-tokenizer 'Metaspace' is not supported (byte-level BPE only)",
+        File.WriteAllText(Path.Combine(metaspace, "tokenizer.json"),
+            "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \"pre_tokenizer\": " +
+            "{\"type\": \"Metaspace\"}}");
+        Assert.Equal($"{Path.Combine(metaspace, "tokenizer.json")}: pre-tokenizer 'Metaspace' is not " +
+                     $"supported (byte-level BPE only)",
             Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(metaspace)).Message);
 
         string garbage = DataTestFiles.NewTempDir();
@@ -82,10 +92,12 @@ public class TokenizerLoaderTests
         // A tiktoken file holds "base64(token bytes) rank" lines; our vocabulary's ranks are its ids.
         var bpe = SmallTokenizer.Bpe;
         string dir = DataTestFiles.NewTempDir();
-        var lines = Enumerable.Range(0, bpe.EndOfTextId).Select(id => $"{Convert.ToBase64String(ByteLevelAlphabet.Decode(bpe.Tokens[id]))} {id}");
+        var lines = Enumerable.Range(0, bpe.EndOfTextId)
+            .Select(id => $"{Convert.ToBase64String(ByteLevelAlphabet.Decode(bpe.Tokens[id]))} {id}");
         File.WriteAllText(Path.Combine(dir, "tokenizer.model"), string.Join("\n", lines) + "\n");
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"),
-            $"{{\"eos_token\": \"<|endoftext|>\", \"added_tokens_decoder\": {{\"{bpe.EndOfTextId}\": {{\"content\": \"<|endoftext|>\", \"special\": true}}}}}}");
+            $"{{\"eos_token\": \"<|endoftext|>\", \"added_tokens_decoder\": {{\"{bpe.EndOfTextId}\": {{\"content\": " +
+            $"\"<|endoftext|>\", \"special\": true}}}}}}");
         var loaded = TokenizerLoader.Load(dir);
         Assert.Equal("tiktoken", loaded.Kind);
         Assert.Equal(bpe.EndOfTextId, loaded.EosId);
@@ -126,7 +138,8 @@ public class TokenizerLoaderTests
     static string CopyOfSmallTokenizer()
     {
         string dir = DataTestFiles.NewTempDir();
-        foreach (string file in Directory.GetFiles(SmallTokenizer.Directory)) File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
+        foreach (string file in Directory.GetFiles(SmallTokenizer.Directory))
+            File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
         return dir;
     }
 }

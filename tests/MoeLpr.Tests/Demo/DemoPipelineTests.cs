@@ -9,7 +9,9 @@ using MoeLpr.Training;
 
 namespace MoeLpr.Tests.Demo;
 
-/// <summary><c>moelpr demo --quick</c> end to end through the CLI, on the shipped base model and corpus, run once.</summary>
+/// <summary>
+/// <c>moelpr demo --quick</c> end to end through the CLI, on the shipped base model and corpus, run once.
+/// </summary>
 public sealed class QuickDemoRun : IDisposable
 {
     readonly TempDirectory temp = new();
@@ -53,22 +55,28 @@ public sealed class DemoPipelineTests(QuickDemoRun run) : IClassFixture<QuickDem
             Assert.True(long.Parse(row[4], CultureInfo.InvariantCulture) > 0, $"{row[0]}/{row[2]}: no tokens scored");
             Assert.InRange(double.Parse(row[7], CultureInfo.InvariantCulture), 0.0, 1.0);
         }
-        // The base has never seen the new languages; even a few full fine-tuning steps on them must lower their perplexity.
-        double NewAverage(string variant) => double.Parse(rows.Single(r => r[0] == variant && r[2] == "new_avg")[6], CultureInfo.InvariantCulture);
+        // The base has never seen the new languages; even a few full fine-tuning steps on them must lower their
+        // perplexity.
+        double NewAverage(string variant) =>
+            double.Parse(rows.Single(r => r[0] == variant && r[2] == "new_avg")[6], CultureInfo.InvariantCulture);
         Assert.True(NewAverage("full_ft") < NewAverage("base"));
 
-        var routing = File.ReadAllLines(Path.Combine(run.OutputDir, DemoResultsWriter.RoutingCsv)).Skip(1).Select(l => l.Split(',')).ToList();
+        var routing = File.ReadAllLines(Path.Combine(run.OutputDir, DemoResultsWriter.RoutingCsv))
+            .Skip(1).Select(l => l.Split(',')).ToList();
         Assert.Equal(2 * DemoLanguages.All.Count * 4, routing.Count); // two MoE models × languages × 4 layers
         Assert.All(routing, r => Assert.InRange(double.Parse(r[5], CultureInfo.InvariantCulture), 0.0, 1.0));
 
         foreach (var variant in Variants.Skip(1))
-            Assert.NotEmpty(MetricsFile.Read(Path.Combine(run.OutputDir, DemoPipeline.RunsFolder, variant, MetricsFile.FileName)));
+            Assert.NotEmpty(
+                MetricsFile.Read(Path.Combine(run.OutputDir, DemoPipeline.RunsFolder, variant, MetricsFile.FileName)));
         var quick = DemoSize.Quick;
         string markdown = File.ReadAllText(Path.Combine(run.OutputDir, DemoResultsWriter.ResultsMarkdown));
         Assert.Contains("| Greek (el, new) |", markdown);
-        Assert.Contains(string.Format(CultureInfo.InvariantCulture, "the same {0:N0} new-language tokens", quick.Stage1Steps * quick.BatchSize * quick.CutoffLen), markdown);
+        Assert.Contains(string.Format(CultureInfo.InvariantCulture, "the same {0:N0} new-language tokens",
+            quick.Stage1Steps * quick.BatchSize * quick.CutoffLen), markdown);
         var replay = Regex.Match(markdown, @"Old-language replay: ([\d,]+) distinct tokens");
-        Assert.True(replay.Success && long.Parse(replay.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) > 0, "no old-language replay reported");
+        Assert.True(replay.Success && long.Parse(replay.Groups[1].Value, NumberStyles.AllowThousands,
+            CultureInfo.InvariantCulture) > 0, "no old-language replay reported");
 
         string html = File.ReadAllText(Path.Combine(run.OutputDir, DemoResultsWriter.ReportHtml));
         Assert.DoesNotMatch(@"<script[^>]+src=""?https?:", html);
@@ -112,16 +120,19 @@ public sealed class DemoPipelineTests(QuickDemoRun run) : IClassFixture<QuickDem
     [SkippableFact]
     public void ReportChartsDrawInHeadlessChromium()
     {
-        Skip.If(HeadlessBrowser.FindChromium() is null, "Chromium is not installed (apt-get install chromium); browser rendering check skipped");
+        Skip.If(HeadlessBrowser.FindChromium() is null,
+            "Chromium is not installed (apt-get install chromium); browser rendering check skipped");
         string html = Path.Combine(run.OutputDir, DemoResultsWriter.ReportHtml);
         int charts = Regex.Matches(File.ReadAllText(html), "Plotly.newPlot").Count;
         Assert.True(charts >= 5, $"the report holds only {charts} charts");
 
         string dom = HeadlessBrowser.RenderedDom(html);
         Assert.True(Regex.Matches(dom, "svg-container\"").Count >= charts, "some charts drew no plot");
-        Assert.True(Regex.Matches(dom, "class=\"(trace |hm\")").Count >= charts, "some charts have no drawn trace"); // bars, lines, heatmaps
+        // bars, lines, heatmaps
+        Assert.True(Regex.Matches(dom, "class=\"(trace |hm\")").Count >= charts, "some charts have no drawn trace");
 
-        var render = HeadlessBrowser.Screenshot(html, Path.Combine(run.OutputDir, "report.png"), width: 1400, height: 4000);
+        var render = HeadlessBrowser.Screenshot(html, Path.Combine(run.OutputDir, "report.png"),
+            width: 1400, height: 4000);
         Assert.Empty(render.ScriptErrors);
         var page = ScreenshotStats.Of(render.ScreenshotPath, 0, 0, 1400, 4000).Region;
         Assert.True(page.NonWhiteFraction > 0.05 && page.DistinctColors > 200,

@@ -28,13 +28,13 @@ public class DeviceSelectorTests
     [InlineData("cuda")]
     [InlineData("cuda:0")]
     [InlineData("CUDA:1")]
-    public void CudaWithoutCudaNamesThePackageToInstall(string name)
+    public void CudaWithoutCudaSaysWhyAndWhatToDo(string name)
     {
         Skip.If(torch.cuda.is_available(), "CUDA is available here");
         var error = Assert.Throws<ArgumentException>(() => DeviceSelector.Resolve(name));
         Assert.Contains(name, error.Message);
-        Assert.Contains("TorchSharp-cpu", error.Message);
-        Assert.Contains("TorchSharp-cuda-linux", error.Message);
+        Assert.Contains(Doctor.WhyNoCuda(), error.Message);
+        Assert.Contains("PyTorch", error.Message);
     }
 
     [SkippableFact]

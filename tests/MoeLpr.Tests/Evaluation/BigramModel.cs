@@ -24,14 +24,15 @@ internal sealed class BigramModel
     {
         Table = table;
         // One pre-token per character, so spaces survive (the default pre-tokenizer drops whitespace).
-        Tokenizer = BpeTokenizer.Create(new BpeOptions(Alphabet.Select((c, i) => new KeyValuePair<string, int>(c.ToString(), i)))
-        {
-            PreTokenizer = new RegexPreTokenizer(new Regex("(?s)."), null),
-        });
+        Tokenizer = BpeTokenizer.Create(
+            new BpeOptions(Alphabet.Select((c, i) => new KeyValuePair<string, int>(c.ToString(), i)))
+            {
+                PreTokenizer = new RegexPreTokenizer(new Regex("(?s)."), null),
+            });
         var config = new ModelConfig
         {
-            ModelType = "llama", VocabSize = VocabSize, HiddenSize = VocabSize, IntermediateSize = 4, NumHiddenLayers = 1,
-            NumAttentionHeads = 1, RmsNormEps = 1e-12, MaxPositionEmbeddings = 64,
+            ModelType = "llama", VocabSize = VocabSize, HiddenSize = VocabSize, IntermediateSize = 4,
+            NumHiddenLayers = 1, NumAttentionHeads = 1, RmsNormEps = 1e-12, MaxPositionEmbeddings = 64,
         };
         Model = new LlamaForCausalLM(config);
         using var _ = torch.no_grad();
@@ -68,7 +69,8 @@ internal sealed class BigramModel
             int previous = Id(text[t - 1]), next = Id(text[t]);
             double max = double.MinValue;
             for (int j = 0; j < VocabSize; j++) max = Math.Max(max, Table[previous, j]);
-            double logSumExp = max + Math.Log(Enumerable.Range(0, VocabSize).Sum(j => Math.Exp(Table[previous, j] - max)));
+            double logSumExp = max +
+                Math.Log(Enumerable.Range(0, VocabSize).Sum(j => Math.Exp(Table[previous, j] - max)));
             sum += Table[previous, next] - logSumExp;
         }
         return sum;

@@ -5,7 +5,8 @@ namespace MoeLpr.Tests.Evaluation;
 public class HarnessPromptTests
 {
     static readonly MultipleChoiceItem[] Pool = Enumerable.Range(0, 8)
-        .Select(i => new MultipleChoiceItem($"q{i}", [$"a{i}", $"b{i}"], i % 2, i < 6 ? "en" : "tr", $"p{i}")).ToArray();
+        .Select(i => new MultipleChoiceItem($"q{i}", [$"a{i}", $"b{i}"], i % 2, i < 6 ? "en" : "tr", $"p{i}"))
+        .ToArray();
 
     [Fact]
     public void FewShotContextJoinsSolvedExamplesWithBlankLines()

@@ -18,7 +18,8 @@ public class MultipleChoiceEvaluatorTests
     {
         var bigram = new BigramModel(BigramModel.RandomTable(1));
         Assert.Equal([1, 0, 2], bigram.Tokenizer.EncodeToIds("a b"));
-        Assert.Equal(Math.Log(1.0 / BigramModel.VocabSize), new BigramModel(new double[BigramModel.VocabSize, BigramModel.VocabSize]).LogLikelihood("a", "b"), 12);
+        Assert.Equal(Math.Log(1.0 / BigramModel.VocabSize),
+            new BigramModel(new double[BigramModel.VocabSize, BigramModel.VocabSize]).LogLikelihood("a", "b"), 12);
     }
 
     [Theory]
@@ -29,7 +30,8 @@ public class MultipleChoiceEvaluatorTests
     {
         var bigram = new BigramModel(BigramModel.RandomTable(7));
         var pairs = Items.SelectMany(i => i.Choices.Select(c => (i.Context, Continuation: " " + c))).ToList();
-        var requests = pairs.Select(p => HarnessPrompt.EncodePair(bigram.Tokenizer, p.Context, p.Continuation, endOfTextId: 0)).ToList();
+        var requests = pairs.Select(
+            p => HarnessPrompt.EncodePair(bigram.Tokenizer, p.Context, p.Continuation, endOfTextId: 0)).ToList();
 
         var scores = ContinuationScorer.Score(bigram.Model, requests, batchSize);
 
@@ -52,7 +54,8 @@ public class MultipleChoiceEvaluatorTests
     public void PredictionsAndAccuraciesFollowTheDirectLogLikelihoods()
     {
         var bigram = new BigramModel(BigramModel.RandomTable(11));
-        var result = MultipleChoiceEvaluator.Evaluate(bigram.Model, bigram.Tokenizer, 0, Items, new MultipleChoiceOptions(BatchSize: 4));
+        var result = MultipleChoiceEvaluator.Evaluate(bigram.Model, bigram.Tokenizer, 0, Items,
+            new MultipleChoiceOptions(BatchSize: 4));
 
         var correct = new Dictionary<string, (int Acc, int Norm, int Bytes, int Count)>();
         foreach (var (item, score) in Items.Zip(result.Scores))
@@ -60,10 +63,13 @@ public class MultipleChoiceEvaluatorTests
             var expected = item.Choices.Select(c => bigram.LogLikelihood(item.Context, " " + c)).ToArray();
             for (int c = 0; c < expected.Length; c++) Assert.Equal(expected[c], score.LogLikelihoods[c], 4);
             int acc = ArgMax(expected), norm = ArgMax(expected.Select((v, c) => v / item.Choices[c].Length).ToArray());
-            int bytes = ArgMax(expected.Select((v, c) => v / System.Text.Encoding.UTF8.GetByteCount(item.Choices[c])).ToArray());
-            Assert.Equal((acc, norm, bytes), (score.Prediction, score.NormalizedPrediction, score.ByteNormalizedPrediction));
+            int bytes = ArgMax(
+                expected.Select((v, c) => v / System.Text.Encoding.UTF8.GetByteCount(item.Choices[c])).ToArray());
+            Assert.Equal((acc, norm, bytes),
+                (score.Prediction, score.NormalizedPrediction, score.ByteNormalizedPrediction));
             var (a, n, b, k) = correct.GetValueOrDefault(item.Language);
-            correct[item.Language] = (a + (acc == item.Gold ? 1 : 0), n + (norm == item.Gold ? 1 : 0), b + (bytes == item.Gold ? 1 : 0), k + 1);
+            correct[item.Language] = (a + (acc == item.Gold ? 1 : 0), n + (norm == item.Gold ? 1 : 0),
+                b + (bytes == item.Gold ? 1 : 0), k + 1);
         }
 
         var frame = result.PerLanguage();
@@ -105,7 +111,8 @@ public class MultipleChoiceEvaluatorTests
         var bigram = new BigramModel(table);
         MultipleChoiceItem[] items =
         [
-            new("abc", ["d", "ga", "ee"], 1, "hu"), new("ca", ["g", "b"], 0, "hu"), new("e", ["h", "aa", "b", "gλ"], 3, "tr"),
+            new("abc", ["d", "ga", "ee"], 1, "hu"), new("ca", ["g", "b"], 0, "hu"),
+            new("e", ["h", "aa", "b", "gλ"], 3, "tr"),
         ];
         var frame = MultipleChoiceEvaluator.Evaluate(bigram.Model, bigram.Tokenizer, 0, items).PerLanguage();
         Assert.All(frame.Columns["acc"].Cast<double>(), acc => Assert.Equal(1.0, acc));

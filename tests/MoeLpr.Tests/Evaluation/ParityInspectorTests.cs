@@ -37,17 +37,20 @@ public class ParityInspectorTests
         string output = root.File("parity.safetensors");
 
         var result = CliRunner.Run("inspect", "--model", baseDir, "--adapter", adapterDir,
-            "--ids", string.Join(",", Ids), "--old-mask", string.Join(",", OldMask.Select(b => b ? 1 : 0)), "--out", output);
+            "--ids", string.Join(",", Ids), "--old-mask", string.Join(",", OldMask.Select(b => b ? 1 : 0)),
+            "--out", output);
 
         Assert.True(result.ExitCode == 0, result.Error);
         var header = SafeTensors.ReadHeader(output);
-        Assert.Equal(["aux_loss", "lm_loss", "logits", "lpr_loss", "lpr_loss_reference", "router_logits"], header.Entries.Keys.Order());
+        Assert.Equal(["aux_loss", "lm_loss", "logits", "lpr_loss", "lpr_loss_reference", "router_logits"],
+            header.Entries.Keys.Order());
         Assert.All(header.Entries.Values, e => Assert.Equal(ScalarType.Float32, e.DType));
         var file = SafeTensors.Load(output);
         int t = Ids.Length, v = TinyModels.Llama.VocabSize;
         Assert.Equal([t, v], file["logits"].shape);
         Assert.Equal([2, t, 3], file["router_logits"].shape);
-        foreach (var name in new[] { "lm_loss", "aux_loss", "lpr_loss", "lpr_loss_reference" }) Assert.Empty(file[name].shape);
+        foreach (var name in new[] { "lm_loss", "aux_loss", "lpr_loss", "lpr_loss_reference" })
+            Assert.Empty(file[name].shape);
         Assert.All(file.Values, tensor => Assert.True(tensor.isfinite().all().item<bool>()));
 
         // The logits are the model's: base + adapter run in-process.
@@ -71,7 +74,8 @@ public class ParityInspectorTests
         var router = Values(file["router_logits"]);
 
         // lm_loss: mean over positions 0..T-2 of -log softmax(logits_t)[ids_{t+1}], in double precision.
-        double lm = Enumerable.Range(0, t - 1).Average(pos => -LogSoftmax(logits.AsSpan(pos * v, v), (int)Ids[pos + 1]));
+        double lm = Enumerable.Range(0, t - 1)
+            .Average(pos => -LogSoftmax(logits.AsSpan(pos * v, v), (int)Ids[pos + 1]));
         Assert.Equal(lm, file["lm_loss"].item<float>(), 1e-5);
 
         // lpr_loss (−log p_0) and the released code's −p_0 + log Σ exp(p_e): mean over (layer, old token).
@@ -87,9 +91,11 @@ public class ParityInspectorTests
         // aux_loss: per layer N · Σ_e F_e · P_e with top-2 selection, averaged over layers.
         double aux = Enumerable.Range(0, 2).Average(layer =>
         {
-            var probs = Enumerable.Range(0, t).Select(pos => Softmax(router.AsSpan((layer * t + pos) * 3, 3).ToArray())).ToList();
+            var probs = Enumerable.Range(0, t)
+                .Select(pos => Softmax(router.AsSpan((layer * t + pos) * 3, 3).ToArray())).ToList();
             return 3 * Enumerable.Range(0, 3).Sum(e =>
-                probs.Count(p => p.Select((x, i) => (x, i)).OrderByDescending(z => z.x).Take(2).Any(z => z.i == e)) / (double)t
+                probs.Count(p => p.Select((x, i) => (x, i)).OrderByDescending(z => z.x).Take(2).Any(z => z.i == e))
+                / (double)t
                 * probs.Average(p => p[e]));
         });
         Assert.Equal(aux, file["aux_loss"].item<float>(), 1e-5);
@@ -135,5 +141,6 @@ public class ParityInspectorTests
         return row[index] - max - Math.Log(sum);
     }
 
-    static double[] Softmax(float[] row) => Enumerable.Range(0, row.Length).Select(i => Math.Exp(LogSoftmax(row, i))).ToArray();
+    static double[] Softmax(float[] row) =>
+        Enumerable.Range(0, row.Length).Select(i => Math.Exp(LogSoftmax(row, i))).ToArray();
 }

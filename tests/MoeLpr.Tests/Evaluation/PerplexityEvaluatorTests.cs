@@ -14,8 +14,10 @@ public class PerplexityEvaluatorTests
     static PackedCorpus Corpus(int blocks, int length, int vocab, int seed, bool old)
     {
         var random = new Random(seed);
-        var ids = Enumerable.Range(0, blocks).Select(_ => Enumerable.Range(0, length).Select(_ => random.Next(vocab)).ToArray()).ToList();
-        return new PackedCorpus(length, ids, ids.Select(_ => Enumerable.Repeat(old, length).ToArray()).ToList(), [], fromCache: false);
+        var ids = Enumerable.Range(0, blocks)
+            .Select(_ => Enumerable.Range(0, length).Select(_ => random.Next(vocab)).ToArray()).ToList();
+        return new PackedCorpus(length, ids, ids.Select(_ => Enumerable.Repeat(old, length).ToArray()).ToList(), [],
+            fromCache: false);
     }
 
     /// <summary>
@@ -31,7 +33,8 @@ public class PerplexityEvaluatorTests
         var b = Corpus(2, 10, config.VocabSize, 2, old: true);
         var c = Corpus(1, 10, config.VocabSize, 3, old: false);
 
-        var report = PerplexityEvaluator.Evaluate(model, [new("a", true, a), new("b", true, b), new("c", false, c)], batchSize: 2, maskedLabelTokenId: null);
+        var report = PerplexityEvaluator.Evaluate(model, [new("a", true, a), new("b", true, b), new("c", false, c)],
+            batchSize: 2, maskedLabelTokenId: null);
 
         double LossOf(PackedCorpus corpus)
         {
@@ -58,7 +61,8 @@ public class PerplexityEvaluatorTests
         var csv = File.ReadAllLines(temp.File("ppl.csv"));
         Assert.Equal("name,kind,language,tokens,mean_nll,perplexity", csv[0]);
         Assert.Equal(6, csv.Length); // 3 datasets + old + new
-        Assert.Equal(report["b"].Perplexity, double.Parse(csv[2].Split(',')[5], CultureInfo.InvariantCulture)); // round-trip digits
+        // round-trip digits
+        Assert.Equal(report["b"].Perplexity, double.Parse(csv[2].Split(',')[5], CultureInfo.InvariantCulture));
         Assert.Equal(5, DataFrame.LoadCsv(temp.File("ppl.csv")).Rows.Count);
         Assert.Contains("perplexity", report.ToTable());
     }

@@ -14,7 +14,8 @@ public class RoutingStatisticsTests
     static LlamaForCausalLM UpcycledModel(int numExperts, int topK, int[] layers)
     {
         var model = TinyModels.Create(TinyModels.Llama, seed: 3);
-        Upcycler.Upcycle(model, new MoeConfig { NumExperts = numExperts, TopK = topK, LayersToTransform = layers }, seed: 11);
+        Upcycler.Upcycle(model,
+            new MoeConfig { NumExperts = numExperts, TopK = topK, LayersToTransform = layers }, seed: 11);
         return model;
     }
 
@@ -22,7 +23,8 @@ public class RoutingStatisticsTests
     /// The obvious count: per token, order the experts by router logit (softmax keeps the order), take K. Also counts
     /// the (token, layer) pairs whose K-th and (K+1)-th logits tie, where any top-K choice is as right as another.
     /// </summary>
-    static (long Tokens, long[,] Routed, double[,] ProbabilitySum, long BoundaryTies) DirectCount(LlamaForCausalLM model, IEnumerable<(Tensor Ids, bool[]? Mask)> batches, int numExperts, int topK)
+    static (long Tokens, long[,] Routed, double[,] ProbabilitySum, long BoundaryTies) DirectCount(
+        LlamaForCausalLM model, IEnumerable<(Tensor Ids, bool[]? Mask)> batches, int numExperts, int topK)
     {
         int layers = model.MoeBlocks.Count;
         long tokens = 0, ties = 0;
@@ -66,12 +68,14 @@ public class RoutingStatisticsTests
 
         var statistics = RoutingStatistics.Collect(model,
         [
-            new LabelledTokens("en", en1), new LabelledTokens("tr", tr, torch.tensor(trMask).reshape(3, 5)), new LabelledTokens("en", en2),
+            new LabelledTokens("en", en1), new LabelledTokens("tr", tr, torch.tensor(trMask).reshape(3, 5)),
+            new LabelledTokens("en", en2),
         ]);
 
         var expectedLayers = layersToTransform.Length == 0 ? [0, 1] : layersToTransform;
         Assert.Equal(2 * expectedLayers.Length, statistics.Counts.Count);
-        foreach (var (language, batches) in new[] { ("en", new[] { (en1, (bool[]?)null), (en2, null) }), ("tr", new[] { (tr, (bool[]?)trMask) }) })
+        foreach (var (language, batches) in new[] { ("en", new[] { (en1, (bool[]?)null), (en2, null) }),
+            ("tr", new[] { (tr, (bool[]?)trMask) }) })
         {
             var (tokens, routed, probabilitySum, ties) = DirectCount(model, batches, numExperts, topK);
             Assert.Equal(0, ties); // float32 random routers: every top-K is unambiguous, so counts must match exactly
@@ -117,7 +121,8 @@ public class RoutingStatisticsTests
         {
             Assert.Equal(tokens, counts.Tokens);
             Assert.Equal(2 * tokens, counts.TokensRouted.Sum());
-            for (int e = 0; e < 4; e++) Assert.InRange(counts.TokensRouted[e], routed[m, e] - ties, routed[m, e] + ties);
+            for (int e = 0; e < 4; e++)
+                Assert.InRange(counts.TokensRouted[e], routed[m, e] - ties, routed[m, e] + ties);
             Assert.Equal(1.0, Enumerable.Range(0, 4).Sum(counts.MeanProbability), 5);
             Assert.Equal(probabilitySum[m, 0] / tokens, counts.MeanProbability(0), 5);
         }

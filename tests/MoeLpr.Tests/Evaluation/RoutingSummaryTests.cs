@@ -37,8 +37,8 @@ public class RoutingSummaryTests
     {
         var tokenizer = TokenizerLoader.Load(KitDirectory.Path("data/tokenizer"));
 
-        var samples = LanguageSamples.Load(KitDirectory.Path("data/dataset_info.json"), ["en_valid", "el_valid"], tokenizer,
-                                           cutoffLen: 32, maxSamples: 1, labelOf: name => name[..2]);
+        var samples = LanguageSamples.Load(KitDirectory.Path("data/dataset_info.json"), ["en_valid", "el_valid"],
+                                           tokenizer, cutoffLen: 32, maxSamples: 1, labelOf: name => name[..2]);
 
         Assert.Equal(["en", "el"], samples.Select(s => s.Label));
         var registry = DatasetRegistry.Open(KitDirectory.Path("data/dataset_info.json"));
@@ -47,7 +47,7 @@ public class RoutingSummaryTests
             var tokens = tokenizer.Encode(registry.Load(name, 1).Documents[0]).Count + 1; // + EOS
             Assert.Equal(new long[] { tokens / 32, 32 }, sample.InputIds.shape);
         }
-        Assert.Throws<InvalidDataException>(() => LanguageSamples.Load(KitDirectory.Path("data/dataset_info.json"), ["en_valid"], tokenizer,
-                                                                         cutoffLen: 1_000_000, maxSamples: 1));
+        Assert.Throws<InvalidDataException>(() => LanguageSamples.Load(KitDirectory.Path("data/dataset_info.json"),
+            ["en_valid"], tokenizer, cutoffLen: 1_000_000, maxSamples: 1));
     }
 }

@@ -9,7 +9,9 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Tests.Evaluation;
 
-/// <summary>The one-call helpers the notebooks use on single texts: scoring, greedy decoding, token pieces, routing traces.</summary>
+/// <summary>
+/// The one-call helpers the notebooks use on single texts: scoring, greedy decoding, token pieces, routing traces.
+/// </summary>
 public class TextHelpersTests
 {
     static readonly LoadedTokenizer Tokenizer = TokenizerLoader.Load(KitDirectory.Path("data/tokenizer"));
@@ -27,7 +29,8 @@ public class TextHelpersTests
         // Independent recomputation: log-softmax at each position, gather the next id.
         var ids = new[] { Tokenizer.EosId }.Concat(Tokenizer.Encode(text)).ToArray();
         using var _ = torch.no_grad();
-        var logits = model.forward(new CausalLMInput(torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]))).Logits;
+        var logits = model.forward(
+            new CausalLMInput(torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]))).Logits;
         var logProbabilities = logits[0].log_softmax(-1).to_type(ScalarType.Float64).data<double>().ToArray();
         double nll = 0;
         for (int t = 1; t < ids.Length; t++) nll -= logProbabilities[(t - 1) * 8000 + ids[t]];
@@ -58,7 +61,8 @@ public class TextHelpersTests
         // The model is causal, so one forward pass of the whole sequence shows what each step saw.
         var sequence = context.Concat(generated).Select(i => (long)i).ToArray();
         using var _ = torch.no_grad();
-        var argmax = model.forward(new CausalLMInput(torch.tensor(sequence, [1, sequence.Length]))).Logits[0].argmax(-1).data<long>().ToArray();
+        var argmax = model.forward(new CausalLMInput(torch.tensor(sequence, [1, sequence.Length]))).Logits[0]
+            .argmax(-1).data<long>().ToArray();
         for (int k = 0; k < generated.Count; k++)
             Assert.Equal(generated[k], (int)argmax[context.Length - 1 + k]);
     }

@@ -14,7 +14,8 @@ public class TokenRoutingTraceTests
     public void TraceHoldsTheTopKExpertsAndRenormalisedWeightsOfEveryToken(int numExperts, int topK)
     {
         using var model = TinyModels.Create(TinyModels.Llama, seed: 5);
-        Upcycler.Upcycle(model, new MoeConfig { NumExperts = numExperts, TopK = topK, LayersToTransform = [1] }, seed: 8);
+        Upcycler.Upcycle(model,
+            new MoeConfig { NumExperts = numExperts, TopK = topK, LayersToTransform = [1] }, seed: 8);
         int[] ids = [4, 17, 33, 2, 90, 61, 7];
         string[] strings = ids.Select(i => $"t{i}").ToArray();
 
@@ -24,7 +25,8 @@ public class TokenRoutingTraceTests
         Assert.Equal([1], trace.Layers);
         Assert.Equal(numExperts, trace.NumExperts);
         using var _ = torch.no_grad();
-        var logits = model.forward(new CausalLMInput(torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]))).RouterLogits[0].data<float>().ToArray();
+        var logits = model.forward(new CausalLMInput(
+            torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]))).RouterLogits[0].data<float>().ToArray();
         for (int t = 0; t < ids.Length; t++)
         {
             var row = logits.Skip(t * numExperts).Take(numExperts).Select(v => (double)v).ToArray();

@@ -16,7 +16,8 @@ public class LoadBalancingLossTests
         {
             var exp = row.Select(Math.Exp).ToArray();
             var p = exp.Select(v => v / exp.Sum()).ToArray();
-            foreach (var e in Enumerable.Range(0, n).OrderByDescending(e => p[e]).Take(topK)) fraction[e] += 1.0 / logits.Length;
+            foreach (var e in Enumerable.Range(0, n).OrderByDescending(e => p[e]).Take(topK))
+                fraction[e] += 1.0 / logits.Length;
             for (int e = 0; e < n; e++) meanProbability[e] += p[e] / logits.Length;
         }
         return n * Enumerable.Range(0, n).Sum(e => fraction[e] * meanProbability[e]);
@@ -33,7 +34,8 @@ public class LoadBalancingLossTests
     [InlineData(2)]
     public void TwoTokensThreeExpertsMatchHandComputation(int topK)
     {
-        // Worked example for K = 1, layer A: p(token 0) = (0.7856, 0.1753, 0.0391), p(token 1) = (0.1593, 0.6461, 0.1946);
+        // Worked example for K = 1, layer A: p(token 0) = (0.7856, 0.1753, 0.0391), p(token 1) = (0.1593, 0.6461,
+        // 0.1946);
         // token 0 → expert 0, token 1 → expert 1, F = (½, ½, 0), P = (0.4725, 0.4107, 0.1168),
         // L = 3 · (½·0.4725 + ½·0.4107) = 1.3248.
         using var a = ToTensor(LayerA);

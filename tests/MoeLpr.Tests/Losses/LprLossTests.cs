@@ -53,10 +53,13 @@ public class LprLossTests
         using var toExpertZero = torch.tensor(new float[] { 50, 0, 0, 0 }).reshape(1, 4);
         using var uniform = torch.zeros(1, 4);
         using var toExpertOne = torch.tensor(new float[] { 0, 50, 0, 0 }).reshape(1, 4);
-        Assert.Equal(Math.Log(Math.E + 3) - 1, LprLoss.Compute([toExpertZero], mask, LprLossForm.Reference).item<float>(), tolerance: 1e-6);
+        Assert.Equal(Math.Log(Math.E + 3) - 1,
+            LprLoss.Compute([toExpertZero], mask, LprLossForm.Reference).item<float>(), tolerance: 1e-6);
         Assert.Equal(0.7437, Math.Log(Math.E + 3) - 1, tolerance: 1e-4);
-        Assert.Equal(Math.Log(4), LprLoss.Compute([uniform], mask, LprLossForm.Reference).item<float>(), tolerance: 1e-6);
-        Assert.Equal(Math.Log(Math.E + 3), LprLoss.Compute([toExpertOne], mask, LprLossForm.Reference).item<float>(), tolerance: 1e-6);
+        Assert.Equal(Math.Log(4), LprLoss.Compute([uniform], mask, LprLossForm.Reference).item<float>(),
+            tolerance: 1e-6);
+        Assert.Equal(Math.Log(Math.E + 3), LprLoss.Compute([toExpertOne], mask, LprLossForm.Reference).item<float>(),
+            tolerance: 1e-6);
         Assert.Equal(1.7437, Math.Log(Math.E + 3), tolerance: 1e-4);
         // The NLL form of the same router is unbounded above and 0 at the optimum.
         Assert.Equal(0, LprLoss.Compute([toExpertZero], mask, LprLossForm.Nll).item<float>(), tolerance: 1e-6);

@@ -19,7 +19,8 @@ public class ComponentTests
         {
             var meanSquare = Enumerable.Range(0, 3).Average(i => xs[row * 3 + i] * xs[row * 3 + i]);
             for (int i = 0; i < 3; i++)
-                Assert.Equal(w[i] * xs[row * 3 + i] / Math.Sqrt(meanSquare + 1e-6), actual[row * 3 + i], tolerance: 1e-6);
+                Assert.Equal(w[i] * xs[row * 3 + i] / Math.Sqrt(meanSquare + 1e-6), actual[row * 3 + i],
+                    tolerance: 1e-6);
         }
     }
 
@@ -72,7 +73,8 @@ public class ComponentTests
             }
         using var ids = TinyModels.RandomIds(TinyModels.Llama, 2, 5, seed: 2);
         using var _ = torch.no_grad();
-        var diff = (gqa.forward(new CausalLMInput(ids)).Logits - mha.forward(new CausalLMInput(ids)).Logits).abs().max();
+        var diff = (gqa.forward(new CausalLMInput(ids)).Logits - mha.forward(new CausalLMInput(ids)).Logits)
+            .abs().max();
         Assert.True(diff.item<float>() < 1e-5, $"max diff {diff.item<float>()}");
     }
 

@@ -20,6 +20,7 @@ public class MoeBlockGradientTests
 
         var error = GradientCheck.MaxError(() => (block.forward(x).HiddenStates * probe).sum(), inputs);
         Assert.True(error < 1e-6, $"max gradient error {error}");
-        Assert.True(block.RouterWeight.grad!.abs().sum().item<double>() > 0, "the router must receive gradient through the routing weights");
+        Assert.True(block.RouterWeight.grad!.abs().sum().item<double>() > 0,
+            "the router must receive gradient through the routing weights");
     }
 }

@@ -6,7 +6,9 @@ namespace MoeLpr.Tests.Model;
 
 public class MoeBlockRoutingGradientTests
 {
-    /// <summary>Σ_e w_e(x) · expert_e(x) over every expert, with the non-chosen experts' weights 0: the obvious, dense way.</summary>
+    /// <summary>
+    /// Σ_e w_e(x) · expert_e(x) over every expert, with the non-chosen experts' weights 0: the obvious, dense way.
+    /// </summary>
     static Tensor DenseMixture(MoeBlock block, Tensor tokens)
     {
         var probabilities = nn.functional.linear(tokens, block.RouterWeight).softmax(-1);
@@ -18,7 +20,8 @@ public class MoeBlockRoutingGradientTests
         return mixed;
     }
 
-    static Dictionary<string, Tensor> Gradients(MoeBlock block, Tensor input, Func<Tensor, Tensor> forward, Tensor upstream)
+    static Dictionary<string, Tensor> Gradients(MoeBlock block, Tensor input, Func<Tensor, Tensor> forward,
+        Tensor upstream)
     {
         block.zero_grad();
         var x = input.detach().requires_grad_(true);
@@ -49,7 +52,8 @@ public class MoeBlockRoutingGradientTests
     {
         using var block = TinyModels.Block(8, 12, 4, 2, seed: 1);
         foreach (var (name, p) in block.named_parameters()) p.requires_grad = name.Contains("moe_router_embedding");
-        using var x = TinyModels.RandomHidden(2, 5, 8, seed: 2).requires_grad_(true);   // as in every layer above the first
+        // as in every layer above the first
+        using var x = TinyModels.RandomHidden(2, 5, 8, seed: 2).requires_grad_(true);
 
         block.forward(x).HiddenStates.sum().backward();
 

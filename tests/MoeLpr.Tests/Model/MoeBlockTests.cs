@@ -16,7 +16,8 @@ public class MoeBlockTests
         long count = tokens.shape[0], hidden = tokens.shape[1];
         var logits = block.RouterWeight.matmul(tokens.T).T.to_type(ScalarType.Float64).data<double>().ToArray();
         var outputs = Enumerable.Range(0, block.NumExperts)
-            .Select(e => block.Expert(e).forward(tokens).to_type(ScalarType.Float64).data<double>().ToArray()).ToArray();
+            .Select(e => block.Expert(e).forward(tokens).to_type(ScalarType.Float64).data<double>().ToArray())
+            .ToArray();
         var expected = new double[count, hidden];
         for (int t = 0; t < count; t++)
         {
@@ -51,7 +52,8 @@ public class MoeBlockTests
         var actual = output.HiddenStates.reshape(10, 16).to_type(ScalarType.Float64).data<double>().ToArray();
         for (int t = 0; t < 10; t++)
             for (int d = 0; d < 16; d++)
-                Assert.True(Math.Abs(actual[t * 16 + d] - expected[t, d]) < 1e-5, $"token {t} dim {d}: {actual[t * 16 + d]} vs {expected[t, d]}");
+                Assert.True(Math.Abs(actual[t * 16 + d] - expected[t, d]) < 1e-5,
+                    $"token {t} dim {d}: {actual[t * 16 + d]} vs {expected[t, d]}");
     }
 
     [Fact]
@@ -60,7 +62,8 @@ public class MoeBlockTests
         using var block = TinyModels.Block(8, 12, 4, 2, seed: 1);
         using var x = TinyModels.RandomHidden(1, 6, 8, seed: 2).abs();    // positive inputs
         using var _ = torch.no_grad();
-        // Router row of expert 3 = −1000·(1,…,1): its logit is −1000·Σ|x| for every token, so it is never chosen.
+        // Router row of expert 3 = −1000·(1,…,1): its logit is −1000·Σ|x| for every token, so it is never
+        // chosen.
         block.RouterWeight[3].fill_(-1000);
         // Poison expert 3: a dense implementation (every expert on every token, weight 0) would spread NaN.
         foreach (var p in block.Expert(3).parameters()) p.fill_(double.NaN);

@@ -17,7 +17,8 @@ internal sealed class NaiveLlamaReference
     public NaiveLlamaReference(ModelConfig config, IDictionary<string, Tensor> stateDict)
     {
         _config = config;
-        _weights = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float64).data<double>().ToArray());
+        _weights = stateDict.ToDictionary(kv => kv.Key,
+            kv => kv.Value.to_type(ScalarType.Float64).data<double>().ToArray());
     }
 
     /// <summary>Logits [T][V] for one sequence.</summary>
@@ -28,21 +29,27 @@ internal sealed class NaiveLlamaReference
         for (int layer = 0; layer < _config.NumHiddenLayers; layer++)
         {
             var prefix = $"model.layers.{layer}.";
-            var attended = Attention(x.Select(row => RmsNorm(row, _weights[prefix + "input_layernorm.weight"])).ToArray(), prefix + "self_attn.");
+            var attended = Attention(x.Select(row => RmsNorm(row, _weights[prefix + "input_layernorm.weight"]))
+                .ToArray(), prefix + "self_attn.");
             x = x.Select((row, t) => Add(row, attended[t])).ToArray();
-            x = x.Select(row => Add(row, Mlp(RmsNorm(row, _weights[prefix + "post_attention_layernorm.weight"]), prefix + "mlp."))).ToArray();
+            x = x.Select(row => Add(row,
+                Mlp(RmsNorm(row, _weights[prefix + "post_attention_layernorm.weight"]), prefix + "mlp."))).ToArray();
         }
         var head = _config.TieWordEmbeddings ? _weights["model.embed_tokens.weight"] : _weights["lm_head.weight"];
-        return x.Select(row => Linear(RmsNorm(row, _weights["model.norm.weight"]), head, null, _config.VocabSize)).ToArray();
+        return x.Select(row => Linear(RmsNorm(row, _weights["model.norm.weight"]), head, null, _config.VocabSize))
+            .ToArray();
     }
 
     private double[][] Attention(double[][] x, string prefix)
     {
         int heads = _config.NumAttentionHeads, kvHeads = _config.KeyValueHeads, d = _config.HeadDim, T = x.Length;
         double[]? Bias(string name) => _weights.GetValueOrDefault(prefix + name);
-        var q = x.Select(row => Linear(row, _weights[prefix + "q_proj.weight"], Bias("q_proj.bias"), heads * d)).ToArray();
-        var k = x.Select(row => Linear(row, _weights[prefix + "k_proj.weight"], Bias("k_proj.bias"), kvHeads * d)).ToArray();
-        var v = x.Select(row => Linear(row, _weights[prefix + "v_proj.weight"], Bias("v_proj.bias"), kvHeads * d)).ToArray();
+        var q = x.Select(row => Linear(row, _weights[prefix + "q_proj.weight"], Bias("q_proj.bias"), heads * d))
+            .ToArray();
+        var k = x.Select(row => Linear(row, _weights[prefix + "k_proj.weight"], Bias("k_proj.bias"), kvHeads * d))
+            .ToArray();
+        var v = x.Select(row => Linear(row, _weights[prefix + "v_proj.weight"], Bias("v_proj.bias"), kvHeads * d))
+            .ToArray();
         for (int t = 0; t < T; t++)
         {
             for (int head = 0; head < heads; head++) Rotate(q[t], head * d, t);
@@ -67,7 +74,8 @@ internal sealed class NaiveLlamaReference
                     for (int i = 0; i < d; i++) output[t][head * d + i] += weights[s] * v[s][kvHead * d + i];
             }
         }
-        return output.Select(row => Linear(row, _weights[prefix + "o_proj.weight"], Bias("o_proj.bias"), _config.HiddenSize)).ToArray();
+        return output.Select(
+            row => Linear(row, _weights[prefix + "o_proj.weight"], Bias("o_proj.bias"), _config.HiddenSize)).ToArray();
     }
 
     /// <summary>HF half-split rotary: pairs (i, i + d/2) rotate by position · θ^(−2i/d).</summary>

@@ -21,7 +21,9 @@ internal static class TinyModels
         NumAttentionHeads = 4, NumKeyValueHeads = 4, RmsNormEps = 1e-6, RopeTheta = 1_000_000, TieWordEmbeddings = true,
     };
 
-    /// <summary>A model whose every parameter (norm weights and biases included) is seeded random, not the default ones/zeros.</summary>
+    /// <summary>
+    /// A model whose every parameter (norm weights and biases included) is seeded random, not the default ones/zeros.
+    /// </summary>
     public static LlamaForCausalLM Create(ModelConfig config, long seed, ScalarType dtype = ScalarType.Float32)
     {
         var model = new LlamaForCausalLM(config, dtype);
@@ -29,18 +31,22 @@ internal static class TinyModels
         return model;
     }
 
-    /// <summary>Overwrites every parameter with seeded N(0, 0.3²) values (1-d ones, i.e. norms and biases, around 1).</summary>
+    /// <summary>
+    /// Overwrites every parameter with seeded N(0, 0.3²) values (1-d ones, i.e. norms and biases, around 1).
+    /// </summary>
     public static void Randomize(nn.Module module, long seed)
     {
         using var generator = new Generator((ulong)seed);
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         foreach (var (_, p) in module.named_parameters())
-            p.copy_(torch.randn(p.shape, dtype: ScalarType.Float64, generator: generator) * 0.3 + (p.dim() == 1 ? 1.0 : 0.0));
+            p.copy_(torch.randn(p.shape, dtype: ScalarType.Float64, generator: generator) * 0.3 +
+                (p.dim() == 1 ? 1.0 : 0.0));
     }
 
     /// <summary>A standalone MoE block over seeded random experts that all differ from each other.</summary>
-    public static MoeBlock Block(int hidden, int intermediate, int numExperts, int topK, long seed, ScalarType dtype = ScalarType.Float32)
+    public static MoeBlock Block(int hidden, int intermediate, int numExperts, int topK, long seed,
+        ScalarType dtype = ScalarType.Float32)
     {
         var experts = Enumerable.Range(0, numExperts).Select(_ => new LlamaMLP(hidden, intermediate, dtype)).ToList();
         var block = new MoeBlock(experts[0], experts.Skip(1).ToList(), topK);
@@ -48,7 +54,8 @@ internal static class TinyModels
         return block;
     }
 
-    public static Tensor RandomHidden(long batch, long seqLen, long hidden, long seed, ScalarType dtype = ScalarType.Float32)
+    public static Tensor RandomHidden(long batch, long seqLen, long hidden, long seed,
+        ScalarType dtype = ScalarType.Float32)
     {
         using var generator = new Generator((ulong)seed);
         return torch.randn([batch, seqLen, hidden], dtype: dtype, generator: generator);

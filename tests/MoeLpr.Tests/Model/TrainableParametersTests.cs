@@ -35,7 +35,8 @@ public class TrainableParametersTests
         var count = model.SetTrainable(name => name.Contains("moe_router_embedding"));
         Assert.Equal(2 * 4 * 24, count);
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToArray();
-        Assert.Equal(["model.layers.0.mlp.moe_router_embedding.weight", "model.layers.1.mlp.moe_router_embedding.weight"],
-                     trainable.Order().ToArray());
+        Assert.Equal(
+            ["model.layers.0.mlp.moe_router_embedding.weight", "model.layers.1.mlp.moe_router_embedding.weight"],
+            trainable.Order().ToArray());
     }
 }

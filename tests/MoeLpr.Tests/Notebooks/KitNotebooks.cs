@@ -17,12 +17,14 @@ namespace MoeLpr.Tests.Notebooks;
 public sealed class KitNotebooks : IDisposable
 {
     public static readonly string[] Expected =
-        ["00-quick-tour.ipynb", "01-upcycling.ipynb", "02-stage1.ipynb", "03-stage2-lpr.ipynb", "04-routing-by-language.ipynb"];
+        ["00-quick-tour.ipynb", "01-upcycling.ipynb", "02-stage1.ipynb", "03-stage2-lpr.ipynb",
+            "04-routing-by-language.ipynb"];
 
     public static string Folder => KitDirectory.Path("notebooks");
 
     public static IEnumerable<object[]> Names() =>
-        Directory.GetFiles(Folder, "*.ipynb").Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
+        Directory.GetFiles(Folder, "*.ipynb")
+            .Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
 
     readonly ConcurrentDictionary<string, Lazy<NotebookRuns.Result>> _runs = new();
 

@@ -50,9 +50,11 @@ public class NotebookExecutionTests(KitNotebooks notebooks) : IClassFixture<KitN
         var folder = Directory.CreateTempSubdirectory("moelpr-notebook-html-").FullName;
 
         var html = NotebookRuns.ExportHtml(run.ExecutedPath, folder);
-        var charts = Regex.Matches(File.ReadAllText(html), "Plotly.newPlot\\('").Count; // a chart's call, not plotly.js's own text
+        // a chart's call, not plotly.js's own text
+        var charts = Regex.Matches(File.ReadAllText(html), "Plotly.newPlot\\('").Count;
         var dom = HeadlessBrowser.RenderedDom(html, offline: true);
-        var render = HeadlessBrowser.Screenshot(html, Path.Combine(folder, "notebook.png"), width: 1400, height: 6000, offline: true);
+        var render = HeadlessBrowser.Screenshot(html, Path.Combine(folder, "notebook.png"), width: 1400,
+            height: 6000, offline: true);
 
         Assert.True(charts >= 5, $"the executed notebook has {charts} charts");
         // plotly.js (embedded once, by the cell that loads the kit) drew every chart.
@@ -72,8 +74,10 @@ public class NotebookExecutionTests(KitNotebooks notebooks) : IClassFixture<KitN
         Assert.Equal((4, 5), (notebook["nbformat"]!.GetValue<int>(), notebook["nbformat_minor"]!.GetValue<int>()));
         var kernelspec = notebook["metadata"]!["kernelspec"]!;
         Assert.Equal((".NET (C#)", "C#", ".net-csharp"),
-            (kernelspec["display_name"]!.GetValue<string>(), kernelspec["language"]!.GetValue<string>(), kernelspec["name"]!.GetValue<string>()));
-        Assert.Equal("csharp", notebook["metadata"]!["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
+            (kernelspec["display_name"]!.GetValue<string>(), kernelspec["language"]!.GetValue<string>(),
+                kernelspec["name"]!.GetValue<string>()));
+        Assert.Equal("csharp",
+            notebook["metadata"]!["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
 
         var cells = Cells(notebook).ToList();
         Assert.Equal("markdown", Type(cells[0]));
@@ -97,7 +101,8 @@ public class NotebookExecutionTests(KitNotebooks notebooks) : IClassFixture<KitN
     {
         var notebook = JsonNode.Parse(File.ReadAllText(Path.Combine(KitNotebooks.Folder, name)))!;
         var executedPath = Path.Combine(KitNotebooks.Folder, "executed", name);
-        Assert.True(File.Exists(executedPath), $"{executedPath} is missing: run 'moelpr notebook run notebooks/*.ipynb --output notebooks/executed'");
+        Assert.True(File.Exists(executedPath),
+            $"{executedPath} is missing: run 'moelpr notebook run notebooks/*.ipynb --output notebooks/executed'");
         var executed = JsonNode.Parse(File.ReadAllText(executedPath))!;
 
         Assert.Equal(Cells(notebook).Select(Source), Cells(executed).Select(Source));
@@ -116,7 +121,8 @@ public class NotebookExecutionTests(KitNotebooks notebooks) : IClassFixture<KitN
     {
         var code = Cells(executed).Where(c => Type(c) == "code").ToList();
         Assert.All(code, c => Assert.NotNull(c["execution_count"]));
-        Assert.All(code, c => Assert.DoesNotContain(c["outputs"]!.AsArray(), o => o!["output_type"]!.GetValue<string>() == "error"));
+        Assert.All(code,
+            c => Assert.DoesNotContain(c["outputs"]!.AsArray(), o => o!["output_type"]!.GetValue<string>() == "error"));
         var setup = string.Concat(code[0]["outputs"]!.AsArray().Select(OutputText));
         Assert.Contains("MoeLpr: TorchSharp", setup);
         var text = File.ReadAllText(path);
@@ -126,7 +132,8 @@ public class NotebookExecutionTests(KitNotebooks notebooks) : IClassFixture<KitN
     }
 
     static string OutputText(JsonNode? output) =>
-        output!["data"] is JsonObject data ? string.Concat(data.Select(kv => Join(kv.Value!))) : output["text"] is { } text ? Join(text) : "";
+        output!["data"] is JsonObject data ? string.Concat(data.Select(kv => Join(kv.Value!)))
+            : output["text"] is { } text ? Join(text) : "";
 
     static IEnumerable<JsonNode> Cells(JsonNode notebook) => notebook["cells"]!.AsArray().Select(c => c!);
 
@@ -134,5 +141,6 @@ public class NotebookExecutionTests(KitNotebooks notebooks) : IClassFixture<KitN
 
     static string Source(JsonNode cell) => Join(cell["source"]!);
 
-    static string Join(JsonNode text) => text is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>())) : text.GetValue<string>();
+    static string Join(JsonNode text) =>
+        text is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>())) : text.GetValue<string>();
 }

@@ -8,7 +8,8 @@ public class NotebookParametersTests
     [Fact]
     public void EnvironmentVariablesOverrideDefaultsWithInvariantParsing()
     {
-        using var _ = new Variables(new() { ["MOELPR_NB_STEPS"] = "50", ["MOELPR_NB_LEARNING_RATE"] = "0.5", ["MOELPR_NB_FAST"] = "true", ["MOELPR_NB_NAME"] = "a=b" });
+        using var _ = new Variables(new() { ["MOELPR_NB_STEPS"] = "50", ["MOELPR_NB_LEARNING_RATE"] = "0.5",
+            ["MOELPR_NB_FAST"] = "true", ["MOELPR_NB_NAME"] = "a=b" });
 
         Assert.Equal(50, NotebookParameters.Get("steps", 200));
         Assert.Equal(0.5, NotebookParameters.Get("learning_rate", 1e-3));

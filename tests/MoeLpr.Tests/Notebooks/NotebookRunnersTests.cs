@@ -7,7 +7,8 @@ namespace MoeLpr.Tests.Notebooks;
 
 /// <summary>
 /// <c>moelpr notebook run</c> hosts the same engine as Jupyter's <c>.net-csharp</c> kernel: the same notebook gives the
-/// same outputs in both, a failing cell fails both naming the cell, and a kit that is not built yet is one line in both.
+/// same outputs in both, a failing cell fails both naming the cell, and a kit that is not built yet is one line in
+/// both.
 /// </summary>
 [Collection("notebook runs")]
 public class NotebookRunnersTests
@@ -19,7 +20,8 @@ public class NotebookRunnersTests
     {
         Skip.If(NotebookRuns.JupyterMissing is not null, NotebookRuns.JupyterMissing);
         var folder = TestNotebooks.TempFolder();
-        var jupyter = NotebookRuns.Jupyter(TestNotebooks.Path("outputs.ipynb"), Path.Combine(folder, "jupyter"), Steps7);
+        var jupyter = NotebookRuns.Jupyter(TestNotebooks.Path("outputs.ipynb"),
+            Path.Combine(folder, "jupyter"), Steps7);
         var moelpr = NotebookRuns.Moelpr(TestNotebooks.Path("outputs.ipynb"), Path.Combine(folder, "moelpr"), Steps7);
 
         Assert.True(moelpr.ExitCode == 0, moelpr.Console);
@@ -35,7 +37,8 @@ public class NotebookRunnersTests
         var written = run.Executed;
 
         Assert.Empty(NotebookValidator.Validate(written));
-        Assert.Equal([null, 1, 2, 3, 4, 5], written["cells"]!.AsArray().Select(c => c!["execution_count"]?.GetValue<int>()));
+        Assert.Equal([null, 1, 2, 3, 4, 5],
+            written["cells"]!.AsArray().Select(c => c!["execution_count"]?.GetValue<int>()));
         Assert.Contains("MoeLpr: TorchSharp", string.Concat(Outputs(written, "setup").Select(Html)));
         Assert.Equal(("stream", "stdout", "steps = 7\n"), StreamOf(Assert.Single(Outputs(written, "parameters"))));
 
@@ -53,9 +56,11 @@ public class NotebookRunnersTests
         Assert.Equal(["display_data", "display_data", "stream", "execute_result"], table.Select(OutputType));
         Assert.Contains("<div class=\"title\">two tokens</div>", Html(table[0]));
         Assert.Equal(("stream", "stderr", "a warning\n"), StreamOf(table[2]));
-        Assert.Contains("<td><div class=\"dni-plaintext\"><pre>0.25</pre></div></td>", Html(table[3])); // DataFrame, as Data.Analysis shows it
+        // DataFrame, as Data.Analysis shows it
+        Assert.Contains("<td><div class=\"dni-plaintext\"><pre>0.25</pre></div></td>", Html(table[3]));
         // plotly.js is embedded once, by the setup cell; the charts only draw.
-        Assert.Single(Regex.Matches(File.ReadAllText(run.ExecutedPath), Regex.Escape($"plotly.js v{PlotlyJs.Version}")));
+        Assert.Single(
+            Regex.Matches(File.ReadAllText(run.ExecutedPath), Regex.Escape($"plotly.js v{PlotlyJs.Version}")));
         Assert.DoesNotContain("plotly.js v", Html(chart[1]) + Html(table[1]));
     }
 
@@ -114,11 +119,14 @@ public class NotebookRunnersTests
         using var checkout = InsideCheckout();
         var folder = checkout.Path;
         var packages = Directory.CreateDirectory(Path.Combine(folder, "packages")).FullName;
-        File.Copy(Path.Combine(KitRoot, "artifacts", "packages", "MoeLpr.0.0.0-not-built.nupkg"), Path.Combine(packages, "MoeLpr.0.0.0-not-built.nupkg"));
+        File.Copy(Path.Combine(KitRoot, "artifacts", "packages", "MoeLpr.0.0.0-not-built.nupkg"),
+            Path.Combine(packages, "MoeLpr.0.0.0-not-built.nupkg"));
         File.WriteAllText(Path.Combine(folder, "nuget.config"),
-            "<configuration><packageSources><clear /><add key=\"placeholder\" value=\"packages\" /></packageSources></configuration>");
+            "<configuration><packageSources><clear /><add key=\"placeholder\" value=\"packages\" />" +
+            "</packageSources></configuration>");
         File.Copy(TestNotebooks.Path("outputs.ipynb"), Path.Combine(folder, "outputs.ipynb"));
-        const string Message = "The MoeLpr kit is not built yet: run `dotnet build -c Release` in the repository root, then restart the kernel.";
+        const string Message = "The MoeLpr kit is not built yet: run `dotnet build -c Release` in the repository " +
+                               "root, then restart the kernel.";
 
         var jupyter = NotebookRuns.Jupyter(Path.Combine(folder, "outputs.ipynb"), Path.Combine(folder, "jupyter"));
         var moelpr = NotebookRuns.Moelpr(Path.Combine(folder, "outputs.ipynb"), Path.Combine(folder, "moelpr"));
@@ -142,7 +150,8 @@ public class NotebookRunnersTests
         Assert.StartsWith($"error: {broken}: not a Jupyter notebook", cli.Error);
 
         cli = CliRunner.Run("notebook", "run", Path.Combine(folder, "missing.ipynb"));
-        Assert.Equal((1, $"error: {Path.Combine(folder, "missing.ipynb")}: notebook not found"), (cli.ExitCode, cli.Error.Trim()));
+        Assert.Equal((1, $"error: {Path.Combine(folder, "missing.ipynb")}: notebook not found"),
+            (cli.ExitCode, cli.Error.Trim()));
     }
 
     static string KitRoot => MoeLpr.Notebooks.KitDirectory.Root;
@@ -155,12 +164,14 @@ public class NotebookRunnersTests
     // to the first cell it runs (dotnet-interactive's probe for its HTTP API).
     static List<string> Shape(JsonObject notebook) =>
         notebook["cells"]!.AsArray().Where(c => c!["cell_type"]!.GetValue<string>() == "code")
-            .Select(c => string.Join(" | ", c!["outputs"]!.AsArray().Where(o => !Html(o!.AsObject()).Contains("probeAddresses"))
+            .Select(c => string.Join(" | ", c!["outputs"]!.AsArray()
+                .Where(o => !Html(o!.AsObject()).Contains("probeAddresses"))
                 .Select(o => $"{OutputType(o!.AsObject())} {o!["name"]?.GetValue<string>()} {string.Join(",", (o["data"] as JsonObject)?.Select(kv => kv.Key).Order() ?? Enumerable.Empty<string>())}".Trim())))
             .ToList();
 
     static JsonObject[] Outputs(JsonObject notebook, string cellId) =>
-        notebook["cells"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == cellId)!["outputs"]!.AsArray().Select(o => o!.AsObject()).ToArray();
+        notebook["cells"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == cellId)!["outputs"]!.AsArray()
+            .Select(o => o!.AsObject()).ToArray();
 
     static string OutputType(JsonObject output) => output["output_type"]!.GetValue<string>();
 
@@ -169,5 +180,7 @@ public class NotebookRunnersTests
 
     static string Html(JsonObject output) => output["data"]?["text/html"] is { } html ? Text(html) : "";
 
-    static string Text(JsonNode? node) => node is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>())) : node?.GetValue<string>() ?? "";
+    static string Text(JsonNode? node) =>
+        node is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>()))
+            : node?.GetValue<string>() ?? "";
 }

@@ -11,18 +11,22 @@ public static partial class NotebookValidator
 {
     static readonly HashSet<string> CellTypes = ["code", "markdown", "raw"];
 
-    /// <summary>Every problem found, each naming the cell (1-based) it concerns; empty when the notebook is valid.</summary>
+    /// <summary>
+    /// Every problem found, each naming the cell (1-based) it concerns; empty when the notebook is valid.
+    /// </summary>
     public static IReadOnlyList<string> Validate(JsonNode? root)
     {
         var problems = new List<string>();
         if (root is not JsonObject notebook) return ["the notebook is not a JSON object"];
 
-        if (Int(notebook["nbformat"]) != 4) problems.Add($"nbformat must be 4 (found {notebook["nbformat"]?.ToJsonString() ?? "none"})");
+        if (Int(notebook["nbformat"]) != 4)
+            problems.Add($"nbformat must be 4 (found {notebook["nbformat"]?.ToJsonString() ?? "none"})");
         var minor = Int(notebook["nbformat_minor"]);
         if (minor is null) problems.Add("nbformat_minor must be an integer");
         var kernelspec = notebook["metadata"]?["kernelspec"];
         if (Str(kernelspec?["name"]) != ".net-csharp")
-            problems.Add($"metadata.kernelspec.name must be \".net-csharp\" (found {kernelspec?["name"]?.ToJsonString() ?? "none"})");
+            problems.Add($"metadata.kernelspec.name must be \".net-csharp\" (found " +
+                         $"{kernelspec?["name"]?.ToJsonString() ?? "none"})");
 
         if (notebook["cells"] is not JsonArray cells) return [.. problems, "cells must be an array"];
         var ids = new HashSet<string>();
@@ -31,13 +35,16 @@ public static partial class NotebookValidator
             var where = $"cell {i + 1}";
             if (cells[i] is not JsonObject cell) { problems.Add($"{where} is not an object"); continue; }
             var type = Str(cell["cell_type"]);
-            if (type is null || !CellTypes.Contains(type)) problems.Add($"{where}: cell_type must be code, markdown or raw (found {cell["cell_type"]?.ToJsonString() ?? "none"})");
+            if (type is null || !CellTypes.Contains(type))
+                problems.Add($"{where}: cell_type must be code, " +
+                             $"markdown or raw (found {cell["cell_type"]?.ToJsonString() ?? "none"})");
             if (Join(cell["source"]) is null) problems.Add($"{where}: source must be a string or an array of strings");
             if (cell["metadata"] is not JsonObject) problems.Add($"{where}: metadata must be an object");
             if (type == "code")
             {
                 if (cell["outputs"] is not JsonArray) problems.Add($"{where}: a code cell needs an outputs array");
-                if (!cell.ContainsKey("execution_count") || (cell["execution_count"] is not null && Int(cell["execution_count"]) is null))
+                if (!cell.ContainsKey("execution_count") ||
+                    (cell["execution_count"] is not null && Int(cell["execution_count"]) is null))
                     problems.Add($"{where}: a code cell needs execution_count (null or an integer)");
             }
 
@@ -46,18 +53,24 @@ public static partial class NotebookValidator
             {
                 if (minor >= 5) problems.Add($"{where}: nbformat 4.{minor} requires a cell id");
             }
-            else if (!CellId().IsMatch(id)) problems.Add($"{where}: id \"{id}\" must be 1-64 letters, digits, '-' or '_'");
+            else if (!CellId().IsMatch(id))
+                problems.Add($"{where}: id \"{id}\" must be 1-64 letters, digits, '-' or '_'");
             else if (!ids.Add(id)) problems.Add($"{where}: id \"{id}\" is used by an earlier cell");
         }
         return problems;
     }
 
-    /// <summary>Validates a file; problems (or unreadable JSON) throw one <see cref="InvalidDataException"/> naming it.</summary>
+    /// <summary>
+    /// Validates a file; problems (or unreadable JSON) throw one <see cref="InvalidDataException"/> naming it.
+    /// </summary>
     public static void ValidateFile(string path)
     {
         JsonNode? root;
         try { root = JsonNode.Parse(File.ReadAllText(path)); }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})");
+        }
         var problems = Validate(root);
         if (problems.Count > 0) throw new InvalidDataException($"{path}: {string.Join("; ", problems)}");
     }
@@ -66,7 +79,8 @@ public static partial class NotebookValidator
     static string? Join(JsonNode? node) => node switch
     {
         JsonValue value when value.TryGetValue(out string? text) => text,
-        JsonArray array when array.All(l => l is JsonValue v && v.TryGetValue(out string? _)) => string.Concat(array.Select(l => l!.GetValue<string>())),
+        JsonArray array when array.All(l => l is JsonValue v && v.TryGetValue(out string? _)) =>
+            string.Concat(array.Select(l => l!.GetValue<string>())),
         _ => null,
     };
 

@@ -4,18 +4,20 @@ using System.Reflection.PortableExecutable;
 using System.Runtime.Loader;
 using System.Text.Json.Nodes;
 using MoeLpr.Notebooks;
+using MoeLpr.Tests.TestSupport;
 
 namespace MoeLpr.Tests.Notebooks;
 
 /// <summary>
 /// The measurement behind the kit's FSharp.Core binding redirect in notebook kernels: Plotly.NET 6 and its F#
-/// dependencies are compiled against FSharp.Core 10.1, the kernels ship FSharp.Core 10.0, and every FSharp.Core type and
-/// member they reference exists in the kernels' copy (so redirecting them to it is safe; checked by name and, for
+/// dependencies are compiled against FSharp.Core 10.1, the kernels ship FSharp.Core 10.0, and every FSharp.Core type
+/// and member they reference exists in the kernels' copy (so redirecting them to it is safe; checked by name and, for
 /// methods, generic and parameter count).
 /// </summary>
 public class PlotlyFSharpCoreTests
 {
-    static readonly string[] PlotlyAssemblies = ["Plotly.NET.dll", "Plotly.NET.CSharp.dll", "DynamicObj.dll", "Giraffe.ViewEngine.dll"];
+    static readonly string[] PlotlyAssemblies = ["Plotly.NET.dll", "Plotly.NET.CSharp.dll", "DynamicObj.dll",
+        "Giraffe.ViewEngine.dll"];
 
     public static IEnumerable<object[]> KernelTools() => [["microsoft.dotnet-interactive"], ["dotnet-repl"]];
 
@@ -46,27 +48,29 @@ public class PlotlyFSharpCoreTests
     {
         var manifest = JsonNode.Parse(File.ReadAllText(KitDirectory.Path(".config/dotnet-tools.json")))!;
         var version = manifest["tools"]![tool]!["version"]!.GetValue<string>();
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var tools = Path.Combine(packages, tool, version, "tools");
-        return Directory.Exists(tools) ? Directory.GetFiles(tools, "FSharp.Core.dll", SearchOption.AllDirectories).FirstOrDefault() : null;
+        var tools = Path.Combine(NuGetCache.Packages, tool, version, "tools");
+        return Directory.Exists(tools)
+            ? Directory.GetFiles(tools, "FSharp.Core.dll", SearchOption.AllDirectories).FirstOrDefault()
+            : null;
     }
 
     static int MissingFrom(Assembly fsharpCore, string consumer, List<string> missing)
     {
         using var pe = new PEReader(File.OpenRead(consumer));
         var reader = pe.GetMetadataReader();
-        var fsharpReference = reader.AssemblyReferences.FirstOrDefault(h => reader.GetString(reader.GetAssemblyReference(h).Name) == "FSharp.Core");
+        var fsharpReference = reader.AssemblyReferences.FirstOrDefault(
+            h => reader.GetString(reader.GetAssemblyReference(h).Name) == "FSharp.Core");
         if (fsharpReference.IsNil) return 0;
-        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance;
+        const BindingFlags all =
+            BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance;
         var count = 0;
 
         foreach (var handle in reader.TypeReferences)
         {
             if (!FromFSharpCore(reader, handle, fsharpReference)) continue;
             count++;
-            if (fsharpCore.GetType(TypeName(reader, handle)) is null) missing.Add($"{Path.GetFileName(consumer)}: type {TypeName(reader, handle)}");
+            if (fsharpCore.GetType(TypeName(reader, handle)) is null)
+                missing.Add($"{Path.GetFileName(consumer)}: type {TypeName(reader, handle)}");
         }
         foreach (var handle in reader.MemberReferences)
         {
@@ -90,7 +94,8 @@ public class PlotlyFSharpCoreTests
         var header = signature.ReadSignatureHeader();
         var genericCount = header.IsGeneric ? signature.ReadCompressedInteger() : 0;
         var parameterCount = signature.ReadCompressedInteger();
-        return method.GetParameters().Length == parameterCount && (method.IsGenericMethodDefinition ? method.GetGenericArguments().Length : 0) == genericCount;
+        return method.GetParameters().Length == parameterCount &&
+            (method.IsGenericMethodDefinition ? method.GetGenericArguments().Length : 0) == genericCount;
     }
 
     static TypeReferenceHandle? GenericDefinition(MetadataReader reader, EntityHandle parent)
@@ -107,14 +112,16 @@ public class PlotlyFSharpCoreTests
     static bool FromFSharpCore(MetadataReader reader, TypeReferenceHandle handle, AssemblyReferenceHandle fsharpCore)
     {
         var scope = reader.GetTypeReference(handle).ResolutionScope;
-        return scope.Kind == HandleKind.TypeReference ? FromFSharpCore(reader, (TypeReferenceHandle)scope, fsharpCore) : scope == (EntityHandle)fsharpCore;
+        return scope.Kind == HandleKind.TypeReference ? FromFSharpCore(reader, (TypeReferenceHandle)scope, fsharpCore)
+            : scope == (EntityHandle)fsharpCore;
     }
 
     static string TypeName(MetadataReader reader, TypeReferenceHandle handle)
     {
         var type = reader.GetTypeReference(handle);
         var name = reader.GetString(type.Name);
-        if (type.ResolutionScope.Kind == HandleKind.TypeReference) return TypeName(reader, (TypeReferenceHandle)type.ResolutionScope) + "+" + name;
+        if (type.ResolutionScope.Kind == HandleKind.TypeReference)
+            return TypeName(reader, (TypeReferenceHandle)type.ResolutionScope) + "+" + name;
         var ns = reader.GetString(type.Namespace);
         return ns.Length > 0 ? $"{ns}.{name}" : name;
     }

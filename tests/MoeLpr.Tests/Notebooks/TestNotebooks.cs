@@ -2,7 +2,9 @@ using System.Runtime.CompilerServices;
 
 namespace MoeLpr.Tests.Notebooks;
 
-/// <summary>Paths of the notebooks under Notebooks/TestData, found from this source file so no copy step is needed.</summary>
+/// <summary>
+/// Paths of the notebooks under Notebooks/TestData, found from this source file so no copy step is needed.
+/// </summary>
 static class TestNotebooks
 {
     public static string Path(string name, [CallerFilePath] string thisFile = "") =>

@@ -6,9 +6,11 @@ namespace MoeLpr.Tests.Reporting;
 /// <summary>A chart's plotly figure (data + layout) as JSON, to assert on traces without a browser.</summary>
 static class ChartJson
 {
-    public static JsonElement Figure(GenericChart chart) => JsonDocument.Parse(GenericChart.toFigureJson(chart)).RootElement;
+    public static JsonElement Figure(GenericChart chart) =>
+        JsonDocument.Parse(GenericChart.toFigureJson(chart)).RootElement;
 
-    public static JsonElement[] Traces(GenericChart chart) => Figure(chart).GetProperty("data").EnumerateArray().ToArray();
+    public static JsonElement[] Traces(GenericChart chart) =>
+        Figure(chart).GetProperty("data").EnumerateArray().ToArray();
 
     public static JsonElement Layout(GenericChart chart) => Figure(chart).GetProperty("layout");
 

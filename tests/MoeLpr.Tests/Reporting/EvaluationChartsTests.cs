@@ -10,7 +10,8 @@ public class EvaluationChartsTests
     {
         string[] languages = ["en", "zh", "el"];
         var chart = EvaluationCharts.PerplexityComparison(languages,
-            [new NamedSeries("dense", [12.5, 20.25, 310]), new NamedSeries("MoE-LPR", [12.75, 20.5, 45.125])], logScale: true);
+            [new NamedSeries("dense", [12.5, 20.25, 310]), new NamedSeries("MoE-LPR", [12.75, 20.5, 45.125])],
+            logScale: true);
 
         var traces = Traces(chart);
         Assert.Equal(["dense", "MoE-LPR"], traces.Select(t => t.GetProperty("name").GetString()));

@@ -15,8 +15,10 @@ public class HtmlReportTests
         Assert.DoesNotContain("cdn.plot.ly/plotly", html);
         Assert.DoesNotContain("require(", html.Replace(PlotlyJs.Source, ""));
         // Every chart is drawn directly with Plotly.newPlot into its own div, after plotly.js is defined.
-        Assert.Equal(5, Regex.Matches(html, @"Plotly\.newPlot\(").Count - Regex.Matches(PlotlyJs.Source, @"Plotly\.newPlot\(").Count);
-        Assert.True(html.IndexOf(PlotlyJs.Source, StringComparison.Ordinal) < html.IndexOf("renderPlotly_", StringComparison.Ordinal));
+        Assert.Equal(5, Regex.Matches(html, @"Plotly\.newPlot\(").Count -
+            Regex.Matches(PlotlyJs.Source, @"Plotly\.newPlot\(").Count);
+        Assert.True(html.IndexOf(PlotlyJs.Source, StringComparison.Ordinal) < html.IndexOf("renderPlotly_",
+            StringComparison.Ordinal));
     }
 
     [Fact]
@@ -28,7 +30,8 @@ public class HtmlReportTests
         Assert.Contains("<title>MoE-LPR sample report</title>", html);
         Assert.Contains("&lt;the frozen original&gt;", body);
         Assert.DoesNotContain("<the frozen original>", body);
-        int routing = body.IndexOf(">Routing</h2>", StringComparison.Ordinal), training = body.IndexOf(">Training</h2>", StringComparison.Ordinal),
+        int routing = body.IndexOf(">Routing</h2>", StringComparison.Ordinal),
+            training = body.IndexOf(">Training</h2>", StringComparison.Ordinal),
             evaluation = body.IndexOf(">Evaluation</h2>", StringComparison.Ordinal);
         Assert.True(routing > 0 && routing < training && training < evaluation);
         Assert.Contains("<a href=\"#section-1\">Routing</a>", body);
@@ -41,7 +44,8 @@ public class HtmlReportTests
     [Fact]
     public void ReportWithoutChartsCarriesNoPlotlyJs()
     {
-        var html = new HtmlReport("Tables only").AddHeading("Numbers").AddTable(["a", "b"], [[1, "x"], [2.5, null]]).ToHtml();
+        var html = new HtmlReport("Tables only")
+            .AddHeading("Numbers").AddTable(["a", "b"], [[1, "x"], [2.5, null]]).ToHtml();
         Assert.DoesNotContain(PlotlyJs.Source[..200], html);
         Assert.Contains("<td class=\"num\">2.5</td><td></td>", html);
     }

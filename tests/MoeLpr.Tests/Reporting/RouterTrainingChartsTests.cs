@@ -37,7 +37,9 @@ public class RouterTrainingChartsTests
     public void MetricsWithoutRoutingAreAClearError()
     {
         TrainingMetrics[] dense = [new() { Step = 1, Loss = 2 }];
-        Assert.Contains("expert_prob", Assert.ThrowsAny<Exception>(() => RouterTrainingCharts.ExpertProbabilities(dense)).Message);
-        Assert.Contains("old_lang_expert0_prob", Assert.ThrowsAny<Exception>(() => RouterTrainingCharts.OldLanguageExpert0Probability(dense)).Message);
+        Assert.Contains("expert_prob",
+            Assert.ThrowsAny<Exception>(() => RouterTrainingCharts.ExpertProbabilities(dense)).Message);
+        Assert.Contains("old_lang_expert0_prob",
+            Assert.ThrowsAny<Exception>(() => RouterTrainingCharts.OldLanguageExpert0Probability(dense)).Message);
     }
 }

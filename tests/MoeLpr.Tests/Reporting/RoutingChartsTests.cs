@@ -29,7 +29,8 @@ public class RoutingChartsTests
     [Fact]
     public void HeatmapRejectsRowsOfTheWrongLength()
     {
-        var error = Assert.Throws<ArgumentException>(() => RoutingCharts.Expert0ShareHeatmap(["en", "el"], [0, 1], [[0.5, 0.5], [0.5]]));
+        var error = Assert.Throws<ArgumentException>(
+            () => RoutingCharts.Expert0ShareHeatmap(["en", "el"], [0, 1], [[0.5, 0.5], [0.5]]));
         Assert.Contains("'el'", error.Message);
     }
 
@@ -47,7 +48,8 @@ public class RoutingChartsTests
             Assert.Equal(ExpertPalette.LabelOf(expert), traces[expert].GetProperty("name").GetString());
             Assert.Equal(share.Select(row => row[expert]), Doubles(traces[expert].GetProperty("y")));
             Assert.Equal(Languages, Strings(traces[expert].GetProperty("x")));
-            Assert.Equal(Rgba(ExpertPalette.ColorOf(expert)), traces[expert].GetProperty("marker").GetProperty("color").GetString());
+            Assert.Equal(Rgba(ExpertPalette.ColorOf(expert)),
+                traces[expert].GetProperty("marker").GetProperty("color").GetString());
         }
         Assert.Equal("stack", Layout(chart).GetProperty("barmode").GetString());
         Assert.Equal(".0%", Layout(chart).GetProperty("yaxis").GetProperty("tickformat").GetString());
@@ -55,13 +57,15 @@ public class RoutingChartsTests
 
     // Plotly.NET writes colours as rgba(r, g, b, 1.0).
     static string Rgba(string hex) =>
-        $"rgba({Convert.ToInt32(hex[1..3], 16)}, {Convert.ToInt32(hex[3..5], 16)}, {Convert.ToInt32(hex[5..7], 16)}, 1.0)";
+        $"rgba({Convert.ToInt32(hex[1..3], 16)}, {Convert.ToInt32(hex[3..5], 16)}, " +
+        $"{Convert.ToInt32(hex[5..7], 16)}, 1.0)";
 
     [Fact]
     public void ComparisonGroupsOneColumnSeriesPerVariant()
     {
         var chart = RoutingCharts.Expert0ShareComparison(Languages,
-            [new NamedSeries("stage 1", [0.4, 0.35, 0.1, 0.12]), new NamedSeries("stage 2 (LPR)", [0.92, 0.9, 0.11, 0.1])]);
+            [new NamedSeries("stage 1", [0.4, 0.35, 0.1, 0.12]),
+                new NamedSeries("stage 2 (LPR)", [0.92, 0.9, 0.11, 0.1])]);
 
         var traces = Traces(chart);
         Assert.Equal(["stage 1", "stage 2 (LPR)"], traces.Select(t => t.GetProperty("name").GetString()));
@@ -73,7 +77,8 @@ public class RoutingChartsTests
     [Fact]
     public void ComparisonRejectsSeriesOfTheWrongLength()
     {
-        var error = Assert.Throws<ArgumentException>(() => RoutingCharts.Expert0ShareComparison(Languages, [new NamedSeries("stage 1", [0.4])]));
+        var error = Assert.Throws<ArgumentException>(
+            () => RoutingCharts.Expert0ShareComparison(Languages, [new NamedSeries("stage 1", [0.4])]));
         Assert.Contains("stage 1", error.Message);
     }
 }

@@ -2,13 +2,17 @@ using SkiaSharp;
 
 namespace MoeLpr.Tests.Reporting;
 
-/// <summary>How much of a screenshot region is drawn: the share of non-white pixels and the number of distinct colours.</summary>
+/// <summary>
+/// How much of a screenshot region is drawn: the share of non-white pixels and the number of distinct colours.
+/// </summary>
 readonly record struct ScreenshotStats(double NonWhiteFraction, int DistinctColors)
 {
     /// <summary>The PNG's size and the statistics of one region of it (decoded with SkiaSharp).</summary>
-    public static (int Width, int Height, ScreenshotStats Region) Of(string pngPath, int left, int top, int width, int height)
+    public static (int Width, int Height, ScreenshotStats Region) Of(string pngPath, int left, int top,
+        int width, int height)
     {
-        using var image = SKBitmap.Decode(pngPath) ?? throw new InvalidDataException($"{pngPath}: not a decodable image");
+        using var image = SKBitmap.Decode(pngPath)
+            ?? throw new InvalidDataException($"{pngPath}: not a decodable image");
         var colors = new HashSet<uint>();
         var nonWhite = 0;
         for (var y = top; y < Math.Min(top + height, image.Height); y++)

@@ -27,7 +27,8 @@ public class TrainingChartsTests
     [Fact]
     public void LogErrorsNameTheFileAndLine()
     {
-        var noStep = Assert.Throws<InvalidDataException>(() => TrainingMetricsLog.Parse(["""{"step": 1, "loss": 1}""", """{"loss": 2}"""], "run/metrics.jsonl"));
+        var noStep = Assert.Throws<InvalidDataException>(
+            () => TrainingMetricsLog.Parse(["""{"step": 1, "loss": 1}""", """{"loss": 2}"""], "run/metrics.jsonl"));
         Assert.StartsWith("run/metrics.jsonl:2:", noStep.Message);
         var badJson = Assert.Throws<InvalidDataException>(() => TrainingMetricsLog.Parse(["{oops"], "m.jsonl"));
         Assert.StartsWith("m.jsonl:1:", badJson.Message);
@@ -48,13 +49,15 @@ public class TrainingChartsTests
         var chart = TrainingCharts.Curves(TrainingMetricsLog.Parse(Lines, "m"));
 
         var traces = Traces(chart);
-        Assert.Equal(["loss", "lm_loss", "aux_loss", "lpr_loss"], traces.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(["loss", "lm_loss", "aux_loss", "lpr_loss"],
+            traces.Select(t => t.GetProperty("name").GetString()));
         Assert.All(traces, t => Assert.Equal("scatter", t.GetProperty("type").GetString()));
         // Each metric sits on its own axes pair.
         Assert.Equal(["x", "x2", "x3", "x4"], traces.Select(t => t.GetProperty("xaxis").GetString()));
         Assert.Equal([4.9, 3.9, 3.4], Doubles(traces[1].GetProperty("y")));
         var layout = Layout(chart);
-        var annotations = layout.GetProperty("annotations").EnumerateArray().Select(a => a.GetProperty("text").GetString()!).ToArray();
+        var annotations = layout.GetProperty("annotations")
+            .EnumerateArray().Select(a => a.GetProperty("text").GetString()!).ToArray();
         Assert.Equal(["loss", "lm_loss", "aux_loss", "lpr_loss"], annotations);
         Assert.Equal("step", layout.GetProperty("xaxis3").GetProperty("title").GetProperty("text").GetString());
     }
@@ -68,6 +71,7 @@ public class TrainingChartsTests
 
         var single = TrainingCharts.MetricCurve(log, "aux_loss");
         Assert.Equal([1.0, 2.0], Doubles(Assert.Single(Traces(single)).GetProperty("x")));
-        Assert.Equal("aux_loss", Layout(single).GetProperty("yaxis").GetProperty("title").GetProperty("text").GetString());
+        Assert.Equal("aux_loss",
+            Layout(single).GetProperty("yaxis").GetProperty("title").GetProperty("text").GetString());
     }
 }

@@ -11,9 +11,13 @@ namespace MoeLpr.Tests.TestSupport;
 /// </summary>
 public static partial class HeadlessBrowser
 {
-    static readonly string[] KnownLocations = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable"];
+    static readonly string[] KnownLocations = ["/usr/bin/chromium", "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable"];
 
-    /// <summary>The Chromium executable: <c>$CHROMIUM_PATH</c> if set, else the first known location that exists; null when none.</summary>
+    /// <summary>
+    /// The Chromium executable: <c>$CHROMIUM_PATH</c> if set, else the first known location that exists; null when
+    /// none.
+    /// </summary>
     public static string? FindChromium()
     {
         var configured = Environment.GetEnvironmentVariable("CHROMIUM_PATH");
@@ -31,9 +35,11 @@ public static partial class HeadlessBrowser
         var screenshot = Path.GetFullPath(pngPath);
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
-        var (chromium, page, log, exitCode) = Run(htmlPath, [$"--screenshot={screenshot}", $"--window-size={width},{height}"], timeout, chromiumPath, offline);
+        var (chromium, page, log, exitCode) = Run(htmlPath,
+            [$"--screenshot={screenshot}", $"--window-size={width},{height}"], timeout, chromiumPath, offline);
         if (!File.Exists(screenshot) || new FileInfo(screenshot).Length == 0)
-            throw new InvalidOperationException($"{chromium} wrote no screenshot of {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
+            throw new InvalidOperationException(
+                $"{chromium} wrote no screenshot of {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
 
         var messages = new List<string>();
         var errors = new List<string>();
@@ -41,31 +47,40 @@ public static partial class HeadlessBrowser
         {
             var message = $"{match.Groups["message"].Value} ({match.Groups["source"].Value.Trim()})";
             messages.Add(message);
-            if (match.Groups["level"].Value is "ERROR" or "FATAL" || match.Groups["message"].Value.StartsWith("Uncaught", StringComparison.Ordinal))
+            if (match.Groups["level"].Value is "ERROR" or "FATAL" ||
+                match.Groups["message"].Value.StartsWith("Uncaught", StringComparison.Ordinal))
                 errors.Add(message);
         }
         return new BrowserRender(screenshot, messages, errors);
     }
 
-    /// <summary>The page's DOM after its scripts ran (up to 5 s of virtual time): what plotly.js drew, as SVG markup.</summary>
-    public static string RenderedDom(string htmlPath, TimeSpan? timeout = null, string? chromiumPath = null, bool offline = false)
+    /// <summary>
+    /// The page's DOM after its scripts ran (up to 5 s of virtual time): what plotly.js drew, as SVG markup.
+    /// </summary>
+    public static string RenderedDom(string htmlPath, TimeSpan? timeout = null, string? chromiumPath = null,
+        bool offline = false)
     {
         var (chromium, page, log, exitCode) = Run(htmlPath, ["--dump-dom"], timeout, chromiumPath, offline);
         if (log.Stdout.Length == 0)
-            throw new InvalidOperationException($"{chromium} printed no DOM for {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
+            throw new InvalidOperationException(
+                $"{chromium} printed no DOM for {page} (exit code {exitCode}):\n{Tail(log.Stderr)}");
         return log.Stdout;
     }
 
     static (string Chromium, string Page, (string Stdout, string Stderr) Log, int ExitCode) Run(
         string htmlPath, IEnumerable<string> mode, TimeSpan? timeout, string? chromiumPath, bool offline = false)
     {
-        var chromium = chromiumPath ?? FindChromium() ?? throw new FileNotFoundException("Chromium not found (install the 'chromium' package or set CHROMIUM_PATH)");
+        var chromium = chromiumPath ?? FindChromium() ?? throw new FileNotFoundException(
+            "Chromium not found (install the 'chromium' package or set CHROMIUM_PATH)");
         var page = Path.GetFullPath(htmlPath);
         if (!File.Exists(page)) throw new FileNotFoundException($"{page}: HTML file not found", page);
         var profile = Directory.CreateTempSubdirectory("moelpr-chromium-");
         try
         {
-            var start = new ProcessStartInfo(chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var start = new ProcessStartInfo(chromium)
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+            };
             string[] common =
             [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -77,7 +92,8 @@ public static partial class HeadlessBrowser
             foreach (var argument in common.Concat(network).Concat(mode).Append(new Uri(page).AbsoluteUri))
                 start.ArgumentList.Add(argument);
 
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {chromium}");
+            using var process = Process.Start(start)
+                ?? throw new InvalidOperationException($"could not start {chromium}");
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
@@ -90,13 +106,15 @@ public static partial class HeadlessBrowser
         finally
         {
             try { profile.Delete(recursive: true); }
-            catch (IOException) { } // Chromium helpers may still hold files for a moment; a temp folder left behind is harmless.
+            // Chromium helpers may still hold files for a moment; a temp folder left behind is harmless.
+            catch (IOException) { }
         }
     }
 
     static string Tail(string log) => log.Length <= 2000 ? log : log[^2000..];
 
-    // e.g. [9369:9369:1122/221127.568294:INFO:CONSOLE:2] "Uncaught ReferenceError: x is not defined", source: file:///tmp/a.html (2)
+    // e.g. [9369:9369:1122/221127.568294:INFO:CONSOLE:2] "Uncaught ReferenceError: x is not defined", source:
+    // file:///tmp/a.html (2)
     [GeneratedRegex("""(?<level>[A-Z]+):CONSOLE[^\]]*\]\s*"(?<message>.*)", source: (?<source>[^\r\n]*)""")]
     private static partial Regex ConsoleLine();
 }

@@ -16,7 +16,9 @@ public static class NotebookRuns
     {
         public JsonObject Executed => JsonNode.Parse(File.ReadAllText(ExecutedPath))!.AsObject();
 
-        /// <summary>The first cell with an error output: its 1-based position, error name and value; null when none.</summary>
+        /// <summary>
+        /// The first cell with an error output: its 1-based position, error name and value; null when none.
+        /// </summary>
         public (int Cell, string Name, string Value)? FirstError()
         {
             var cells = Executed["cells"]!.AsArray();
@@ -27,29 +29,37 @@ public static class NotebookRuns
             return null;
         }
 
-        /// <summary>"notebook: cell N failed: name: value" for the first error, or null: what a failing test should say.</summary>
-        public string? Failure(string notebook) => FirstError() is { } e ? $"{notebook}: cell {e.Cell} failed: {e.Name}: {e.Value}" : null;
+        /// <summary>
+        /// "notebook: cell N failed: name: value" for the first error, or null: what a failing test should say.
+        /// </summary>
+        public string? Failure(string notebook) =>
+            FirstError() is { } e ? $"{notebook}: cell {e.Cell} failed: {e.Name}: {e.Value}" : null;
     }
 
     static readonly Lazy<string?> JupyterPython = new(FindJupyterPython);
 
-    /// <summary>Why Jupyter runs are impossible here (no nbconvert, no .net-csharp kernel), or null when they are possible.</summary>
+    /// <summary>
+    /// Why Jupyter runs are impossible here (no nbconvert, no .net-csharp kernel), or null when they are possible.
+    /// </summary>
     public static string? JupyterMissing => JupyterPython.Value is null
         ? "Jupyter with the .net-csharp kernel is not installed (apt-get install jupyter-notebook python3-nbconvert " +
           "python3-nbclient; dotnet tool restore; dotnet interactive jupyter install): see .ci/run"
         : null;
 
-    public static Result Jupyter(string notebook, string outputFolder, IReadOnlyDictionary<string, string>? parameters = null)
+    public static Result Jupyter(string notebook, string outputFolder,
+        IReadOnlyDictionary<string, string>? parameters = null)
     {
         var python = JupyterPython.Value ?? throw new InvalidOperationException(JupyterMissing);
         Directory.CreateDirectory(outputFolder);
-        var run = Start(python, ["-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=.net-csharp",
+        var run = Start(python, ["-m", "nbconvert", "--to", "notebook", "--execute",
+                                 "--ExecutePreprocessor.kernel_name=.net-csharp",
                                  "--ExecutePreprocessor.allow_errors=True", "--ExecutePreprocessor.timeout=900",
                                  "--output-dir", outputFolder, notebook], parameters);
         return new Result(run.ExitCode, run.Console, Path.Combine(outputFolder, Path.GetFileName(notebook)));
     }
 
-    public static Result Moelpr(string notebook, string outputFolder, IReadOnlyDictionary<string, string>? parameters = null)
+    public static Result Moelpr(string notebook, string outputFolder,
+        IReadOnlyDictionary<string, string>? parameters = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll");
         var run = Start("dotnet", [cli, "notebook", "run", notebook, "--output", outputFolder], parameters);
@@ -60,15 +70,21 @@ public static class NotebookRuns
     public static string ExportHtml(string executedNotebook, string outputFolder)
     {
         var python = JupyterPython.Value ?? throw new InvalidOperationException(JupyterMissing);
-        var run = Start(python, ["-m", "nbconvert", "--to", "html", "--output-dir", outputFolder, executedNotebook], null);
+        var run = Start(python,
+            ["-m", "nbconvert", "--to", "html", "--output-dir", outputFolder, executedNotebook], null);
         var html = Path.Combine(outputFolder, Path.GetFileNameWithoutExtension(executedNotebook) + ".html");
-        if (run.ExitCode != 0 || !File.Exists(html)) throw new InvalidOperationException($"nbconvert --to html failed:\n{run.Console}");
+        if (run.ExitCode != 0 || !File.Exists(html))
+            throw new InvalidOperationException($"nbconvert --to html failed:\n{run.Console}");
         return html;
     }
 
-    static (int ExitCode, string Console) Start(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? parameters)
+    static (int ExitCode, string Console) Start(string program, IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string>? parameters)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (name, value) in parameters ?? new Dictionary<string, string>())
             start.Environment[NotebookParameters.VariableFor(name)] = value;
@@ -79,7 +95,8 @@ public static class NotebookRuns
         if (!process.WaitForExit(TimeSpan.FromMinutes(15)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish in 15 minutes");
+            throw new TimeoutException(
+                $"{program} {string.Join(' ', start.ArgumentList)} did not finish in 15 minutes");
         }
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
@@ -91,8 +108,11 @@ public static class NotebookRuns
         {
             try
             {
-                var check = Start(python, ["-c", "import nbconvert, jupyter_client.kernelspec as k; print('.net-csharp' in k.KernelSpecManager().find_kernel_specs())"], null);
-                if (check.ExitCode == 0 && check.Console.Trim().EndsWith("True", StringComparison.Ordinal)) return python;
+                var check = Start(python, ["-c", "import nbconvert, jupyter_client.kernelspec as k; " +
+                                                 "print('.net-csharp' in k.KernelSpecManager().find_kernel_specs())"],
+                                                 null);
+                if (check.ExitCode == 0 && check.Console.Trim().EndsWith("True", StringComparison.Ordinal))
+                    return python;
             }
             catch (System.ComponentModel.Win32Exception) { } // not installed
         }

@@ -7,7 +7,8 @@ public sealed class TempDirectory : IDisposable
 {
     public TempDirectory(string? parent = null)
     {
-        Path = System.IO.Path.Combine(parent ?? System.IO.Path.GetTempPath(), "moelpr-test-" + Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(parent ?? System.IO.Path.GetTempPath(),
+            "moelpr-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 

@@ -11,7 +11,9 @@ namespace MoeLpr.Tests.TestSupport;
 /// </summary>
 internal static class TinyCheckpoints
 {
-    /// <summary>Saves a seeded random dense model of <paramref name="config"/> into <paramref name="dir"/> and returns it.</summary>
+    /// <summary>
+    /// Saves a seeded random dense model of <paramref name="config"/> into <paramref name="dir"/> and returns it.
+    /// </summary>
     public static LlamaForCausalLM SaveDense(string dir, ModelConfig config, long seed = 1,
                                              ScalarType dtype = ScalarType.Float32, long? maxShardBytes = null)
     {
@@ -20,7 +22,10 @@ internal static class TinyCheckpoints
         return model;
     }
 
-    /// <summary>Every state-dict entry of <paramref name="a"/> equals <paramref name="b"/>'s bit for bit (same keys, dtypes, shapes).</summary>
+    /// <summary>
+    /// Every state-dict entry of <paramref name="a"/> equals <paramref name="b"/>'s bit for bit (same keys, dtypes,
+    /// shapes).
+    /// </summary>
     public static void AssertSameWeights(nn.Module a, nn.Module b)
     {
         var left = a.state_dict();

@@ -12,7 +12,10 @@ public class DivergenceTests
         using var ws = new TinyTrainingWorkspace();
         var options = ws.Options(TrainingStage.Stage1, ws.Output("run"), "new_text") with
         {
-            Optimization = TinyTrainingWorkspace.FastOptimization with { LearningRate = 1e30, SaveSteps = 1, MaxGradNorm = 0 },
+            Optimization = TinyTrainingWorkspace.FastOptimization with
+            {
+                LearningRate = 1e30, SaveSteps = 1, MaxGradNorm = 0,
+            },
         };
         string checkpoint1 = TrainingCheckpoint.PathFor(options.OutputDir, 1);
 

@@ -25,9 +25,14 @@ public class GradientAccumulationTests
         var config = Model.TinyModels.Llama;
         using var model = TinyTrainingWorkspace.NewModel(config, seed: 1);
         var random = new Random(3);
-        var blocks = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 12).Select(_ => random.Next(config.VocabSize)).ToArray()).ToList();
+        var blocks = Enumerable.Range(0, 2)
+            .Select(_ => Enumerable.Range(0, 12).Select(_ => random.Next(config.VocabSize)).ToArray()).ToList();
         var corpus = new PackedCorpus(12, blocks, blocks.Select(_ => new bool[12]).ToList(), [], fromCache: false);
-        var options = new TrainerOptions { MaxSteps = 1, BatchSize = batchSize, GradientAccumulationSteps = accumulation, MaxGradNorm = 0, LoggingSteps = 1 };
+        var options = new TrainerOptions
+        {
+            MaxSteps = 1, BatchSize = batchSize, GradientAccumulationSteps = accumulation, MaxGradNorm = 0,
+            LoggingSteps = 1,
+        };
         var result = new Trainer(model, new FullFineTunePolicy(), corpus, options, temp.Path, TextWriter.Null).Train();
         return result.LastMetrics!;
     }

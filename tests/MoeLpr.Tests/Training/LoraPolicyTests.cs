@@ -47,7 +47,8 @@ public sealed class LoraPolicyTests
         policy.Prepare(model);
         var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
 
-        new Trainer(model, policy, corpus, options.ToTrainerOptions(tokenizer.EosId, torch.CPU), options.OutputDir, TextWriter.Null).Train();
+        new Trainer(model, policy, corpus, options.ToTrainerOptions(tokenizer.EosId, torch.CPU), options.OutputDir,
+            TextWriter.Null).Train();
 
         foreach (var (name, value) in model.state_dict())
         {

@@ -11,7 +11,11 @@ public class MetricsFileTests
         using var temp = new TempDirectory();
         string path = temp.File(MetricsFile.FileName);
         for (int step = 1; step <= 4; step++)
-            MetricsFile.Append(path, new TrainingMetrics { Step = step, Loss = step * 0.5, LmLoss = step * 0.25, LossParts = new Dictionary<string, double> { ["aux_loss"] = step }, ExpertProbability = [0.5, 0.25, 0.25] });
+            MetricsFile.Append(path, new TrainingMetrics { Step = step, Loss = step * 0.5, LmLoss = step * 0.25,
+                LossParts = new Dictionary<string, double>
+                {
+                    ["aux_loss"] = step,
+                }, ExpertProbability = [0.5, 0.25, 0.25] });
         File.AppendAllText(path, "{\"step\":5,\"lo");  // a run killed mid-write
 
         Assert.Throws<InvalidDataException>(() => MetricsFile.Read(path));

@@ -8,10 +8,13 @@ public sealed class PretrainerTests
 {
     static PretrainingOptions Options(TinyTrainingWorkspace workspace, string output) => new()
     {
-        TokenizerDir = workspace.ModelDir, Datasets = ["old_text"], DatasetInfo = workspace.DatasetInfo, OutputDir = output,
-        HiddenSize = 32, NumLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 64,
-        CutoffLen = 32, Device = "cpu", Threads = 1, CommandLine = "moelpr pretrain --test",
-        Optimization = new TrainerOptions { BatchSize = 4, MaxSteps = 12, WarmupSteps = 2, LoggingSteps = 3, LearningRate = 1e-2, Seed = 9 },
+        TokenizerDir = workspace.ModelDir, Datasets = ["old_text"], DatasetInfo = workspace.DatasetInfo,
+        OutputDir = output, HiddenSize = 32, NumLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2,
+        IntermediateSize = 64, CutoffLen = 32, Device = "cpu", Threads = 1, CommandLine = "moelpr pretrain --test",
+        Optimization = new TrainerOptions
+        {
+            BatchSize = 4, MaxSteps = 12, WarmupSteps = 2, LoggingSteps = 3, LearningRate = 1e-2, Seed = 9,
+        },
     };
 
     [Fact]
@@ -23,7 +26,8 @@ public sealed class PretrainerTests
 
         Assert.True(first.Training.Completed);
         Assert.Equal(12L * 4 * 32, first.TokensSeen);
-        foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md", MetricsFile.FileName })
+        foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            "README.md", MetricsFile.FileName })
             Assert.True(File.Exists(Path.Combine(workspace.Output("first"), file)), file);
         var metrics = MetricsFile.Read(Path.Combine(workspace.Output("first"), MetricsFile.FileName));
         Assert.True(metrics[^1].LmLoss < metrics[0].LmLoss - 0.5, $"loss {metrics[0].LmLoss} → {metrics[^1].LmLoss}");
@@ -36,6 +40,7 @@ public sealed class PretrainerTests
         Assert.Equal(first.Parameters, a.parameters().Sum(p => p.numel()));
         Assert.True(a.Config.TieWordEmbeddings);
         var weightsB = b.state_dict();
-        Assert.All(a.state_dict(), p => Assert.True(p.Value.allclose(weightsB[p.Key], rtol: 0, atol: 0), $"{p.Key} differs between two runs with the same seed"));
+        Assert.All(a.state_dict(), p => Assert.True(p.Value.allclose(weightsB[p.Key], rtol: 0, atol: 0),
+            $"{p.Key} differs between two runs with the same seed"));
     }
 }

@@ -22,7 +22,8 @@ public class ResumeTests
         {
             Optimization = TinyTrainingWorkspace.FastOptimization with { MaxSteps = 14, GradientAccumulationSteps = 2 },
         };
-        string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName : MoeAdapter.WeightsFileName;
+        string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName
+            : MoeAdapter.WeightsFileName;
         if (stage == TrainingStage.Lora) options = options with { Lora = new() { Rank = 4, Dropout = 0.1 } };
         TrainingRun.Run(options, TextWriter.Null);
 
@@ -34,7 +35,8 @@ public class ResumeTests
             Assert.False(stopped.Completed);
             Assert.Equal(1, stopped.GlobalStep);
         }
-        Assert.True(File.Exists(Path.Combine(TrainingCheckpoint.PathFor(interrupted.OutputDir, 1), TrainerState.FileName)));
+        Assert.True(
+            File.Exists(Path.Combine(TrainingCheckpoint.PathFor(interrupted.OutputDir, 1), TrainerState.FileName)));
         Assert.False(File.Exists(Path.Combine(interrupted.OutputDir, weightsFile)));
         var resumed = TrainingRun.Run(interrupted with { Resume = true }, TextWriter.Null);
         Assert.True(resumed.Completed);
@@ -54,7 +56,8 @@ public class ResumeTests
         [
             "train", "--stage", "1", "--model", ws.ModelDir, "--dataset", "new_text", "--dataset-info", ws.DatasetInfo,
             "--output", output, "--num-experts", "3", "--cutoff-len", "32", "--batch-size", "2", "--lr", "0.01",
-            "--max-steps", "40", "--save-steps", "2", "--logging-steps", "1", "--seed", "7", "--device", "cpu", "--threads", "1",
+            "--max-steps", "40", "--save-steps", "2", "--logging-steps", "1", "--seed", "7", "--device", "cpu",
+            "--threads", "1",
         ];
 
         var result = CliRunner.Run(Args(whole));
@@ -71,7 +74,8 @@ public class ResumeTests
             child.BeginOutputReadLine();
             child.BeginErrorReadLine();
             var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (TrainingCheckpoint.FindLatest(killed) is null && !child.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
+            while (TrainingCheckpoint.FindLatest(killed) is null && !child.HasExited && DateTime.UtcNow < deadline)
+                Thread.Sleep(5);
             Assert.False(child.HasExited, "the child finished or failed before it could be killed");
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
@@ -92,7 +96,8 @@ public class ResumeTests
         var actual = SafeTensors.Load(Path.Combine(actualDir, weightsFile));
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (key, tensor) in expected)
-            Assert.True(TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(actual[key])), $"{key} differs after resume");
+            Assert.True(TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(actual[key])),
+                $"{key} differs after resume");
     }
 
     static void AssertSameLosses(string expectedDir, string actualDir)
@@ -100,6 +105,7 @@ public class ResumeTests
         var expected = MetricsFile.Read(Path.Combine(expectedDir, MetricsFile.FileName));
         var actual = MetricsFile.Read(Path.Combine(actualDir, MetricsFile.FileName));
         Assert.Equal(expected.Select(m => m.Step), actual.Select(m => m.Step));
-        Assert.Equal(expected.Select(m => (m.Loss, m.LearningRate, m.GradNorm)), actual.Select(m => (m.Loss, m.LearningRate, m.GradNorm)));
+        Assert.Equal(expected.Select(m => (m.Loss, m.LearningRate, m.GradNorm)),
+            actual.Select(m => (m.Loss, m.LearningRate, m.GradNorm)));
     }
 }

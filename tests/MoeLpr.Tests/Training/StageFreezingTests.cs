@@ -28,7 +28,8 @@ public class StageFreezingTests
             foreach (var (key, tensor) in afterStage1.state_dict().Where(p => !p.Key.Contains("moe_")))
             {
                 string denseKey = key.Replace(".mlp.base_layer.", ".mlp.");
-                Assert.True(TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(denseWeights[denseKey])), $"stage 1 changed frozen {key}");
+                Assert.True(TinyCheckpoints.BytesOf(tensor)
+                    .SequenceEqual(TinyCheckpoints.BytesOf(denseWeights[denseKey])), $"stage 1 changed frozen {key}");
             }
 
             // Every new expert and router moved away from its upcycled start (same seed as the run).
@@ -36,10 +37,12 @@ public class StageFreezingTests
             Upcycler.Upcycle(upcycled, config!, seed: 7);
             var start = upcycled.state_dict();
             foreach (var (key, tensor) in afterStage1.state_dict().Where(p => p.Key.Contains("moe_")))
-                Assert.False(TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(start[key])), $"stage 1 did not train {key}");
+                Assert.False(TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(start[key])),
+                    $"stage 1 did not train {key}");
             Assert.Equal(0.01, config!.AuxLossCoef);
 
-            var second = TrainingRun.Run(ws.Options(TrainingStage.Stage2, stage2, "new_text,old_text", adapter: stage1), TextWriter.Null);
+            var second = TrainingRun.Run(ws.Options(TrainingStage.Stage2, stage2, "new_text,old_text", adapter: stage1),
+                TextWriter.Null);
             Assert.True(second.Completed);
             var (afterStage2, config2) = ModelWithAdapter.Load(ws.ModelDir, stage2, null);
             using (afterStage2)
@@ -50,8 +53,13 @@ public class StageFreezingTests
                 int routers = 0;
                 foreach (var (key, tensor) in afterStage2.state_dict())
                 {
-                    bool same = TinyCheckpoints.BytesOf(tensor).SequenceEqual(TinyCheckpoints.BytesOf(stage1Weights[key]));
-                    if (key.Contains("moe_router_embedding")) { Assert.False(same, $"stage 2 did not train {key}"); routers++; }
+                    bool same = TinyCheckpoints.BytesOf(tensor)
+                        .SequenceEqual(TinyCheckpoints.BytesOf(stage1Weights[key]));
+                    if (key.Contains("moe_router_embedding"))
+                    {
+                        Assert.False(same, $"stage 2 did not train {key}");
+                        routers++;
+                    }
                     else Assert.True(same, $"stage 2 changed frozen {key}");
                 }
                 Assert.Equal(2, routers);
@@ -61,11 +69,14 @@ public class StageFreezingTests
         AssertStage1Metrics(stage1Lines);
         // elapsed_s is the run's own clock: it grows with every step and never exceeds the wall time around the run.
         Assert.True(stage1Lines.Zip(stage1Lines.Skip(1)).All(p => p.Second.ElapsedSeconds >= p.First.ElapsedSeconds));
-        Assert.True(stage1Lines[^1].ElapsedSeconds <= wallSeconds, $"elapsed_s {stage1Lines[^1].ElapsedSeconds} > wall {wallSeconds}");
+        Assert.True(stage1Lines[^1].ElapsedSeconds <= wallSeconds,
+            $"elapsed_s {stage1Lines[^1].ElapsedSeconds} > wall {wallSeconds}");
         AssertStage2Metrics(MetricsFile.Read(Path.Combine(stage2, MetricsFile.FileName)));
     }
 
-    /// <summary>One line per step (logging every step): the cosine lr, the balance loss, router probabilities per expert.</summary>
+    /// <summary>
+    /// One line per step (logging every step): the cosine lr, the balance loss, router probabilities per expert.
+    /// </summary>
     static void AssertStage1Metrics(IReadOnlyList<TrainingMetrics> lines)
     {
         Assert.Equal([1, 2, 3, 4], lines.Select(m => m.Step));
@@ -97,7 +108,8 @@ public class StageFreezingTests
         {
             Assert.Equal(2, m.OldLanguageExpert0Probability!.Length);
             Assert.Equal(2, m.OldLanguageExpert0Selected!.Length);
-            Assert.All(m.OldLanguageExpert0Probability.Concat(m.OldLanguageExpert0Selected), v => Assert.InRange(v, 0.0, 1.0));
+            Assert.All(m.OldLanguageExpert0Probability.Concat(m.OldLanguageExpert0Selected),
+                v => Assert.InRange(v, 0.0, 1.0));
         }
     }
 

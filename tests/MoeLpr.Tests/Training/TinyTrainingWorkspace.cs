@@ -44,7 +44,9 @@ internal sealed class TinyTrainingWorkspace : IDisposable
         HfModelDirectory.Save(model, ModelDir);
     }
 
-    /// <summary>A dense model with small seeded weights (std 0.05, norms 1), so a few steps of training move the loss.</summary>
+    /// <summary>
+    /// A dense model with small seeded weights (std 0.05, norms 1), so a few steps of training move the loss.
+    /// </summary>
     public static LlamaForCausalLM NewModel(ModelConfig config, long seed)
     {
         var model = new LlamaForCausalLM(config);
@@ -58,8 +60,13 @@ internal sealed class TinyTrainingWorkspace : IDisposable
         return model;
     }
 
-    /// <summary>The optimiser settings of <see cref="Options"/>: four steps at a large learning rate, a metrics line each.</summary>
-    public static readonly TrainerOptions FastOptimization = new() { BatchSize = 2, LearningRate = 1e-2, MaxSteps = 4, LoggingSteps = 1, Seed = 7 };
+    /// <summary>
+    /// The optimiser settings of <see cref="Options"/>: four steps at a large learning rate, a metrics line each.
+    /// </summary>
+    public static readonly TrainerOptions FastOptimization = new()
+    {
+        BatchSize = 2, LearningRate = 1e-2, MaxSteps = 4, LoggingSteps = 1, Seed = 7,
+    };
 
     /// <summary>Options for a short, fast, single-threaded CPU run writing to <paramref name="output"/>.</summary>
     public TrainingOptions Options(TrainingStage stage, string output, string datasets, string? adapter = null) => new()
@@ -74,17 +81,23 @@ internal sealed class TinyTrainingWorkspace : IDisposable
     static List<string> Documents(string[] syllables, int count, long seed)
     {
         var random = new Random((int)seed);
-        return Enumerable.Range(0, count).Select(_ => string.Join(' ', Enumerable.Range(0, random.Next(8, 20)).Select(_ =>
-            string.Concat(Enumerable.Range(0, random.Next(1, 4)).Select(_ => syllables[random.Next(syllables.Length)]))))).ToList();
+        return Enumerable.Range(0, count)
+            .Select(_ => string.Join(' ', Enumerable.Range(0, random.Next(8, 20)).Select(_ =>
+            string.Concat(Enumerable.Range(0, random.Next(1, 4))
+                .Select(_ => syllables[random.Next(syllables.Length)]))))).ToList();
     }
 
     public static void WriteJsonl(string path, IEnumerable<string> documents) =>
         File.WriteAllLines(path, documents.Select(d => JsonSerializer.Serialize(new { text = d })));
 
     public static void WriteDatasetInfo(string path, params (string Name, string File, string Language)[] entries) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(entries.ToDictionary(e => e.Name, e => new Dictionary<string, object>
+        File.WriteAllText(path,
+            JsonSerializer.Serialize(entries.ToDictionary(e => e.Name, e => new Dictionary<string, object>
         {
-            ["file_name"] = e.File, ["language"] = e.Language, ["columns"] = new Dictionary<string, string> { ["prompt"] = "text" },
+            ["file_name"] = e.File, ["language"] = e.Language, ["columns"] = new Dictionary<string, string>
+            {
+                ["prompt"] = "text",
+            },
         })));
 
     public void Dispose() => temp.Dispose();

@@ -27,7 +27,8 @@ public class ToyExampleTests(ITestOutputHelper log)
         var zh = registry.Load("moelpr_zh", Docs);
         var ja = registry.Load("moelpr_ja", Docs);
 
-        string init = temp.File("init"), baseDir = temp.File("base"), stage1 = temp.File("stage1"), stage2 = temp.File("stage2");
+        string init = temp.File("init"), baseDir = temp.File("base"), stage1 = temp.File("stage1"),
+            stage2 = temp.File("stage2");
         var bpe = BpeTrainer.Train(zh.Documents.Concat(ja.Documents), vocabSize: 300);
         bpe.Save(init);
         var config = new ModelConfig
@@ -45,29 +46,39 @@ public class ToyExampleTests(ITestOutputHelper log)
         };
         TrainingRun.Run(common with
         {
-            Stage = TrainingStage.Full, ModelDir = init, Optimization = common.Optimization with { LearningRate = 5e-3, MaxSteps = 40 },
+            Stage = TrainingStage.Full, ModelDir = init, Optimization = common.Optimization with
+            {
+                LearningRate = 5e-3, MaxSteps = 40,
+            },
         }, TextWriter.Null);
 
         double jaBefore = JapaneseNll(baseDir, adapter: null, info);
         TrainingRun.Run(common with
         {
-            Stage = TrainingStage.Stage1, Datasets = ["moelpr_ja"], OutputDir = stage1, Optimization = common.Optimization with { MaxSteps = 30 },
+            Stage = TrainingStage.Stage1, Datasets = ["moelpr_ja"], OutputDir = stage1,
+                Optimization = common.Optimization with
+            {
+                MaxSteps = 30,
+            },
         }, TextWriter.Null);
         double jaAfter = JapaneseNll(baseDir, stage1, info);
-        Assert.True(jaAfter < jaBefore - 0.1, $"stage 1 should lower the ja loss: {jaBefore:0.000} → {jaAfter:0.000}");
+        Assert.True(jaAfter < jaBefore - 0.1,
+            $"stage 1 should lower the ja loss: {jaBefore:0.000} → {jaAfter:0.000}");
 
         var tokenizer = TokenizerLoader.Load(baseDir);
         var zhBlocks = CorpusPacker.Pack([zh], tokenizer, Cutoff);
         var (p0Before, selectedBefore) = ChineseExpert0Share(baseDir, stage1, zhBlocks);
         TrainingRun.Run(common with
         {
-            Stage = TrainingStage.Stage2, Datasets = ["moelpr_ja", "moelpr_zh"], AdapterDir = stage1, OutputDir = stage2,
-            Optimization = common.Optimization with { MaxSteps = 30 },
+            Stage = TrainingStage.Stage2, Datasets = ["moelpr_ja", "moelpr_zh"], AdapterDir = stage1,
+            OutputDir = stage2, Optimization = common.Optimization with { MaxSteps = 30 },
         }, TextWriter.Null);
         var (p0After, selectedAfter) = ChineseExpert0Share(baseDir, stage2, zhBlocks);
-        log.WriteLine($"ja NLL {jaBefore:0.000} -> {jaAfter:0.000}; zh p0 {p0Before:0.000} -> {p0After:0.000}; zh expert-0 selected {selectedBefore:0.000} -> {selectedAfter:0.000}");
+        log.WriteLine($"ja NLL {jaBefore:0.000} -> {jaAfter:0.000}; zh p0 {p0Before:0.000} -> {p0After:0.000}; " +
+                      $"zh expert-0 selected {selectedBefore:0.000} -> {selectedAfter:0.000}");
         Assert.True(p0After > p0Before + 0.05, $"stage 2 should raise zh p0: {p0Before:0.000} → {p0After:0.000}");
-        Assert.True(selectedAfter >= selectedBefore, $"stage 2 should not lower the zh expert-0 selection rate: {selectedBefore:0.000} → {selectedAfter:0.000}");
+        Assert.True(selectedAfter >= selectedBefore, $"stage 2 should not lower the zh expert-0 selection rate: " +
+                                                     $"{selectedBefore:0.000} → {selectedAfter:0.000}");
     }
 
     static double JapaneseNll(string baseDir, string? adapter, string info) =>
@@ -89,10 +100,12 @@ public class ToyExampleTests(ITestOutputHelper log)
             for (int start = 0; start < zhBlocks.Count; start += 16)
             {
                 using var scope = torch.NewDisposeScope();
-                var (ids, old) = zhBlocks.MakeBatch(Enumerable.Range(start, Math.Min(16, zhBlocks.Count - start)).ToArray());
+                var (ids, old) = zhBlocks.MakeBatch(
+                    Enumerable.Range(start, Math.Min(16, zhBlocks.Count - start)).ToArray());
                 statistics.Add(model.forward(new CausalLMInput(ids)).RouterLogits, old);
             }
-            return (statistics.OldLanguageExpert0Probability!.Average(), statistics.OldLanguageExpert0Selected!.Average());
+            return (statistics.OldLanguageExpert0Probability!.Average(),
+                statistics.OldLanguageExpert0Selected!.Average());
         }
     }
 

@@ -9,7 +9,8 @@ namespace MoeLpr.Tests.Training;
 /// <summary>The <c>train</c> and <c>eval</c> commands end to end, and their one-line errors for bad input.</summary>
 public class TrainCommandTests
 {
-    static string[] Train(TinyTrainingWorkspace ws, string stage, string datasets, string output, params string[] more) =>
+    static string[] Train(TinyTrainingWorkspace ws, string stage, string datasets, string output,
+        params string[] more) =>
     [
         "train", "--stage", stage, "--model", ws.ModelDir, "--dataset", datasets, "--dataset-info", ws.DatasetInfo,
         "--output", output, "--cutoff_len", "32", "--per_device_train_batch_size", "2", "--max-steps", "2",
@@ -33,7 +34,8 @@ public class TrainCommandTests
 
         string csv = ws.Output("ppl.csv");
         var eval = CliRunner.Run("eval", "--model", ws.ModelDir, "--adapter", stage1, "--dataset", "old_text,new_text",
-                                 "--dataset-info", ws.DatasetInfo, "--cutoff-len", "32", "--device", "cpu", "--output", csv);
+                                 "--dataset-info", ws.DatasetInfo, "--cutoff-len", "32", "--device", "cpu",
+                                 "--output", csv);
         Assert.True(eval.ExitCode == 0, eval.Error);
         Assert.Contains("new_text", eval.Output);
         var lines = File.ReadAllLines(csv);
@@ -50,7 +52,8 @@ public class TrainCommandTests
         Assert.True(train.ExitCode == 0, train.Error);
         var adapter = SafeTensors.Load(Path.Combine(output, MoeAdapter.WeightsFileName));
         Assert.All(adapter.Values, t => Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, t.dtype));
-        Assert.All(MetricsFile.Read(Path.Combine(output, MetricsFile.FileName)), m => Assert.True(double.IsFinite(m.Loss)));
+        Assert.All(MetricsFile.Read(Path.Combine(output, MetricsFile.FileName)),
+            m => Assert.True(double.IsFinite(m.Loss)));
     }
 
     [Fact]
@@ -76,7 +79,8 @@ public class TrainCommandTests
 
         // An adapter made for a model with another hidden size.
         string foreign = ws.Output("foreign");
-        using (var other = TinyTrainingWorkspace.NewModel(ws.Config with { HiddenSize = 24, NumAttentionHeads = 4, NumKeyValueHeads = 2 }, seed: 9))
+        using (var other = TinyTrainingWorkspace.NewModel(
+            ws.Config with { HiddenSize = 24, NumAttentionHeads = 4, NumKeyValueHeads = 2 }, seed: 9))
         {
             var config = new MoeConfig { NumExperts = 3, TopK = 2 };
             Upcycler.Upcycle(other, config, seed: 1);
@@ -87,11 +91,13 @@ public class TrainCommandTests
         Assert.Contains(Path.Combine(foreign, MoeAdapter.WeightsFileName), mismatch.Error);
         Assert.Contains("shape", mismatch.Error);
 
-        var evalUnknown = CliRunner.Run("eval", "--model", ws.ModelDir, "--dataset", "nope", "--dataset-info", ws.DatasetInfo);
+        var evalUnknown = CliRunner.Run("eval", "--model", ws.ModelDir, "--dataset", "nope", "--dataset-info",
+            ws.DatasetInfo);
         Assert.Equal(1, evalUnknown.ExitCode);
         Assert.Contains("unknown dataset 'nope'", evalUnknown.Error);
 
-        Assert.All(new[] { unknown, noAdapter, badStage, badForm, mismatch, evalUnknown }, r => Assert.Single(r.Error.TrimEnd().Split('\n')));
+        Assert.All(new[] { unknown, noAdapter, badStage, badForm, mismatch, evalUnknown },
+            r => Assert.Single(r.Error.TrimEnd().Split('\n')));
     }
 
     [Fact]
@@ -100,7 +106,8 @@ public class TrainCommandTests
         using var ws = new TinyTrainingWorkspace(documents: 12);
         string output = ws.Output("run");
         Assert.Equal(0, CliRunner.Run(Train(ws, "full", "old_text", output, "--save-steps", "1")).ExitCode);
-        Assert.True(File.Exists(Path.Combine(output, "tokenizer.json")), "a full fine-tune output is a complete HF folder");
+        Assert.True(File.Exists(Path.Combine(output, "tokenizer.json")),
+            "a full fine-tune output is a complete HF folder");
         using (var trained = HfModelDirectory.Load(output)) Assert.Empty(trained.MoeBlocks);
 
         var again = CliRunner.Run(Train(ws, "full", "old_text", output));

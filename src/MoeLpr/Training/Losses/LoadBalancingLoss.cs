@@ -14,7 +14,8 @@ public static class LoadBalancingLoss
 {
     public static Tensor Compute(IReadOnlyList<Tensor> routerLogits, int numExperts, int topK)
     {
-        if (routerLogits.Count == 0) throw new ArgumentException("no router logits: the model has no MoE layer", nameof(routerLogits));
+        if (routerLogits.Count == 0)
+            throw new ArgumentException("no router logits: the model has no MoE layer", nameof(routerLogits));
         using var scope = torch.NewDisposeScope();
         var perLayer = routerLogits.Select(logits => LayerLoss(logits, numExperts, topK)).ToArray();
         return torch.stack(perLayer).mean().MoveToOuterDisposeScope();
@@ -24,7 +25,8 @@ public static class LoadBalancingLoss
     {
         var routing = MoeBlock.Route(logits, topK);
         var probabilities = routing.Probabilities;                                                            // [T, N]
-        var chosen = nn.functional.one_hot(routing.Experts, numExperts).sum(1).to_type(probabilities.dtype); // [T, N], 0/1
+        // [T, N], 0/1
+        var chosen = nn.functional.one_hot(routing.Experts, numExperts).sum(1).to_type(probabilities.dtype);
         var fractionRouted = chosen.mean([0]);                                                                // F_e
         var meanProbability = probabilities.mean([0]);                                                        // P_e
         return numExperts * (fractionRouted * meanProbability).sum();

@@ -9,7 +9,9 @@ public enum LprLossForm
 {
     /// <summary>The paper's cross-entropy of the router distribution against expert 0: −log p_0.</summary>
     Nll,
-    /// <summary>The released code's form: CrossEntropy on the probabilities again, −p_0 + log Σ_e exp(p_e).</summary>
+    /// <summary>
+    /// The released code's form: CrossEntropy on the probabilities again, −p_0 + log Σ_e exp(p_e).
+    /// </summary>
     Reference,
 }
 
@@ -33,12 +35,14 @@ public static class LprLoss
     /// <param name="oldLanguageMask">[B, T] (or [B*T]) bool/0-1: true for tokens of old-language documents.</param>
     public static Tensor Compute(IReadOnlyList<Tensor> routerLogits, Tensor oldLanguageMask, LprLossForm form)
     {
-        if (routerLogits.Count == 0) throw new ArgumentException("no router logits: the model has no MoE layer", nameof(routerLogits));
+        if (routerLogits.Count == 0)
+            throw new ArgumentException("no router logits: the model has no MoE layer", nameof(routerLogits));
         using var scope = torch.NewDisposeScope();
         var stacked = torch.stack(routerLogits.ToArray());
         var logits = stacked.to_type(Precision.AtLeastFloat32(stacked.dtype));          // [L, B*T, N]
         if (oldLanguageMask.numel() != logits.shape[1])
-            throw new ArgumentException($"old-language mask has {oldLanguageMask.numel()} tokens, router logits {logits.shape[1]}");
+            throw new ArgumentException(
+                $"old-language mask has {oldLanguageMask.numel()} tokens, router logits {logits.shape[1]}");
         var oldTokens = oldLanguageMask.reshape(-1).to(logits.device).to_type(ScalarType.Bool).nonzero().squeeze(1);
         if (oldTokens.shape[0] == 0)
             return (logits.sum() * 0).MoveToOuterDisposeScope();

@@ -18,7 +18,8 @@ public sealed record PretrainingResult(TrainingResult Training, long Parameters,
 /// </summary>
 public static class Pretrainer
 {
-    public static PretrainingResult Run(PretrainingOptions options, TextWriter? console = null, CancellationToken cancellation = default)
+    public static PretrainingResult Run(PretrainingOptions options, TextWriter? console = null,
+        CancellationToken cancellation = default)
     {
         console ??= Console.Out;
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
@@ -36,26 +37,36 @@ public static class Pretrainer
         using var model = new LlamaForCausalLM(config);
         Initialise(model, options.InitializerRange, seed);
         long parameters = model.parameters().Sum(p => p.numel());
-        console.WriteLine($"model: {parameters:N0} parameters (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, vocab {config.VocabSize})");
+        console.WriteLine($"model: {parameters:N0} parameters (hidden {config.HiddenSize}, " +
+                          $"{config.NumHiddenLayers} layers, vocab {config.VocabSize})");
 
-        var trainerOptions = options.Optimization with { MaskedLabelTokenId = options.MaskEosInLabels ? tokenizer.EosId : null, Device = setup.Device };
-        var result = new Trainer(model, new FullFineTunePolicy(), corpus, trainerOptions, options.OutputDir, console).Train(cancellation: cancellation);
+        var trainerOptions = options.Optimization with
+        {
+            MaskedLabelTokenId = options.MaskEosInLabels ? tokenizer.EosId : null, Device = setup.Device,
+        };
+        var result = new Trainer(model, new FullFineTunePolicy(), corpus, trainerOptions, options.OutputDir, console)
+            .Train(cancellation: cancellation);
         if (!result.Completed) return new PretrainingResult(result, parameters, 0, clock.Elapsed);
 
         TokenizerLoader.CopyFiles(options.TokenizerDir, options.OutputDir);
-        long tokensSeen = (long)result.GlobalStep * trainerOptions.BatchSize * trainerOptions.GradientAccumulationSteps * options.CutoffLen;
+        long tokensSeen = (long)result.GlobalStep * trainerOptions.BatchSize *
+            trainerOptions.GradientAccumulationSteps * options.CutoffLen;
         var summary = new PretrainingResult(result, parameters, tokensSeen, clock.Elapsed);
         var metrics = MetricsFile.Read(Path.Combine(options.OutputDir, MetricsFile.FileName));
-        File.WriteAllText(Path.Combine(options.OutputDir, "README.md"), ModelCard.Write(options, config, corpus, summary, metrics));
-        console.WriteLine($"pretrained in {clock.Elapsed:mm\\:ss}: {tokensSeen:N0} tokens seen → {options.OutputDir}");
+        File.WriteAllText(Path.Combine(options.OutputDir, "README.md"),
+            ModelCard.Write(options, config, corpus, summary, metrics));
+        console.WriteLine(
+            $"pretrained in {clock.Elapsed:mm\\:ss}: {tokensSeen:N0} tokens seen → {options.OutputDir}");
         return summary;
     }
 
     /// <summary>The smallest vocabulary that holds every id the tokenizer can produce (specials included).</summary>
     static int VocabularySize(LoadedTokenizer tokenizer) => tokenizer.Tokenizer switch
     {
-        Microsoft.ML.Tokenizers.BpeTokenizer bpe => Math.Max(bpe.Vocabulary.Values.Max(), bpe.SpecialTokens?.Values.DefaultIfEmpty(0).Max() ?? 0) + 1,
-        _ => throw new InvalidDataException("pretraining needs a byte-level BPE tokenizer.json (the kit's own, from 'moelpr tokenizer train')"),
+        Microsoft.ML.Tokenizers.BpeTokenizer bpe =>
+            Math.Max(bpe.Vocabulary.Values.Max(), bpe.SpecialTokens?.Values.DefaultIfEmpty(0).Max() ?? 0) + 1,
+        _ => throw new InvalidDataException(
+            "pretraining needs a byte-level BPE tokenizer.json (the kit's own, from 'moelpr tokenizer train')"),
     };
 
     public static ModelConfig CreateConfig(PretrainingOptions options, int vocabSize, int eosId)
