@@ -13,6 +13,7 @@ public static class CommandCatalog
         InspectCommand.Create(),
         ExportCommand.Create(),
         TrainCommand.Create(),
+        RecipeCommand.Create(),
         EvalCommand.Create(),
         NotebookCommand.Create(),
         DoctorCommand.Create(),

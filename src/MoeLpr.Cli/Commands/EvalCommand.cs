@@ -12,7 +12,7 @@ public static class EvalCommand
     public static Command Create()
     {
         var defaults = new EvaluationOptions { ModelDir = "", Datasets = [] };
-        var model = new ModelOptionGroup(defaults.Dtype, "MoE adapter to apply");
+        var model = new ModelOptionGroup(defaults.Dtype, "MoE or LoRA adapter to apply (peft_type MOE or LORA)");
         var data = new DataOptionGroup(defaults);
         var device = new DeviceOptionGroup(defaults);
         var batch = new Option<int>("--batch-size", "--per_device_eval_batch_size")

@@ -27,9 +27,8 @@ public static class ExportCommand
         foreach (var option in new Option[] { model, adapter, output, shard }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            using var llm = HfModelDirectory.Load(parse.GetValue(model)!);
-            var config = MoeAdapter.Load(llm, parse.GetValue(adapter)!);
-            MixtralExporter.Export(llm, config, parse.GetValue(output)!, parse.GetValue(shard));
+            MixtralExporter.Export(parse.GetValue(model)!, parse.GetValue(adapter)!, parse.GetValue(output)!,
+                                   parse.GetValue(shard));
             parse.InvocationConfiguration.Output.WriteLine($"wrote {parse.GetValue(output)}");
         }));
         return command;

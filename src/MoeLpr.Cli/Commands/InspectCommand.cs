@@ -14,7 +14,7 @@ public static class InspectCommand
         };
         var adapter = new Option<string?>("--adapter", "--adapter_name_or_path")
         {
-            Description = "MoE adapter folder (omit for the dense model)",
+            Description = "MoE or LoRA adapter folder (omit for the model alone)",
         };
         var ids = new Option<string>("--ids") { Description = "Token ids, e.g. 5,17,3", Required = true };
         var oldMask = new Option<string?>("--old-mask", "--old_mask")

@@ -3,6 +3,7 @@ using MoeLpr.Data;
 using MoeLpr.Devices;
 using MoeLpr.Model;
 using MoeLpr.Training;
+using MoeLpr.Training.Losses;
 
 namespace MoeLpr.Cli.Commands;
 
@@ -96,7 +97,8 @@ internal sealed class ModelOptionGroup
 {
     readonly Option<string> model = new("--model", "--model_name_or_path")
     {
-        Description = "Dense HF base model folder (with its tokenizer)", Required = true,
+        Description = "HF model folder with its tokenizer (dense; eval, routes and tasks also take a Mixtral export)",
+        Required = true,
     };
     readonly Option<string?> adapter;
     readonly Option<string?> tokenizer = new("--tokenizer")
@@ -215,4 +217,134 @@ internal sealed class MoeOptionGroup(int defaultExperts, int defaultTopK)
     public int NumExperts(ParseResult parse) => parse.GetValue(experts);
 
     public int TopK(ParseResult parse) => parse.GetValue(topK);
+}
+
+/// <summary>The MoE-LPR loss weights (stage 1: balance, stage 2: LPR) and the LPR loss form.</summary>
+internal sealed class MoeLossOptionGroup(TrainingOptions defaults)
+{
+    readonly Option<double> auxCoef = new("--aux-loss-coef", "--aux_loss_coef")
+    {
+        Description = "Stage-1 load-balancing loss weight", DefaultValueFactory = _ => defaults.AuxLossCoef,
+    };
+    readonly Option<double> lprCoef = new("--lpr-loss-coef", "--lpr_loss_coef")
+    {
+        Description = "Stage-2 LPR loss weight", DefaultValueFactory = _ => defaults.LprLossCoef,
+    };
+    readonly Option<string> lprForm = new("--lpr-loss-form", "--lpr_loss_form")
+    {
+        Description = "nll (-log p0, the paper) or reference (the released code's CE on probabilities)",
+        DefaultValueFactory = _ => "nll",
+    };
+
+    public void AddTo(Command command) => SharedOptions.AddTo(command, auxCoef, lprCoef, lprForm);
+
+    public TrainingOptions Apply(TrainingOptions options, ParseResult parse) => options with
+    {
+        AuxLossCoef = parse.GetValue(auxCoef), LprLossCoef = parse.GetValue(lprCoef),
+        LprLossForm = ParseLprForm(parse.GetValue(lprForm)!),
+    };
+
+    static LprLossForm ParseLprForm(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "nll" => LprLossForm.Nll,
+        "reference" => LprLossForm.Reference,
+        _ => throw new ArgumentException($"--lpr-loss-form: '{value}' is not nll or reference"),
+    };
+}
+
+/// <summary>The LoRA stage's adapter: rank, α, dropout, target modules (PEFT names; LLaMA-Factory's flags).</summary>
+internal sealed class LoraOptionGroup(LoraConfig defaults)
+{
+    readonly Option<int> rank = new("--lora-rank", "--lora_rank")
+    {
+        Description = "LoRA rank r", DefaultValueFactory = _ => defaults.Rank,
+    };
+    readonly Option<int> alpha = new("--lora-alpha", "--lora_alpha")
+    {
+        Description = "LoRA alpha (scaling alpha / r)", DefaultValueFactory = _ => defaults.Alpha,
+    };
+    readonly Option<double> dropout = new("--lora-dropout", "--lora_dropout")
+    {
+        Description = "Dropout on the LoRA branch's input while training", DefaultValueFactory = _ => defaults.Dropout,
+    };
+    readonly Option<string> target = new("--lora-target", "--lora_target")
+    {
+        Description = $"Comma-separated modules to wrap, of {string.Join(",", LoraConfig.AllLinearModules)} (or all)",
+        DefaultValueFactory = _ => string.Join(",", defaults.TargetModules),
+    };
+
+    public void AddTo(Command command) => SharedOptions.AddTo(command, rank, alpha, dropout, target);
+
+    public LoraConfig Read(ParseResult parse)
+    {
+        var modules = parse.GetValue(target)!
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (modules.Length == 0) throw new ArgumentException("--lora-target: no module given");
+        return defaults with
+        {
+            Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), Dropout = parse.GetValue(dropout),
+            TargetModules = modules is ["all"] ? LoraConfig.AllLinearModules : modules,
+        };
+    }
+}
+
+/// <summary>
+/// What <c>train</c> and <c>recipe</c> share: the stage, the output folder, the model and its adapter, the data, the
+/// MoE shape and loss weights, the LoRA adapter and the optimiser, read into one <see cref="TrainingOptions"/>.
+/// </summary>
+internal sealed class TrainingOptionGroup
+{
+    static readonly TrainingOptions Defaults = new() { ModelDir = "", Datasets = [], OutputDir = "" };
+
+    readonly Option<string> stage;
+    readonly Option<string> output;
+    readonly ModelOptionGroup model = new(Defaults.Dtype,
+        "MoE adapter to continue (stage 2: the stage-1 output; stage 1: optional, else the model is upcycled)");
+    readonly DataOptionGroup data = new(Defaults);
+    readonly MoeOptionGroup moe = new(Defaults.NumExperts, Defaults.TopK);
+    readonly MoeLossOptionGroup losses = new(Defaults);
+    readonly LoraOptionGroup lora = new(Defaults.Lora);
+    readonly OptimizationOptionGroup optimization = new(Defaults.Optimization);
+    readonly Option<int?> replaySamples = new("--replay-max-samples", "--replay_max_samples")
+    {
+        Description = "First N documents of each old-language dataset (stage 2's replay; default: --max-samples)",
+    };
+
+    public TrainingOptionGroup(string stageDescription, string outputDescription)
+    {
+        stage = new("--stage") { Description = stageDescription, Required = true };
+        output = SharedOptions.Output(outputDescription);
+    }
+
+    public void AddTo(Command command)
+    {
+        SharedOptions.AddTo(command, stage, output);
+        model.AddTo(command);
+        data.AddTo(command);
+        SharedOptions.AddTo(command, replaySamples);
+        moe.AddTo(command);
+        losses.AddTo(command);
+        lora.AddTo(command);
+        optimization.AddTo(command);
+    }
+
+    public TrainingOptions Read(ParseResult parse)
+    {
+        var options = Defaults with
+        {
+            Stage = ParseStage(parse.GetValue(stage)!), OutputDir = parse.GetValue(output)!,
+            NumExperts = moe.NumExperts(parse), TopK = moe.TopK(parse), Lora = lora.Read(parse),
+            ReplayMaxSamples = parse.GetValue(replaySamples), Optimization = optimization.Read(parse),
+        };
+        return losses.Apply(data.Apply(model.Apply(options, parse), parse), parse);
+    }
+
+    static TrainingStage ParseStage(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "1" => TrainingStage.Stage1,
+        "2" => TrainingStage.Stage2,
+        "full" => TrainingStage.Full,
+        "lora" => TrainingStage.Lora,
+        _ => throw new ArgumentException($"--stage: '{value}' is not 1, 2, full or lora"),
+    };
 }

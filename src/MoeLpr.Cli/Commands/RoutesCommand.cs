@@ -10,7 +10,7 @@ public static class RoutesCommand
     public static Command Create()
     {
         var defaults = new RoutingOptions { ModelDir = "", Datasets = [] };
-        var model = new ModelOptionGroup(defaults.Dtype, "MoE adapter folder", adapterRequired: true);
+        var model = new ModelOptionGroup(defaults.Dtype, "MoE adapter folder (none for a Mixtral --model folder)");
         var data = new DataOptionGroup(defaults);
         var device = new DeviceOptionGroup(defaults);
         var batch = new Option<int>("--batch-size")

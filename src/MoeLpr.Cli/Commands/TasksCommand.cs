@@ -12,7 +12,7 @@ public static class TasksCommand
     public static Command Create()
     {
         var defaults = new TaskRunOptions { ModelDir = "", TaskFile = "" };
-        var model = new ModelOptionGroup(defaults.Dtype, "MoE adapter folder (omit for the dense model)");
+        var model = new ModelOptionGroup(defaults.Dtype, "MoE or LoRA adapter folder (omit for the model alone)");
         var device = new DeviceOptionGroup(defaults);
         var task = new Option<string>("--task")
         {

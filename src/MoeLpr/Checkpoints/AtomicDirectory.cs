@@ -2,7 +2,8 @@ namespace MoeLpr.Checkpoints;
 
 /// <summary>
 /// Writes a checkpoint folder all-or-nothing: the files are produced in a hidden staging folder next to the target,
-/// and only when all of them exist are they moved in. A failure leaves the target exactly as it was.
+/// and only when all of them exist are they moved in (files in subfolders too). A failure leaves the target exactly
+/// as it was.
 /// </summary>
 internal static class AtomicDirectory
 {
@@ -30,8 +31,12 @@ internal static class AtomicDirectory
                 return;
             }
             var written = Directory.GetFiles(staging).Select(Path.GetFileName).ToHashSet();
-            foreach (var file in Directory.GetFiles(staging))
-                File.Move(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+            foreach (var file in Directory.GetFiles(staging, "*", SearchOption.AllDirectories))
+            {
+                string destination = Path.Combine(target, Path.GetRelativePath(staging, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+                File.Move(file, destination, overwrite: true);
+            }
             foreach (var pattern in replacedPatterns)
                 foreach (var stale in Directory.GetFiles(target, pattern))
                     if (!written.Contains(Path.GetFileName(stale))) File.Delete(stale);

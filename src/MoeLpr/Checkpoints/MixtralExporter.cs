@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MoeLpr.Data;
 using MoeLpr.Model;
 using MoeLpr.Upcycling;
 
@@ -13,6 +14,18 @@ namespace MoeLpr.Checkpoints;
 public static class MixtralExporter
 {
     static readonly string[] WeightPatterns = ["model*.safetensors", "model.safetensors.index.json"];
+
+    /// <summary>
+    /// <c>moelpr export</c>: loads the base model and its MoE adapter, writes the Mixtral checkpoint and copies the
+    /// base's tokenizer files next to it, so the folder loads on its own (transformers, the kit's <c>eval</c>).
+    /// </summary>
+    public static void Export(string modelDir, string adapterDir, string outputDir, long? maxShardBytes = null)
+    {
+        using var model = HfModelDirectory.Load(modelDir);
+        var config = MoeAdapter.Load(model, adapterDir);
+        Export(model, config, outputDir, maxShardBytes);
+        TokenizerLoader.CopyFiles(modelDir, outputDir);
+    }
 
     /// <summary>Exports <paramref name="moeModel"/> (every layer upcycled as <paramref name="config"/> says).</summary>
     public static void Export(LlamaForCausalLM moeModel, MoeConfig config, string dir, long? maxShardBytes = null)
@@ -57,7 +70,10 @@ public static class MixtralExporter
         }
     }
 
-    /// <summary>The base config.json turned into a Mixtral one: same sizes, plus the expert count and top-K.</summary>
+    /// <summary>
+    /// The base config.json turned into a Mixtral one: same sizes, plus the expert count and top-K, every field in the
+    /// JSON type <c>MixtralConfig</c> declares (floats with a decimal point).
+    /// </summary>
     static JsonObject MixtralConfig(LlamaForCausalLM model, MoeConfig config)
     {
         var json = JsonNode.Parse(model.Config.ToJson())!.AsObject();
@@ -69,8 +85,8 @@ public static class MixtralExporter
         json["num_experts_per_tok"] = config.TopK;
         json["sliding_window"] = null;
         json["output_router_logits"] = false;
-        json["router_aux_loss_coef"] = config.AuxLossCoef ?? 0.0;
-        json["router_jitter_noise"] = 0.0;
+        json["router_aux_loss_coef"] = JsonFloat.Node(config.AuxLossCoef ?? 0.0);
+        json["router_jitter_noise"] = JsonFloat.Node(0.0);
         return json;
     }
 }

@@ -7,8 +7,10 @@ using static TorchSharp.torch;
 namespace MoeLpr.Checkpoints;
 
 /// <summary>
-/// Reads a HF Mixtral checkpoint (as <see cref="MixtralExporter"/> writes it) back into an upcycled
-/// <see cref="LlamaForCausalLM"/>: every layer an MoE layer, expert 0 from <c>experts.0</c>.
+/// Reads a HF Mixtral checkpoint back into an upcycled <see cref="LlamaForCausalLM"/>: every layer an MoE layer,
+/// expert 0 from <c>experts.0</c>. Reads what <see cref="MixtralExporter"/> writes and what transformers'
+/// <c>save_pretrained</c> writes (one file or <c>model-0000k-of-0000n.safetensors</c> shards with their index, any
+/// weight dtype, <c>dtype</c>/<c>rope_parameters</c> in the config as transformers 5 names them).
 /// </summary>
 public static class MixtralImporter
 {
@@ -71,8 +73,6 @@ public static class MixtralImporter
         moe.Validate(path);
         json["model_type"] = "mistral";
         json.Remove("architectures");
-        var baseConfig = json.Deserialize<ModelConfig>()!;
-        baseConfig.Validate(path);
-        return (baseConfig, moe);
+        return (ModelConfig.FromJson(json, path), moe);
     }
 }

@@ -1,28 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MoeLpr.Model;
 using static TorchSharp.torch;
 
 namespace MoeLpr.Checkpoints;
 
-/// <summary>Loads a dense HF base model and, when given, an MoE adapter on top of it (upcycled in place).</summary>
+/// <summary>
+/// Loads what the kit and its peers write, for evaluation, routing, tasks and notebooks alike: a dense HF model
+/// folder (a base, a full fine-tune, a pretrained model), a merged Mixtral folder, or a dense base with an adapter,
+/// whose <c>peft_type</c> in <c>adapter_config.json</c> says which: "MOE" (upcycled in place) or "LORA" (injected).
+/// </summary>
 public static class ModelWithAdapter
 {
-    /// <returns>The model and the adapter's config (null for a dense model).</returns>
-    public static (LlamaForCausalLM Model, MoeConfig? Adapter) Load(string modelDir, string? adapterDir,
-        ScalarType? dtype)
+    public const string MoePeftType = "MOE";
+    public const string LoraPeftType = "LORA";
+
+    /// <param name="dtype">Weight dtype; the config's <c>torch_dtype</c> when null.</param>
+    public static LoadedModel Load(string modelDir, string? adapterDir, ScalarType? dtype)
     {
+        if (StringField(Path.Combine(modelDir, HfModelDirectory.ConfigFileName), "model_type") == "mixtral")
+            return LoadMixtral(modelDir, adapterDir, dtype);
         var model = HfModelDirectory.Load(modelDir, dtype);
-        if (adapterDir is null) return (model, null);
+        if (adapterDir is null) return new LoadedModel(model, AdapterKind.None, null, null);
         try
         {
             if (!Directory.Exists(adapterDir))
                 throw new InvalidDataException($"{adapterDir}: adapter folder not found");
-            var config = MoeAdapter.Load(model, adapterDir);
-            return (model, config);
+            return PeftTypeOf(adapterDir) == LoraPeftType
+                ? new LoadedModel(model, AdapterKind.Lora, null, LoraAdapter.Load(model, adapterDir))
+                : new LoadedModel(model, AdapterKind.Moe, MoeAdapter.Load(model, adapterDir), null);
         }
         catch
         {
             model.Dispose();
             throw;
         }
+    }
+
+    static LoadedModel LoadMixtral(string modelDir, string? adapterDir, ScalarType? dtype)
+    {
+        if (adapterDir is not null)
+            throw new InvalidOperationException(
+                $"{adapterDir}: {modelDir} is a merged Mixtral folder, which holds its experts; no adapter applies");
+        var model = MixtralImporter.Load(modelDir, dtype);
+        var block = model.MoeBlocks[0];
+        var moe = new MoeConfig { NumExperts = block.NumExperts, TopK = block.TopK };
+        return new LoadedModel(model, AdapterKind.Mixtral, moe, null);
+    }
+
+    /// <summary>
+    /// The <c>peft_type</c> of the adapter in <paramref name="adapterDir"/>: "MOE" or "LORA"; anything else, or a
+    /// missing or unreadable <c>adapter_config.json</c>, is an error naming the file.
+    /// </summary>
+    public static string PeftTypeOf(string adapterDir)
+    {
+        string path = Path.Combine(adapterDir, MoeAdapter.ConfigFileName);
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: adapter_config.json not found");
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        string? type = root is JsonObject o && o["peft_type"] is JsonValue v && v.TryGetValue<string>(out var s)
+            ? s : null;
+        return type is MoePeftType or LoraPeftType
+            ? type
+            : throw new InvalidDataException($"{path}: peft_type is '{type}', expected 'MOE' or 'LORA'");
+    }
+
+    /// <summary>A string field of a JSON file, or null when it cannot be read (the loader then says why).</summary>
+    static string? StringField(string path, string name)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o && o[name] is JsonValue v
+                   && v.TryGetValue<string>(out var s) ? s : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 }

@@ -28,9 +28,9 @@ public static class DemoPipeline
         var size = options.Size;
         var clock = Stopwatch.StartNew();
         var phases = new List<DemoPhase>();
+        using var runLock = RunLock.Acquire(options.OutputDir);
         var setup = RunSetup.Start(options, options.BaseModelDir, options.DatasetInfo);
         var (device, tokenizer) = (setup.Device, setup.Tokenizer);
-        Directory.CreateDirectory(options.OutputDir);
         int totalPhases = 7, phaseNumber = 0;
         T Phase<T>(string name, Func<T> body)
         {

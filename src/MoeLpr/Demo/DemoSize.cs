@@ -32,7 +32,7 @@ public sealed record DemoSize
     /// <summary>Tokens shown in the token-level routing view of each sample sentence.</summary>
     public int TraceTokens { get; init; } = 28;
     public int LoraRank { get; init; } = 8;
-    public double LoraAlpha { get; init; } = 16;
+    public int LoraAlpha { get; init; } = 16;
     public int LoggingSteps { get; init; } = 10;
 
     /// <summary>The committed results (docs/results): minutes on two CPU cores.</summary>

@@ -8,8 +8,9 @@ using static TorchSharp.torch;
 namespace MoeLpr.Demo;
 
 /// <summary>
-/// Runs one demo training with the shared <see cref="Trainer"/> (its own folder under <c>runs/</c>, with metrics.jsonl
-/// and the weights in the policy's release format) and scores the result on every language's test blocks.
+/// Runs one demo training with the shared <see cref="Trainer"/> (its own folder under <c>runs/</c>, with metrics.jsonl,
+/// the weights in the policy's release format and the tokenizer files) and scores the result on every language's test
+/// blocks.
 /// Every run uses the demo's seed, so runs over the same corpus see the same blocks in the same order.
 /// </summary>
 internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, LoadedTokenizer tokenizer, Device device,
@@ -29,6 +30,7 @@ internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Load
         if (!result.Completed)
             throw new InvalidOperationException(
                 $"{runDir}: training stopped at step {result.GlobalStep}/{result.PlannedSteps}");
+        TokenizerLoader.CopyFiles(options.BaseModelDir, runDir);
         return Evaluate(key, label, model, runDir, watch.Elapsed);
     }
 

@@ -21,8 +21,7 @@ public static class ParityInspector
     public static void Run(string modelDir, string? adapterDir, IReadOnlyList<long> ids,
         IReadOnlyList<bool>? oldLanguageMask, string outPath)
     {
-        using var model = HfModelDirectory.Load(modelDir);
-        if (adapterDir is not null) MoeAdapter.Load(model, adapterDir);
+        using var model = ModelWithAdapter.Load(modelDir, adapterDir, dtype: null).Model;
         var tensors = Inspect(model, ids, oldLanguageMask);
         try
         {

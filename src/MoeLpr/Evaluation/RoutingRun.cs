@@ -4,7 +4,10 @@ using TorchSharp;
 
 namespace MoeLpr.Evaluation;
 
-/// <summary>What <see cref="RoutingRun"/> measures: a base model with its MoE adapter on registered datasets.</summary>
+/// <summary>
+/// What <see cref="RoutingRun"/> measures: a base model with its MoE adapter, or a merged Mixtral folder, on registered
+/// datasets.
+/// </summary>
 public sealed record RoutingOptions : ModelDataOptions
 {
     /// <summary>Blocks per forward pass.</summary>
@@ -19,8 +22,6 @@ public static class RoutingRun
 {
     public static RoutingStatistics Run(RoutingOptions options)
     {
-        if (options.AdapterDir is null)
-            throw new ArgumentException("routing statistics need an MoE adapter (--adapter)");
         if (options.BatchSize < 1)
             throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
         var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
@@ -28,10 +29,16 @@ public static class RoutingRun
             .SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
                 .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds)))
             .ToList();
-        var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir,
-            TorchDtypeName.Parse(options.Dtype, "--dtype"));
-        using (model)
+        var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
+        var loaded = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
+        using (var model = loaded.Model)
         {
+            if (loaded.Kind is not (AdapterKind.Moe or AdapterKind.Mixtral))
+                throw new ArgumentException(loaded.Kind == AdapterKind.Lora
+                    ? $"{options.AdapterDir}: a LoRA adapter has no router; routing statistics need an MoE adapter " +
+                      "(peft_type MOE) or a Mixtral folder"
+                    : $"{options.ModelDir}: a dense model has no router; routing statistics need an MoE adapter " +
+                      "(--adapter) or a Mixtral folder");
             model.to(setup.Device);
             return RoutingStatistics.Collect(model, batches);
         }

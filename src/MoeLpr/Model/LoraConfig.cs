@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace MoeLpr.Model;
 
 /// <summary>
-/// The PEFT "LORA" <c>adapter_config.json</c>: rank, α and the projections wrapped (HF module names), so the adapter
-/// loads in PEFT as well. The kit uses no LoRA dropout and no bias training.
+/// The PEFT "LORA" <c>adapter_config.json</c>: rank, α, dropout and the projections wrapped (HF module names), with
+/// PEFT's field types (<c>r</c> and <c>lora_alpha</c> ints, <c>lora_dropout</c> a float), so the adapter loads in PEFT
+/// as well. No bias training.
 /// </summary>
 public sealed record LoraConfig
 {
@@ -17,12 +18,18 @@ public sealed record LoraConfig
     [JsonPropertyName("task_type")] public string TaskType { get; init; } = "CAUSAL_LM";
     [JsonPropertyName("base_model_name_or_path")] public string? BaseModelNameOrPath { get; init; }
     [JsonPropertyName("r")] public int Rank { get; init; } = 8;
-    [JsonPropertyName("lora_alpha")] public double Alpha { get; init; } = 16;
+    [JsonPropertyName("lora_alpha")] public int Alpha { get; init; } = 16;
+    /// <summary>Dropout on the LoRA branch's input while training (PEFT's <c>lora_dropout</c>); 0 = none.</summary>
     [JsonPropertyName("lora_dropout")] public double Dropout { get; init; }
     [JsonPropertyName("bias")] public string Bias { get; init; } = "none";
     [JsonPropertyName("target_modules")] public string[] TargetModules { get; init; } = AllLinearModules;
+    /// <summary>PEFT's α/√r scaling; the kit scales by α/r, so only false is accepted.</summary>
+    [JsonPropertyName("use_rslora")] public bool UseRsLora { get; init; }
+    /// <summary>PEFT's weight-decomposed LoRA; not implemented, so only false is accepted.</summary>
+    [JsonPropertyName("use_dora")] public bool UseDora { get; init; }
+    [JsonPropertyName("fan_in_fan_out")] public bool FanInFanOut { get; init; }
 
-    static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+    static readonly JsonSerializerOptions WriteOptions = JsonFloat.ConfigOptions();
 
     public static LoraConfig Load(string path)
     {
@@ -36,7 +43,11 @@ public sealed record LoraConfig
     public void Validate(string source)
     {
         if (Rank < 1) throw new InvalidDataException($"{source}: r must be at least 1 (got {Rank})");
-        if (Dropout != 0) throw new InvalidDataException($"{source}: lora_dropout {Dropout} is not supported (only 0)");
+        if (!(Dropout >= 0 && Dropout < 1))
+            throw new InvalidDataException($"{source}: lora_dropout must be in [0, 1) (got {Dropout})");
+        if (UseRsLora || UseDora || FanInFanOut)
+            throw new InvalidDataException(
+                $"{source}: use_rslora, use_dora and fan_in_fan_out are not supported (each must be false)");
         if (Bias != "none") throw new InvalidDataException($"{source}: bias '{Bias}' is not supported (only \"none\")");
         foreach (var module in TargetModules)
             if (!AllLinearModules.Contains(module))

@@ -30,6 +30,6 @@ public static class LoraInjector
     static LoraLinear Wrap(nn.Module<torch.Tensor, torch.Tensor> projection, LoraConfig config,
         torch.Generator generator, string where) =>
         projection is Linear linear
-            ? new LoraLinear(linear, config.Rank, config.Alpha, generator)
+            ? new LoraLinear(linear, config.Rank, config.Alpha, generator, config.Dropout)
             : throw new InvalidOperationException($"{where} already has an adapter");
 }

@@ -7,10 +7,12 @@ namespace MoeLpr.Model;
 #pragma warning disable IDE1006 // field names are the PEFT state-dict keys
 
 /// <summary>
-/// A LoRA adapter around a frozen linear layer (PEFT <c>lora.Linear</c>): y = base_layer(x) + (α / r) ·
-/// lora_B(lora_A(x)). lora_A [r, in] starts Kaiming-uniform (a = √5, PyTorch's Linear default, as PEFT) from the
-/// given generator and lora_B [out, r] starts at zero, so a fresh adapter leaves the layer's function unchanged.
-/// Composition, not inheritance: the wrapped layer keeps its weights under <c>base_layer</c>.
+/// A LoRA adapter around a frozen linear layer (PEFT <c>lora.Linear</c>):
+/// y = base_layer(x) + (α / r) · lora_B(lora_A(dropout(x))), the dropout (PEFT's <c>lora_dropout</c>) applied to the
+/// LoRA branch's input in training mode only; it has no weights, so the state dict is PEFT's.
+/// lora_A [r, in] starts Kaiming-uniform (a = √5, PyTorch's Linear default, as PEFT) from the given generator and
+/// lora_B [out, r] starts at zero, so a fresh adapter leaves the layer's function unchanged. Composition, not
+/// inheritance: the wrapped layer keeps its weights under <c>base_layer</c>.
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
@@ -19,16 +21,22 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     private readonly Linear lora_B;
 
     public int Rank { get; }
-    public double Alpha { get; }
-    public double Scaling => Alpha / Rank;
+    public int Alpha { get; }
+    public double Scaling => (double)Alpha / Rank;
+    /// <summary>Probability of zeroing an element of the LoRA branch's input while training.</summary>
+    public double Dropout { get; }
 
-    public LoraLinear(Linear baseLayer, int rank, double alpha, Generator generator) : base(nameof(LoraLinear))
+    public LoraLinear(Linear baseLayer, int rank, int alpha, Generator generator, double dropout = 0)
+        : base(nameof(LoraLinear))
     {
         if (rank < 1) throw new ArgumentOutOfRangeException(nameof(rank), $"LoRA rank must be at least 1 (got {rank})");
+        if (!(dropout >= 0 && dropout < 1))
+            throw new ArgumentOutOfRangeException(nameof(dropout), $"LoRA dropout must be in [0, 1) (got {dropout})");
         var weight = baseLayer.weight!;
         long outFeatures = weight.shape[0], inFeatures = weight.shape[1];
         Rank = rank;
         Alpha = alpha;
+        Dropout = dropout;
         base_layer = baseLayer;
         lora_A = nn.Linear(inFeatures, rank, hasBias: false, device: weight.device, dtype: weight.dtype);
         lora_B = nn.Linear(rank, outFeatures, hasBias: false, device: weight.device, dtype: weight.dtype);
@@ -48,7 +56,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var update = lora_B.forward(lora_A.forward(x)) * Scaling;
+        var input = Dropout > 0 && training ? nn.functional.dropout(x, Dropout, training: true) : x;
+        var update = lora_B.forward(lora_A.forward(input)) * Scaling;
         return (base_layer.forward(x) + update).MoveToOuterDisposeScope();
     }
 }

@@ -1,11 +1,14 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace MoeLpr.Model;
 
 /// <summary>
 /// A HuggingFace <c>config.json</c> for the LLaMA family (<c>llama</c>, <c>mistral</c>, <c>qwen2</c>).
-/// Property names are the HF keys so the file round-trips with <c>transformers</c>.
+/// Property names are the HF keys so the file round-trips with <c>transformers</c>; floats are written as floats
+/// (<see cref="JsonFloat"/>). It is written with the keys both transformers 4 and 5 read (<c>torch_dtype</c>,
+/// <c>rope_theta</c>) and read in either form (transformers 5 writes <c>dtype</c> and <c>rope_parameters</c>).
 /// </summary>
 public sealed record ModelConfig
 {
@@ -25,8 +28,12 @@ public sealed record ModelConfig
     [JsonPropertyName("rms_norm_eps")] public double RmsNormEps { get; init; } = 1e-6;
     [JsonPropertyName("rope_theta")] public double RopeTheta { get; init; } = 10000.0;
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; }
-    /// <summary>LLaMA's optional q/k/v/o bias; Qwen2 always has q/k/v bias (see <see cref="HasQkvBias"/>).</summary>
-    [JsonPropertyName("attention_bias")] public bool AttentionBias { get; init; }
+    /// <summary>
+    /// LLaMA's optional q/k/v/o bias; Qwen2 always has q/k/v bias (see <see cref="HasQkvBias"/>). Written only when
+    /// true: only <c>LlamaConfig</c> declares the field.
+    /// </summary>
+    [JsonPropertyName("attention_bias"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AttentionBias { get; init; }
     [JsonPropertyName("torch_dtype")] public string TorchDtype { get; init; } = "float32";
     [JsonPropertyName("bos_token_id")] public int? BosTokenId { get; init; }
     [JsonPropertyName("eos_token_id")] public int? EosTokenId { get; init; }
@@ -37,36 +44,56 @@ public sealed record ModelConfig
     [JsonIgnore] public bool HasQkvBias => ModelType == "qwen2" || AttentionBias;
     [JsonIgnore] public bool HasOutputBias => ModelType != "qwen2" && AttentionBias;
 
-    static readonly JsonSerializerOptions WriteOptions = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    static readonly JsonSerializerOptions WriteOptions = JsonFloat.ConfigOptions(JsonIgnoreCondition.WhenWritingNull);
 
     /// <summary>Reads and validates a config.json; every problem names the file.</summary>
     public static ModelConfig Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: config.json not found");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
-        using (doc)
+        JsonObject root;
+        try
         {
-            var root = doc.RootElement;
-            if (!root.TryGetProperty("model_type", out var type) || type.ValueKind != JsonValueKind.String)
-                throw new InvalidDataException($"{path}: missing field 'model_type'");
-            if (!SupportedModelTypes.Contains(type.GetString()))
-                throw new InvalidDataException(
-                    $"{path}: unsupported model_type '{type.GetString()}' (supported: " +
-                    $"{string.Join(", ", SupportedModelTypes)})");
-            foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
-                "num_attention_heads" })
-                if (!root.TryGetProperty(field, out var v) || v.ValueKind != JsonValueKind.Number || v.GetInt64() <= 0)
-                    throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
-            var config = root.Deserialize<ModelConfig>()!;
-            config.Validate(path);
-            return config;
+            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new InvalidDataException($"{path}: not a JSON object");
         }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        if (root["model_type"] is not JsonValue type || !type.TryGetValue<string>(out var modelType))
+            throw new InvalidDataException($"{path}: missing field 'model_type'");
+        if (!SupportedModelTypes.Contains(modelType))
+            throw new InvalidDataException(
+                $"{path}: unsupported model_type '{modelType}' (supported: " +
+                $"{string.Join(", ", SupportedModelTypes)})");
+        foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+            "num_attention_heads" })
+            if (root[field] is not JsonValue v || !v.TryGetValue<long>(out var number) || number <= 0)
+                throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
+        return FromJson(root, path);
+    }
+
+    /// <summary>
+    /// The config in <paramref name="json"/> (changed in place to the keys this record reads), validated. Accepts
+    /// transformers 5's names: <c>dtype</c> for <c>torch_dtype</c> and <c>rope_parameters.rope_theta</c> for
+    /// <c>rope_theta</c>; a RoPE type other than the default is refused, because the kit implements only that one.
+    /// </summary>
+    internal static ModelConfig FromJson(JsonObject json, string path)
+    {
+        if (!json.ContainsKey("torch_dtype") && json["dtype"] is JsonValue dtype
+            && dtype.TryGetValue<string>(out var name))
+            json["torch_dtype"] = name;
+        if (json["rope_parameters"] is JsonObject rope)
+        {
+            var ropeType = rope["rope_type"] ?? rope["type"];
+            if (ropeType is JsonValue t && t.TryGetValue<string>(out var kind) && kind != "default")
+                throw new InvalidDataException(
+                    $"{path}: rope_parameters.rope_type '{kind}' is not supported (only 'default')");
+            if (!json.ContainsKey("rope_theta") && rope["rope_theta"] is JsonValue theta)
+                json["rope_theta"] = theta.DeepClone();
+        }
+        ModelConfig config;
+        try { config = json.Deserialize<ModelConfig>()!; }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: a field has the wrong type ({e.Message})"); }
+        config.Validate(path);
+        return config;
     }
 
     public void Validate(string source)

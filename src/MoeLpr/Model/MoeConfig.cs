@@ -28,7 +28,7 @@ public sealed record MoeConfig
     /// <summary>Stage 2's LPR-loss weight; null outside stage 2.</summary>
     [JsonPropertyName("lpr_loss_coef")] public double? LprLossCoef { get; init; }
 
-    static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+    static readonly JsonSerializerOptions WriteOptions = JsonFloat.ConfigOptions();
 
     public static MoeConfig Load(string path)
     {

@@ -16,6 +16,8 @@ public enum TrainingStage
     Stage2,
     /// <summary>Full fine-tuning of the dense model (the baseline the paper compares against).</summary>
     Full,
+    /// <summary>LoRA on the dense model (the paper's LoRA baseline): a PEFT "LORA" adapter, the base frozen.</summary>
+    Lora,
 }
 
 /// <summary>
@@ -40,6 +42,12 @@ public sealed record TrainingOptions : ModelDataOptions
     /// those; <c>MaxSamples</c> when null.
     /// </summary>
     public int? ReplayMaxSamples { get; init; }
+
+    /// <summary>
+    /// The LoRA stage's adapter: rank, α, dropout and target modules (PEFT names). Its base_model_name_or_path is set
+    /// by the run.
+    /// </summary>
+    public LoraConfig Lora { get; init; } = new();
 
     /// <summary>
     /// The optimiser settings. Their <see cref="TrainerOptions.Seed"/> is the run's one seed: it also seeds upcycling's

@@ -9,7 +9,9 @@ namespace MoeLpr.Training;
 
 /// <summary>
 /// A whole training run from <see cref="TrainingOptions"/>: load tokenizer, datasets (packed, with language masks)
-/// and model; upcycle or load the adapter as the stage requires; pick the stage policy; train; write the output.
+/// and model; upcycle or load the adapter as the stage requires; pick the stage policy; train; write the output, with
+/// the tokenizer files next to it so the folder loads on its own (HF's <c>save_pretrained</c> convention). The output
+/// folder is held by <see cref="RunLock"/> for the whole run.
 /// </summary>
 public static class TrainingRun
 {
@@ -18,6 +20,7 @@ public static class TrainingRun
     {
         console ??= Console.Out;
         RequireConsistent(options);
+        using var runLock = RunLock.Acquire(options.OutputDir);
         string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
         var setup = RunSetup.Start(options, tokenizerDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
@@ -25,11 +28,12 @@ public static class TrainingRun
         bool needLanguage = options.Stage == TrainingStage.Stage2;
         var corpus = setup.Pack(setup.Load(options, needLanguage, options.ReplayMaxSamples), options, needLanguage);
 
-        var (model, adapter) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
-        using (model)
+        var loaded = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
+        using (var model = loaded.Model)
         {
+            RequireTrainable(options, loaded);
             RequireVocabularyFits(corpus, model.Config.VocabSize, tokenizerDir, options.ModelDir);
-            var policy = CreatePolicy(options, model, adapter);
+            var policy = CreatePolicy(options, model, loaded.Moe);
             if (options.Stage == TrainingStage.Stage2 && corpus.OldLanguageTokens == 0)
                 console.WriteLine("warning: no old-language tokens in the data; the LPR loss stays 0 and only the LM " +
                                   "loss trains the routers");
@@ -41,8 +45,7 @@ public static class TrainingRun
             console.WriteLine($"{policy.Name}: {corpus.Count} blocks of {corpus.CutoffLen} tokens, " +
                               $"{trainer.PlannedSteps} optimizer steps on {setup.Device.type}");
             var result = trainer.Train(options.Resume, cancellation);
-            if (result.Completed && options.Stage == TrainingStage.Full)
-                TokenizerLoader.CopyFiles(tokenizerDir, options.OutputDir);
+            if (result.Completed) TokenizerLoader.CopyFiles(tokenizerDir, options.OutputDir);
             return result;
         }
     }
@@ -57,9 +60,27 @@ public static class TrainingRun
                     "stage 2 needs --adapter: the stage-1 output folder whose routers it trains");
             case TrainingStage.Full when options.AdapterDir is not null:
                 throw new ArgumentException("full fine-tuning trains a dense model; --adapter does not apply");
+            case TrainingStage.Lora when options.AdapterDir is not null:
+                throw new ArgumentException("LoRA training starts from the dense model; --adapter does not apply");
+            case TrainingStage.Lora:
+                options.Lora.Validate("LoRA options");
+                break;
         }
         if (options.CutoffLen < 2)
             throw new ArgumentException($"cutoff_len must be at least 2 (got {options.CutoffLen})");
+    }
+
+    /// <summary>Every stage starts from a dense HF folder; stages 1 and 2 continue MoE adapters only.</summary>
+    static void RequireTrainable(TrainingOptions options, LoadedModel loaded)
+    {
+        if (loaded.Kind == AdapterKind.Mixtral)
+            throw new InvalidDataException(
+                $"{options.ModelDir}: a merged Mixtral folder; training starts from a dense HF model " +
+                "(with --adapter for an MoE adapter)");
+        if (loaded.Kind == AdapterKind.Lora)
+            throw new InvalidDataException(
+                $"{Path.Combine(options.AdapterDir!, MoeAdapter.ConfigFileName)}: peft_type is 'LORA'; " +
+                "stages 1 and 2 continue an MoE adapter (peft_type 'MOE')");
     }
 
     static TrainingPolicy CreatePolicy(TrainingOptions options, LlamaForCausalLM model, MoeConfig? adapter)
@@ -80,6 +101,9 @@ public static class TrainingRun
                 return new Stage1Policy(adapter with { AuxLossCoef = options.AuxLossCoef });
             case TrainingStage.Stage2:
                 return new Stage2Policy(adapter! with { LprLossCoef = options.LprLossCoef }, options.LprLossForm);
+            case TrainingStage.Lora:
+                var lora = options.Lora with { BaseModelNameOrPath = Path.GetFullPath(options.ModelDir) };
+                return new LoraPolicy(lora, options.Optimization.Seed);
             default:
                 return new FullFineTunePolicy();
         }

@@ -10,9 +10,10 @@ namespace MoeLpr.Tests.Checkpoints;
 
 public class MixtralExporterTests
 {
-    static LlamaForCausalLM UpcycledWithTrainedRouters(ModelConfig config, MoeConfig moe, long seed)
+    static LlamaForCausalLM UpcycledWithTrainedRouters(ModelConfig config, MoeConfig moe, long seed,
+                                                       ScalarType dtype = ScalarType.Float32)
     {
-        var model = TinyModels.Create(config, seed);
+        var model = TinyModels.Create(config, seed, dtype);
         Upcycler.Upcycle(model, moe, seed);
         using (no_grad())
             foreach (var (_, p) in model.named_parameters().Where(p => p.name.Contains("moe_")))
@@ -77,6 +78,77 @@ public class MixtralExporterTests
         Assert.True(config.ContainsKey("sliding_window"));
         Assert.Null(config["sliding_window"]);
         Assert.Equal(2, config["num_key_value_heads"]!.GetValue<int>());
+    }
+
+    /// <summary>
+    /// A Mixtral folder as transformers 5's <c>save_pretrained</c> writes it: bf16 weights in
+    /// <c>model-0000k-of-0000n.safetensors</c> shards with <c>model.safetensors.index.json</c> (metadata and
+    /// weight_map), and a config.json with <c>dtype</c> and <c>rope_parameters</c> instead of the legacy
+    /// <c>torch_dtype</c> and <c>rope_theta</c>, plus the fields transformers always writes.
+    /// </summary>
+    static void RewriteAsTransformersDoes(string dir)
+    {
+        string configPath = Path.Combine(dir, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["dtype"] = config["torch_dtype"]!.GetValue<string>();
+        config.Remove("torch_dtype");
+        config["rope_parameters"] = new JsonObject
+        {
+            ["rope_theta"] = JsonNode.Parse("1000000.0"), ["rope_type"] = "default",
+        };
+        config.Remove("rope_theta");
+        config["transformers_version"] = "5.17.0";
+        config["use_cache"] = true;
+        config["initializer_range"] = JsonNode.Parse("0.02");
+        config["attention_dropout"] = JsonNode.Parse("0.0");
+        config["head_dim"] = null;
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        string indexPath = Path.Combine(dir, "model.safetensors.index.json");
+        var index = JsonNode.Parse(File.ReadAllText(indexPath))!.AsObject();
+        index["metadata"]!["total_parameters"] = 12345;
+        File.WriteAllText(indexPath, index.ToJsonString());
+    }
+
+    [Fact]
+    public void ImporterReadsAShardedBf16FolderAsTransformersWritesIt()
+    {
+        using var dir = new TempDirectory();
+        var moe = new MoeConfig { NumExperts = 3, TopK = 2 };
+        using var model = UpcycledWithTrainedRouters(TinyModels.Llama with { RopeTheta = 1_000_000 }, moe, seed: 14,
+                                                     ScalarType.BFloat16);
+        MixtralExporter.Export(model, moe, dir.Path, maxShardBytes: 8_000);
+        RewriteAsTransformersDoes(dir.Path);
+        var shards = Directory.GetFiles(dir.Path, "*.safetensors").Select(Path.GetFileName).Order().ToList();
+        Assert.True(shards.Count > 2, $"expected several shards, got {shards.Count}");
+        Assert.Equal($"model-00001-of-{shards.Count:D5}.safetensors", shards[0]);
+        Assert.False(File.Exists(dir.File("model.safetensors")));
+
+        using var imported = MixtralImporter.Load(dir.Path);
+
+        Assert.Equal(ScalarType.BFloat16, imported.DType);
+        Assert.Equal(1_000_000.0, imported.Config.RopeTheta);
+        TinyCheckpoints.AssertSameWeights(model, imported);
+        using var ids = TinyModels.RandomIds(TinyModels.Llama, 2, 8, seed: 5);
+        using var _ = no_grad();
+        var expected = model.forward(new CausalLMInput(ids)).Logits;
+        Assert.True(expected.IsExactly(imported.forward(new CausalLMInput(ids)).Logits));
+    }
+
+    [Fact]
+    public void ImporterRefusesARopeTypeTheKitDoesNotImplement()
+    {
+        using var dir = new TempDirectory();
+        var moe = new MoeConfig { NumExperts = 3, TopK = 2 };
+        using var model = UpcycledWithTrainedRouters(TinyModels.Llama, moe, seed: 15);
+        MixtralExporter.Export(model, moe, dir.Path);
+        var config = JsonNode.Parse(File.ReadAllText(dir.File("config.json")))!.AsObject();
+        config["rope_parameters"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = JsonNode.Parse("4.0") };
+        File.WriteAllText(dir.File("config.json"), config.ToJsonString());
+
+        var error = Assert.Throws<InvalidDataException>(() => MixtralImporter.Load(dir.Path));
+        Assert.Equal($"{dir.File("config.json")}: rope_parameters.rope_type 'yarn' is not supported (only 'default')",
+                     error.Message);
     }
 
     [Fact]

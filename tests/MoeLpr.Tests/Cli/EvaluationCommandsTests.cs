@@ -84,4 +84,42 @@ public class EvaluationCommandsTests
         Assert.Equal(1, missingPool.ExitCode);
         Assert.StartsWith("error: --num-fewshot needs --fewshot-task", missingPool.Error);
     }
+
+    /// <summary>routes and eval read a Mixtral export as the model it came from (base + MoE adapter).</summary>
+    [Fact]
+    public void MixtralExportRoutesAndEvaluatesLikeTheAdapterItCameFrom()
+    {
+        using var root = new TempDirectory();
+        var (modelDir, adapterDir) = SaveModelAndAdapter(root);
+        string mixtral = Path.Combine(root.Path, "mixtral");
+        var export = CliRunner.Run("export", "--model", modelDir, "--adapter", adapterDir, "--output", mixtral);
+        Assert.Equal(0, export.ExitCode);
+        string[] Data(string command, params string[] more) =>
+        [
+            command, "--tokenizer", SmallTokenizer.Directory, "--dataset", "en_test,el_test",
+            "--dataset-info", DataTestFiles.DatasetInfo, "--max_samples", "2", "--cutoff_len", "64", .. more,
+        ];
+        string fromAdapter = Path.Combine(root.Path, "routes-adapter");
+        string fromMixtral = Path.Combine(root.Path, "routes-mixtral");
+
+        var adapterRoutes = CliRunner.Run(Data("routes", "--model", modelDir, "--adapter", adapterDir,
+                                               "--output", fromAdapter));
+        var mixtralRoutes = CliRunner.Run(Data("routes", "--model", mixtral, "--output", fromMixtral));
+        Assert.True(mixtralRoutes.ExitCode == 0, mixtralRoutes.Error);
+        Assert.Equal(0, adapterRoutes.ExitCode);
+        Assert.Equal(File.ReadAllText(Path.Combine(fromAdapter, RoutingCsv.ExpertsFile)),
+                     File.ReadAllText(Path.Combine(fromMixtral, RoutingCsv.ExpertsFile)));
+
+        var adapterEval = CliRunner.Run(Data("eval", "--model", modelDir, "--adapter", adapterDir));
+        var mixtralEval = CliRunner.Run(Data("eval", "--model", mixtral));
+        Assert.True(mixtralEval.ExitCode == 0, mixtralEval.Error);
+        Assert.Equal(adapterEval.Output, mixtralEval.Output);
+
+        var dense = CliRunner.Run(Data("routes", "--model", modelDir, "--output", Path.Combine(root.Path, "r")));
+        Assert.Equal($"error: {modelDir}: a dense model has no router; routing statistics need an MoE adapter " +
+                     "(--adapter) or a Mixtral folder", dense.Error.TrimEnd());
+        var both = CliRunner.Run(Data("eval", "--model", mixtral, "--adapter", adapterDir));
+        Assert.Equal($"error: {adapterDir}: {mixtral} is a merged Mixtral folder, which holds its experts; " +
+                     "no adapter applies", both.Error.TrimEnd());
+    }
 }

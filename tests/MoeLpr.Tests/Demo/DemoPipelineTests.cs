@@ -85,6 +85,36 @@ public sealed class DemoPipelineTests(QuickDemoRun run) : IClassFixture<QuickDem
         Assert.Contains("moelpr-routing", html);
     }
 
+    /// <summary>
+    /// Every run folder carries the tokenizer, so each output evaluates with no <c>--tokenizer</c>: the full fine-tune
+    /// as a model folder, the LoRA and MoE runs as adapters on the base.
+    /// </summary>
+    [Fact]
+    public void EveryRunFolderEvaluatesOnItsOwn()
+    {
+        Assert.True(run.ExitCode == 0, $"demo --quick failed: {run.Console}");
+        string runs = Path.Combine(run.OutputDir, DemoPipeline.RunsFolder);
+        string baseModel = Path.Combine(DataTestFiles.RepoRoot, "data", "base-model");
+        foreach (var variant in Variants.Skip(1))
+            Assert.True(File.Exists(Path.Combine(runs, variant, "tokenizer.json")), $"{variant}: no tokenizer.json");
+        string[] Eval(params string[] model) =>
+        [
+            "eval", .. model, "--dataset", "el_test", "--dataset-info", DataTestFiles.DatasetInfo, "--max-samples", "2",
+            "--cutoff-len", "64", "--device", "cpu",
+        ];
+        foreach (var args in new[]
+                 {
+                     Eval("--model", Path.Combine(runs, "full_ft")),
+                     Eval("--model", baseModel, "--adapter", Path.Combine(runs, "lora")),
+                     Eval("--model", baseModel, "--adapter", Path.Combine(runs, "moe_lpr")),
+                 })
+        {
+            var eval = CliRunner.Run(args);
+            Assert.True(eval.ExitCode == 0, $"{string.Join(' ', args)}: {eval.Error}");
+            Assert.Contains("el_test", eval.Output);
+        }
+    }
+
     /// <summary>The demo's own report in headless Chromium: no script fails, plotly.js turned every chart into an SVG
     /// plot with drawn traces, and the screenshot is not blank.</summary>
     [SkippableFact]

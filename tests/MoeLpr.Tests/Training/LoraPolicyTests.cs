@@ -83,4 +83,45 @@ public sealed class LoraPolicyTests
         Assert.True(first.allclose(again, rtol: 0, atol: 0));
         Assert.False(first.allclose(other, rtol: 0, atol: 0));
     }
+
+    [Fact]
+    public void DropoutActsOnTheLoraBranchInTrainingOnly()
+    {
+        using var generator = new torch.Generator(3);
+        using var baseLayer = torch.nn.Linear(16, 8, hasBias: false);
+        using var lora = new LoraLinear(baseLayer, rank: 4, alpha: 8, generator, dropout: 0.5);
+        using var x = torch.randn([32, 16], generator: generator);
+        using var expectedBase = baseLayer.forward(x);
+        using (torch.no_grad())
+        {
+            using var b = torch.randn([8, 4], generator: generator);
+            lora.state_dict()["lora_B.weight"].copy_(b);
+        }
+        var weights = lora.state_dict();
+        Assert.Equal(["base_layer.weight", "lora_A.weight", "lora_B.weight"], weights.Keys.Order());
+        using var update = x.matmul(weights["lora_A.weight"].t()).matmul(weights["lora_B.weight"].t());
+        using var noDropout = expectedBase + update * 2.0;
+
+        lora.eval();
+        using var evaluated = lora.forward(x);
+        Assert.True(evaluated.allclose(noDropout, rtol: 1e-5, atol: 1e-6), "eval mode applies no dropout");
+
+        lora.train();
+        using var first = lora.forward(x);
+        using var second = lora.forward(x);
+        Assert.False(first.allclose(evaluated, rtol: 1e-3, atol: 1e-3), "training mode drops LoRA inputs");
+        Assert.False(first.allclose(second, rtol: 1e-3, atol: 1e-3), "a new dropout mask per call");
+
+        using (torch.no_grad()) weights["lora_B.weight"].zero_();
+        using var baseOnly = lora.forward(x);
+        Assert.True(baseOnly.allclose(expectedBase, rtol: 0, atol: 0), "the base layer's path is never dropped");
+    }
+
+    [Fact]
+    public void DropoutOutsideZeroToOneIsRefusedNamingTheFile()
+    {
+        var error = Assert.Throws<InvalidDataException>(
+            () => (Config with { Dropout = 1.0 }).Validate("adapter_config.json"));
+        Assert.Equal("adapter_config.json: lora_dropout must be in [0, 1) (got 1)", error.Message);
+    }
 }

@@ -12,6 +12,7 @@ public class ResumeTests
     [Theory]
     [InlineData(TrainingStage.Stage1)]
     [InlineData(TrainingStage.Full)]
+    [InlineData(TrainingStage.Lora)]
     public void CancelledRun_Resumed_EqualsUninterruptedRun_AcrossAnEpochBoundary(TrainingStage stage)
     {
         using var ws = new TinyTrainingWorkspace();
@@ -23,6 +24,7 @@ public class ResumeTests
         };
         string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName
             : MoeAdapter.WeightsFileName;
+        if (stage == TrainingStage.Lora) options = options with { Lora = new() { Rank = 4, Dropout = 0.1 } };
         TrainingRun.Run(options, TextWriter.Null);
 
         var interrupted = options with { OutputDir = ws.Output("interrupted") };

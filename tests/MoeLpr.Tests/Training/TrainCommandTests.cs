@@ -27,6 +27,8 @@ public class TrainCommandTests
         Assert.Contains("step 2/2", train.Output);
         Assert.Contains("ETA", train.Output);
         Assert.True(File.Exists(Path.Combine(stage1, MoeAdapter.WeightsFileName)));
+        Assert.True(File.Exists(Path.Combine(stage1, "tokenizer.json")), "every run folder carries the tokenizer");
+        Assert.False(File.Exists(Path.Combine(stage1, RunLock.FileName)), "the run released its folder");
         Assert.Equal(2, MetricsFile.Read(Path.Combine(stage1, MetricsFile.FileName)).Count);
         Assert.True(TrainerState.Load(Path.Combine(stage1, TrainerState.FileName)).Completed);
 
@@ -69,7 +71,7 @@ public class TrainCommandTests
 
         var badStage = CliRunner.Run(Train(ws, "3", "new_text", ws.Output("c")));
         Assert.Equal(1, badStage.ExitCode);
-        Assert.Contains("--stage: '3' is not 1, 2 or full", badStage.Error);
+        Assert.Contains("--stage: '3' is not 1, 2, full or lora", badStage.Error);
 
         var badForm = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("e"), "--lpr-loss-form", "kl"));
         Assert.Equal(1, badForm.ExitCode);

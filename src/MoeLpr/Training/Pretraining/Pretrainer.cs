@@ -24,6 +24,7 @@ public static class Pretrainer
         console ??= Console.Out;
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
         var clock = Stopwatch.StartNew();
+        using var runLock = RunLock.Acquire(options.OutputDir);
         var setup = RunSetup.Start(options, options.TokenizerDir);
         var tokenizer = setup.Tokenizer;
         var corpus = setup.Pack(setup.Load(options, requireLanguage: false), options, requireLanguage: false);
