@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.Loader;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -25,6 +26,7 @@ internal static class NotebookKernels
         new Microsoft.DotNet.Interactive.Documents.KernelInfo("markdown", "Markdown", ["md"]),
     };
 
+    [RequiresUnreferencedCode(NotebookRunner.NeedsReflection)]
     public static CompositeKernel Create()
     {
         var addedPackages = new ConcurrentQueue<string>();
@@ -57,6 +59,7 @@ internal static class NotebookKernels
         return composite;
     }
 
+    [RequiresUnreferencedCode(NotebookRunner.NeedsReflection)]
     static async Task LoadExtensionsAsync(CompositeKernel kernel, DirectoryInfo folder, KernelInvocationContext context)
     {
         foreach (var file in folder.GetFiles("*.dll"))

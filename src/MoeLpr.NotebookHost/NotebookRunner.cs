@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
@@ -16,6 +17,11 @@ namespace MoeLpr.NotebookHost;
 /// </summary>
 public static class NotebookRunner
 {
+    /// <summary>Why the engine cannot run in a trimmed app.</summary>
+    public const string NeedsReflection = "the .NET Interactive engine loads kernel extensions and compiles cells " +
+                                          "against the full framework; run notebooks from the kit's build";
+
+    [RequiresUnreferencedCode(NeedsReflection)]
     public static async Task<NotebookRunResult> RunAsync(string path, NotebookRunOptions? options = null,
         CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using MoeLpr.NotebookHost;
 using MoeLpr.Notebooks;
 
@@ -10,6 +11,16 @@ namespace MoeLpr.Cli.Commands;
 /// </summary>
 public static class NotebookCommand
 {
+    const string NotebooksSwitch = "MoeLpr.Cli.CanRunNotebooks";
+
+    /// <summary>
+    /// False in a trimmed publish (the csproj sets the switch there), where the trimmer then drops the engine.
+    /// </summary>
+    [FeatureSwitchDefinition(NotebooksSwitch)]
+    static bool CanRunNotebooks => !AppContext.TryGetSwitch(NotebooksSwitch, out bool enabled) || enabled;
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "the engine runs only where CanRunNotebooks; " +
+        "a trimmed publish sets it to false and the trimmer removes the call")]
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths")
@@ -32,36 +43,47 @@ public static class NotebookCommand
         run.Arguments.Add(paths);
         run.Options.Add(output);
         run.Options.Add(parameters);
-        run.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var (console, errors) = (parseResult.InvocationConfiguration.Output,
-                parseResult.InvocationConfiguration.Error);
-            try
-            {
-                var variables = NotebookParameters.ToVariables(parseResult.GetValue(parameters) ?? []);
-                var outputFolder = parseResult.GetValue(output);
-                foreach (var path in parseResult.GetValue(paths)!)
-                {
-                    var outputPath = outputFolder is null ? null : Path.Combine(outputFolder, Path.GetFileName(path));
-                    var started = DateTime.UtcNow;
-                    var result = await NotebookRunner.RunAsync(path,
-                        new NotebookRunOptions(outputPath, variables, console.WriteLine), cancellationToken);
-                    console.WriteLine($"ok: {path} ({result.ExecutedCells} cells in " +
-                                      $"{(DateTime.UtcNow - started).TotalSeconds:F0} s" +
-                                      $"{(outputPath is null ? "" : $", written to {outputPath}")})");
-                }
-                return 0;
-            }
-            catch (Exception e) when (e is NotebookExecutionException or InvalidDataException or FileNotFoundException
-                or ArgumentException)
-            {
-                errors.WriteLine($"error: {e.Message}");
-                return 1;
-            }
-        });
+        run.SetAction((parseResult, cancellationToken) => CanRunNotebooks
+            ? RunAsync(parseResult.GetValue(paths)!, parseResult.GetValue(output),
+                parseResult.GetValue(parameters) ?? [],
+                parseResult.InvocationConfiguration, cancellationToken)
+            : Refuse(parseResult.InvocationConfiguration.Error));
 
         var notebook = new Command("notebook", "The kit's .NET Interactive notebooks (.ipynb)");
         notebook.Subcommands.Add(run);
         return notebook;
+    }
+
+    [RequiresUnreferencedCode(NotebookRunner.NeedsReflection)]
+    static async Task<int> RunAsync(string[] paths, string? outputFolder, string[] parameters,
+        InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var variables = NotebookParameters.ToVariables(parameters);
+            foreach (var path in paths)
+            {
+                var outputPath = outputFolder is null ? null : Path.Combine(outputFolder, Path.GetFileName(path));
+                var started = DateTime.UtcNow;
+                var result = await NotebookRunner.RunAsync(path,
+                    new NotebookRunOptions(outputPath, variables, io.Output.WriteLine), cancellationToken);
+                io.Output.WriteLine($"ok: {path} ({result.ExecutedCells} cells in " +
+                                    $"{(DateTime.UtcNow - started).TotalSeconds:F0} s" +
+                                    $"{(outputPath is null ? "" : $", written to {outputPath}")})");
+            }
+            return 0;
+        }
+        catch (Exception e) when (e is NotebookExecutionException or InvalidDataException or FileNotFoundException
+            or ArgumentException)
+        {
+            io.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    static Task<int> Refuse(TextWriter error)
+    {
+        error.WriteLine($"error: this is a trimmed publish of the kit: {NotebookRunner.NeedsReflection}");
+        return Task.FromResult(1);
     }
 }

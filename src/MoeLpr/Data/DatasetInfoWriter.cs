@@ -35,7 +35,7 @@ public static class DatasetInfoWriter
                 Language = language,
                 Columns = new DatasetColumns { Prompt = column },
             };
-            root[name] = JsonSerializer.SerializeToNode(entry);
+            root[name] = JsonSerializer.SerializeToNode(entry, DataJson.Default.DatasetEntry);
         }
         Directory.CreateDirectory(baseDirectory);
         File.WriteAllText(infoPath, root.ToJsonString(Indented) + "\n");

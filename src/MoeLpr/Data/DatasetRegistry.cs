@@ -25,7 +25,11 @@ public sealed class DatasetRegistry
     {
         if (!File.Exists(infoPath)) throw new InvalidDataException($"{infoPath}: dataset_info.json not found");
         Dictionary<string, DatasetEntry>? entries;
-        try { entries = JsonSerializer.Deserialize<Dictionary<string, DatasetEntry>>(File.ReadAllText(infoPath)); }
+        try
+        {
+            entries = JsonSerializer.Deserialize(File.ReadAllText(infoPath),
+                DataJson.Default.DictionaryStringDatasetEntry);
+        }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{infoPath}: not a valid dataset_info.json ({e.Message})");

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace MoeLpr.Data;
 
@@ -122,8 +123,7 @@ public static class HelpCorpusBuilder
     {
         using (var writer = new StreamWriter(path, append: false, new UTF8Encoding(false)) { NewLine = "\n" })
             foreach (string id in ids)
-                writer.WriteLine(JsonSerializer.Serialize(
-                    new Dictionary<string, string> { ["id"] = id, ["text"] = pages[id] }, JsonLine));
+                writer.WriteLine(new JsonObject { ["id"] = id, ["text"] = pages[id] }.ToJsonString(JsonLine));
         return new HelpCorpusFile(dataset, language.Code, split, path, ids.Count, new FileInfo(path).Length);
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace MoeLpr.Data;
 
@@ -76,8 +77,7 @@ public static class PretrainingCorpusBuilder
                 string path = Path.Combine(folder, $"{language.Code}.{split}.jsonl");
                 using (var writer = new StreamWriter(path, append: false, new UTF8Encoding(false)) { NewLine = "\n" })
                     foreach (var d in documents)
-                        writer.WriteLine(JsonSerializer.Serialize(
-                            new Dictionary<string, string> { ["id"] = d.Id, ["text"] = d.Text }, JsonLine));
+                        writer.WriteLine(new JsonObject { ["id"] = d.Id, ["text"] = d.Text }.ToJsonString(JsonLine));
                 registrations.Add((dataset, path, language.Language));
                 counts.AddRange(documents.GroupBy(d => d.Source).Select(g =>
                     new SourceCount(g.Key, language.Code, split, g.Count(),

@@ -37,14 +37,19 @@ public sealed partial record LibTorchFolder(string Path, string? Version, string
 
     /// <summary>
     /// The folder to use: <paramref name="option"/> (<c>--libtorch</c>), else <see cref="EnvironmentVariable"/>, else
-    /// an installed PyTorch with CUDA when the kit's own libtorch has none and <paramref name="device"/> may be a GPU;
-    /// null keeps the kit's own libtorch. A named folder that is missing or holds no libtorch is an error naming it.
+    /// an installed PyTorch: any when the kit carries no libtorch, one with CUDA when the kit's own libtorch has none
+    /// and <paramref name="device"/> may be a GPU; null keeps the kit's own libtorch. A named folder that is missing
+    /// or holds no libtorch, or no libtorch at all, is an error naming what is missing.
     /// </summary>
     public static LibTorchFolder? Choose(string? option, string device)
     {
         if (!string.IsNullOrEmpty(option)) return Named(option, "--libtorch");
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } variable)
             return Named(variable, EnvironmentVariable);
+        if (!LibTorchNatives.HasOwnLibTorch())
+            return InstalledPyTorch() ?? throw new FileNotFoundException(
+                $"{AppContext.BaseDirectory}: this kit was published without libtorch and python3 finds no PyTorch; " +
+                $"name a libtorch folder with --libtorch or {EnvironmentVariable}, or install PyTorch");
         if (device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase) || LibTorchNatives.OwnLibTorchHasCuda())
             return null;
         return InstalledPyTorch() is { HasCuda: true } pytorch ? pytorch : null;

@@ -27,6 +27,12 @@ public static class LibTorchNatives
             .GetField("libtorchPackageVersion", BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()
         ?? throw new InvalidOperationException("TorchSharp does not name the libtorch version it was built for"));
 
+    /// <summary>
+    /// Whether the kit carries a libtorch next to the app (no: a publish made with <c>-p:WithoutLibTorch=true</c>).
+    /// </summary>
+    public static bool HasOwnLibTorch() =>
+        AppLocalNativeFolders().Any(folder => File.Exists(Path.Combine(folder, "libtorch_cpu.so")));
+
     /// <summary>Whether the kit's own libtorch (next to the app) is a CUDA build; TorchSharp-cpu's is not.</summary>
     public static bool OwnLibTorchHasCuda() =>
         AppLocalNativeFolders().Any(folder => File.Exists(Path.Combine(folder, "libtorch_cuda.so")));

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace MoeLpr.Evaluation;
 
@@ -75,13 +76,13 @@ public static class MultipleChoiceTaskFile
         };
         foreach (var item in items)
         {
-            var row = new Dictionary<string, object?>();
+            var row = new JsonObject();
             if (item.Id is not null) row["id"] = item.Id;
             row["language"] = item.Language;
             row["context"] = item.Context;
-            row["choices"] = item.Choices;
+            row["choices"] = new JsonArray(item.Choices.Select(choice => (JsonNode?)choice).ToArray());
             row["gold"] = item.Gold;
-            writer.WriteLine(JsonSerializer.Serialize(row, WriteOptions));
+            writer.WriteLine(row.ToJsonString(WriteOptions));
         }
     }
 }

@@ -29,11 +29,11 @@ public sealed record LoraConfig
     [JsonPropertyName("use_dora")] public bool UseDora { get; init; }
     [JsonPropertyName("fan_in_fan_out")] public bool FanInFanOut { get; init; }
 
-    static readonly JsonSerializerOptions WriteOptions = JsonFloat.ConfigOptions();
+    static readonly ModelJson Json = new(JsonFloat.ConfigOptions());
 
     public static LoraConfig Load(string path)
     {
-        var config = ConfigFile.Read<LoraConfig>(path, "adapter_config.json");
+        var config = ConfigFile.Read(path, "adapter_config.json", Json.LoraConfig);
         if (config.PeftType != "LORA")
             throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'LORA'");
         config.Validate(path);
@@ -55,5 +55,5 @@ public sealed record LoraConfig
                     $"{source}: target module '{module}' is not one of {string.Join(", ", AllLinearModules)}");
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, Json.LoraConfig);
 }

@@ -44,7 +44,7 @@ public sealed record ModelConfig
     [JsonIgnore] public bool HasQkvBias => ModelType == "qwen2" || AttentionBias;
     [JsonIgnore] public bool HasOutputBias => ModelType != "qwen2" && AttentionBias;
 
-    static readonly JsonSerializerOptions WriteOptions = JsonFloat.ConfigOptions(JsonIgnoreCondition.WhenWritingNull);
+    static readonly ModelJson Json = new(JsonFloat.ConfigOptions(JsonIgnoreCondition.WhenWritingNull));
 
     /// <summary>Reads and validates a config.json; every problem names the file.</summary>
     public static ModelConfig Load(string path)
@@ -90,7 +90,7 @@ public sealed record ModelConfig
                 json["rope_theta"] = theta.DeepClone();
         }
         ModelConfig config;
-        try { config = json.Deserialize<ModelConfig>()!; }
+        try { config = json.Deserialize(Json.ModelConfig)!; }
         catch (JsonException e) { throw new InvalidDataException($"{path}: a field has the wrong type ({e.Message})"); }
         config.Validate(path);
         return config;
@@ -109,5 +109,5 @@ public sealed record ModelConfig
                 $"{source}: hidden_act '{HiddenAct}' is not supported (LLaMA-family models use 'silu')");
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, Json.ModelConfig);
 }

@@ -28,11 +28,11 @@ public sealed record MoeConfig
     /// <summary>Stage 2's LPR-loss weight; null outside stage 2.</summary>
     [JsonPropertyName("lpr_loss_coef")] public double? LprLossCoef { get; init; }
 
-    static readonly JsonSerializerOptions WriteOptions = JsonFloat.ConfigOptions();
+    static readonly ModelJson Json = new(JsonFloat.ConfigOptions());
 
     public static MoeConfig Load(string path)
     {
-        var config = ConfigFile.Read<MoeConfig>(path, "adapter_config.json");
+        var config = ConfigFile.Read(path, "adapter_config.json", Json.MoeConfig);
         if (config.PeftType != "MOE")
             throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'MOE'");
         config.Validate(path);
@@ -47,5 +47,5 @@ public sealed record MoeConfig
             throw new InvalidDataException($"{source}: topk must be in 1..num_experts (got {TopK})");
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, Json.MoeConfig);
 }

@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Globalization;
 
 namespace MoeLpr.Notebooks;
@@ -28,10 +27,10 @@ public static class NotebookParameters
         var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
         try
         {
-            return (T)TypeDescriptor.GetConverter(target).ConvertFromString(null, CultureInfo.InvariantCulture, text)!;
+            return (T)Convert.ChangeType(text, target, CultureInfo.InvariantCulture);
         }
         catch (Exception e)
-            when (e is FormatException or NotSupportedException or ArgumentException or OverflowException)
+            when (e is FormatException or InvalidCastException or OverflowException)
         {
             throw new ArgumentException(
                 $"notebook parameter '{name}' ({variable}={text}) is not a valid {target.Name}", e);

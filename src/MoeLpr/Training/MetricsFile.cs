@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace MoeLpr.Training;
 
@@ -9,10 +10,10 @@ public static class MetricsFile
 {
     public const string FileName = "metrics.jsonl";
 
-    static readonly JsonSerializerOptions Options = new();
+    static readonly JsonTypeInfo<TrainingMetrics> Json = TrainingJson.Default.TrainingMetrics;
 
     public static void Append(string path, TrainingMetrics metrics) =>
-        File.AppendAllText(path, JsonSerializer.Serialize(metrics, Options) + "\n");
+        File.AppendAllText(path, JsonSerializer.Serialize(metrics, Json) + "\n");
 
     public static IReadOnlyList<TrainingMetrics> Read(string path)
     {
@@ -23,7 +24,7 @@ public static class MetricsFile
         {
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            try { lines.Add(JsonSerializer.Deserialize<TrainingMetrics>(line, Options)!); }
+            try { lines.Add(JsonSerializer.Deserialize(line, Json)!); }
             catch (JsonException e)
             {
                 throw new InvalidDataException($"{path}:{number}: not a metrics line ({e.Message})");
@@ -45,14 +46,14 @@ public static class MetricsFile
         for (int i = 0; i <= last; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i])) continue;
-            try { parsed.Add(JsonSerializer.Deserialize<TrainingMetrics>(lines[i], Options)!); }
+            try { parsed.Add(JsonSerializer.Deserialize(lines[i], Json)!); }
             catch (JsonException) when (i == last) { } // half-written by a killed run: logged again after resuming
             catch (JsonException e)
             {
                 throw new InvalidDataException($"{path}:{i + 1}: not a metrics line ({e.Message})");
             }
         }
-        var kept = parsed.Where(m => m.Step <= step).Select(m => JsonSerializer.Serialize(m, Options) + "\n");
+        var kept = parsed.Where(m => m.Step <= step).Select(m => JsonSerializer.Serialize(m, Json) + "\n");
         string temp = path + ".tmp";
         File.WriteAllText(temp, string.Concat(kept));
         File.Move(temp, path, overwrite: true);

@@ -12,7 +12,7 @@ public sealed class RunLock : IDisposable
 {
     public const string FileName = "run.lock";
 
-    static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+    static readonly TrainingJson Json = new(new JsonSerializerOptions { WriteIndented = true });
 
     readonly string dir;
     readonly bool createdDir;
@@ -78,7 +78,7 @@ public sealed class RunLock : IDisposable
         try
         {
             using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-            JsonSerializer.Serialize(stream, me, WriteOptions);
+            JsonSerializer.Serialize(stream, me, Json.RunLockHolder);
             stream.Flush(flushToDisk: true);
             return true;
         }
@@ -93,7 +93,7 @@ public sealed class RunLock : IDisposable
         catch (FileNotFoundException) { return null; }
         try
         {
-            return JsonSerializer.Deserialize<RunLockHolder>(text) is { Pid: > 0 } holder
+            return JsonSerializer.Deserialize(text, Json.RunLockHolder) is { Pid: > 0 } holder
                 ? holder
                 : throw new JsonException("no pid");
         }
@@ -107,7 +107,7 @@ public sealed class RunLock : IDisposable
 
     static RunLockHolder? ReadQuietly(string path)
     {
-        try { return JsonSerializer.Deserialize<RunLockHolder>(File.ReadAllText(path)); }
+        try { return JsonSerializer.Deserialize(File.ReadAllText(path), Json.RunLockHolder); }
         catch (Exception e) when (e is IOException or JsonException) { return null; }
     }
 

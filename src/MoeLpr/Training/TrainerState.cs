@@ -28,16 +28,16 @@ internal sealed record TrainerState
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
     [JsonPropertyName("completed")] public bool Completed { get; init; }
 
-    static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+    static readonly TrainingJson Json = new(new JsonSerializerOptions { WriteIndented = true });
 
-    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, WriteOptions));
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json.TrainerState));
 
     public static TrainerState Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: trainer state not found");
         try
         {
-            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path))
+            return JsonSerializer.Deserialize(File.ReadAllText(path), Json.TrainerState)
                 ?? throw new InvalidDataException($"{path}: empty trainer state");
         }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a valid trainer state ({e.Message})"); }

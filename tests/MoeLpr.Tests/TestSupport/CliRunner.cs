@@ -22,24 +22,29 @@ internal static class CliRunner
         return new Result(code, output.ToString(), error.ToString());
     }
 
-    public static Result RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Result RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgram("dotnet", [Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll"), .. args], environment,
+            TimeSpan.FromMinutes(2));
+
+    /// <summary>Runs <paramref name="program"/> to its end (killed after <paramref name="timeout"/>).</summary>
+    public static Result RunProgram(string program, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (name, value) in environment) start.Environment[name] = value;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"moelpr {string.Join(' ', args)} did not finish in 2 minutes");
+            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish in {timeout}");
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }

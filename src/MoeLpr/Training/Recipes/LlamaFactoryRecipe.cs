@@ -52,12 +52,12 @@ public static class LlamaFactoryRecipe
 
         """;
 
-    static readonly JsonSerializerOptions DatasetInfoOptions = new()
+    static readonly TrainingJson DatasetInfoJson = new(new JsonSerializerOptions
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 
     /// <summary>"stage1.sh" or "stage2.sh".</summary>
     public static string ScriptName(TrainingStage stage) => stage == TrainingStage.Stage2 ? "stage2.sh" : "stage1.sh";
@@ -219,5 +219,6 @@ public static class LlamaFactoryRecipe
     }
 
     static string DatasetInfo(IReadOnlyList<RecipeDataset> datasets) =>
-        JsonSerializer.Serialize(datasets.ToDictionary(d => d.Name, d => d.Entry), DatasetInfoOptions) + "\n";
+        JsonSerializer.Serialize(datasets.ToDictionary(d => d.Name, d => d.Entry),
+            DatasetInfoJson.DictionaryStringDatasetEntry) + "\n";
 }

@@ -123,7 +123,8 @@ internal static class RecipeReadme
         Line("and in a notebook:");
         Line();
         Line("```csharp");
-        Line($"var (model, config) = ModelWithAdapter.Load(baseModelDir, {JsonSerializer.Serialize(output)}, null);");
+        var outputLiteral = JsonSerializer.Serialize(output, TrainingJson.Default.String);
+        Line($"var (model, config) = ModelWithAdapter.Load(baseModelDir, {outputLiteral}, null);");
         Line("```");
         return text.ToString();
     }
