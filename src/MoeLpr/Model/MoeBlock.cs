@@ -17,6 +17,19 @@ public sealed record MoeBlockOutput(Tensor HiddenStates, Tensor RouterLogits);
 /// </summary>
 public sealed record Routing(Tensor Probabilities, Tensor Weights, Tensor Experts);
 
+/// <summary>How an <see cref="MoeBlock"/> runs its experts; every choice computes the same mixture.</summary>
+public enum ExpertDispatch
+{
+    /// <summary>
+    /// <see cref="Grouped"/> on CUDA in bfloat16 or float16 where the experts allow it, else <see cref="Loop"/>.
+    /// </summary>
+    Auto,
+    /// <summary>Each chosen expert on its tokens in turn: cache-friendly on a CPU, one host sync per layer.</summary>
+    Loop,
+    /// <summary>All experts in one grouped GEMM per projection (<see cref="GroupedExperts"/>): no host sync.</summary>
+    Grouped,
+}
+
 /// <summary>
 /// The MoE-LPR feed-forward layer (reference PEFT <c>MoeLayer</c> + <c>MLP.topk_route</c>).
 /// Expert 0 is the original MLP (<c>base_layer</c>), experts 1..N-1 are <c>moe_experts[0..N-2]</c>.
@@ -32,6 +45,9 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
     /// <summary>Total experts N, including the original MLP.</summary>
     public int NumExperts { get; }
     public int TopK { get; }
+
+    /// <summary>How <see cref="forward"/> runs the experts (<see cref="ExpertDispatch.Auto"/> unless set).</summary>
+    public ExpertDispatch Dispatch { get; set; } = ExpertDispatch.Auto;
 
     /// <summary>The router matrix W_r [N, h]; upcycling initialises it.</summary>
     public Parameter RouterWeight => moe_router_embedding.weight!;
@@ -52,6 +68,12 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         moe_router_embedding = nn.Linear(baseWeight.shape[1], NumExperts, hasBias: false,
                                          device: baseWeight.device, dtype: baseWeight.dtype);
         RegisterComponents();
+    }
+
+    /// <summary>Sets <see cref="Dispatch"/> of every MoE block in <paramref name="model"/>.</summary>
+    public static void SetDispatch(nn.Module model, ExpertDispatch dispatch)
+    {
+        foreach (var block in model.modules().OfType<MoeBlock>()) block.Dispatch = dispatch;
     }
 
     /// <summary>Expert <paramref name="index"/> in routing order: 0 = the original MLP.</summary>
@@ -82,12 +104,34 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         var routerLogits = moe_router_embedding.forward(tokens);                  // [B*T, N], model dtype
         var routing = Route(routerLogits, TopK);
         var weights = routing.Weights.to_type(hiddenStates.dtype);                // [B*T, K]
+        var mixed = UsesGroupedExperts(tokens)
+            ? GroupedExperts.Mix(this, tokens, routing.Experts, weights)
+            : LoopOverExperts(tokens, routing.Experts, weights);
 
+        return new MoeBlockOutput(
+            mixed.reshape(shape).MoveToOuterDisposeScope(),
+            routerLogits.to_type(routing.Probabilities.dtype).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The dispatch <see cref="forward"/> takes for <paramref name="tokens"/>.</summary>
+    public bool UsesGroupedExperts(Tensor tokens) => Dispatch switch
+    {
+        ExpertDispatch.Loop => false,
+        ExpertDispatch.Grouped => GroupedExperts.Supports(this, tokens) ? true : throw new NotSupportedException(
+            $"grouped experts need float32, bfloat16 or float16 tokens (got {tokens.dtype}) and experts without " +
+            "adapters; use ExpertDispatch.Loop or Auto"),
+        _ => tokens.device_type == DeviceType.CUDA && tokens.dtype is ScalarType.BFloat16 or ScalarType.Float16 &&
+             GroupedExperts.Supports(this, tokens),
+    };
+
+    Tensor LoopOverExperts(Tensor tokens, Tensor experts, Tensor weights)
+    {
+        using var scope = torch.NewDisposeScope();
         // Group the B*T·K (token, choice) pairs by expert with one stable sort: choice i belongs to token i / K, and
         // within an expert the tokens stay in ascending order. One host sync (the per-expert counts) sizes the groups;
         // each chosen expert then runs once on its tokens (one gather, one scatter-add), in ascending expert order
         // (the reference's summation order). Experts no token chose cost nothing.
-        var chosenExperts = routing.Experts.reshape(-1);                          // [B*T·K]
+        var chosenExperts = experts.reshape(-1);                                  // [B*T·K]
         var order = chosenExperts.sort(dim: 0, stable: true).Indices;
         var tokenOfChoice = order.div(TopK, rounding_mode: RoundingMode.floor);  // grouped by expert
         var weightOfChoice = weights.reshape(-1).index_select(0, order).unsqueeze(1);
@@ -104,9 +148,6 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
             mixed.index_add_(0, tokenIndex, output, alpha: 1);
             start += counts[e];
         }
-
-        return new MoeBlockOutput(
-            mixed.reshape(shape).MoveToOuterDisposeScope(),
-            routerLogits.to_type(routing.Probabilities.dtype).MoveToOuterDisposeScope());
+        return mixed.MoveToOuterDisposeScope();
     }
 }
