@@ -15,6 +15,20 @@ public sealed record BenchmarkModels(ModelConfig Model, MoeConfig Moe, int Batch
         Llama(hidden: 512, intermediate: 1408, layers: 4, heads: 8, vocab: 8192), FourExpertsTopTwo(), Batch: 8,
         SeqLen: 512, Leak, LeakBatch: 4, LeakSeqLen: 64, LeakSteps: 1000);
 
+    /// <summary>
+    /// The paper's layer size: Qwen1.5-1.8B's MLP (hidden 2048, intermediate 5504, 16 heads of 128) with 6 experts
+    /// top-2, two layers, the benchmark's vocabulary (Qwen's 151,936 would make lm_head dominate); 4,096 tokens.
+    /// </summary>
+    public static BenchmarkModels Paper => new(
+        Llama(hidden: 2048, intermediate: 5504, layers: 2, heads: 16, vocab: 8192),
+        new MoeConfig { NumExperts = 6, TopK = 2, AuxLossCoef = 0.01, LprLossCoef = 0.1 }, Batch: 8, SeqLen: 512,
+        Leak, LeakBatch: 4, LeakSeqLen: 64, LeakSteps: 1000);
+
+    public static BenchmarkModels For(string size) => size switch
+    {
+        "quick" => Quick, "paper" => Paper, _ => Full,
+    };
+
     /// <summary>A smoke-sized run (seconds) to check that every section works.</summary>
     public static BenchmarkModels Quick => new(
         Llama(hidden: 128, intermediate: 352, layers: 2, heads: 4, vocab: 1024), FourExpertsTopTwo(), Batch: 4,

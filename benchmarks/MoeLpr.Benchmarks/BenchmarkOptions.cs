@@ -1,21 +1,24 @@
+using MoeLpr.Model;
+
 namespace MoeLpr.Benchmarks;
 
 /// <summary>
-/// Command-line options: <c>[--quick] [--device auto|cpu|cuda] [--libtorch DIR] [--sections a,b] [--out DIR]
-/// [--tag NAME] [--threads N]</c>.
+/// Command-line options: <c>[--size quick|full|paper] [--quick] [--device auto|cpu|cuda] [--libtorch DIR]
+/// [--moe-dispatch auto|loop|grouped] [--sections a,b] [--out DIR] [--tag NAME] [--threads N]</c>.
 /// </summary>
 public sealed record BenchmarkOptions(
-    bool Quick, string Device, string? LibTorch, IReadOnlySet<string> Sections, string OutputDirectory,
-    string Tag, int? Threads)
+    string Size, string Device, string? LibTorch, ExpertDispatch Dispatch, IReadOnlySet<string> Sections,
+    string OutputDirectory, string Tag, int? Threads)
 {
     public static readonly string[] AllSections = ["matmul", "moe-layer", "throughput", "profile", "leak"];
+    public static readonly string[] Sizes = ["quick", "full", "paper"];
 
     public bool Runs(string section) => Sections.Contains(section);
 
     public static BenchmarkOptions Parse(string[] args)
     {
-        bool quick = false;
-        string device = "auto", output = DefaultOutputDirectory(), tag = "";
+        string size = "full", device = "auto", output = DefaultOutputDirectory(), tag = "";
+        var dispatch = ExpertDispatch.Auto;
         string? libtorch = null;
         int? threads = null;
         var sections = new HashSet<string>(AllSections);
@@ -24,7 +27,17 @@ public sealed record BenchmarkOptions(
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             switch (args[i])
             {
-                case "--quick": quick = true; break;
+                case "--quick": size = "quick"; break;
+                case "--size":
+                    size = Value();
+                    if (!Sizes.Contains(size))
+                        throw new ArgumentException($"unknown size '{size}' (valid: {string.Join(", ", Sizes)})");
+                    break;
+                case "--moe-dispatch":
+                    var name = Value();
+                    dispatch = Enum.TryParse<ExpertDispatch>(name, ignoreCase: true, out var parsed) ? parsed
+                        : throw new ArgumentException($"unknown MoE dispatch '{name}' (valid: auto, loop, grouped)");
+                    break;
                 case "--device": device = Value(); break;
                 case "--libtorch": libtorch = Value(); break;
                 case "--out": output = Value(); break;
@@ -43,11 +56,12 @@ public sealed record BenchmarkOptions(
                     break;
                 default:
                     throw new ArgumentException(
-                        $"unknown option '{args[i]}' (valid: --quick, --device auto|cpu|cuda, --libtorch DIR, " +
+                        $"unknown option '{args[i]}' (valid: --size {string.Join("|", Sizes)}, --quick, " +
+                        "--device auto|cpu|cuda, --libtorch DIR, --moe-dispatch auto|loop|grouped, " +
                         $"--sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
             }
         }
-        return new BenchmarkOptions(quick, device, libtorch, sections, output, tag, threads);
+        return new BenchmarkOptions(size, device, libtorch, dispatch, sections, output, tag, threads);
     }
 
     /// <summary>benchmarks/results next to this project, found by walking up from the working directory.</summary>

@@ -6,7 +6,7 @@ namespace MoeLpr.Benchmarks;
 
 /// <summary>One MoE block (N experts, top-K) against the dense MLP it was upcycled from, on the same tokens.</summary>
 public sealed record MoeLayerResult(
-    long Tokens, int Hidden, int Intermediate, int NumExperts, int TopK, long[] TokensPerExpert,
+    long Tokens, int Hidden, int Intermediate, int NumExperts, int TopK, long[] TokensPerExpert, string Dispatch,
     TimingStats DenseForward, TimingStats MoeForward, double ForwardRatio,
     TimingStats DenseForwardBackward, TimingStats MoeForwardBackward, double ForwardBackwardRatio,
     TimingStats DenseFrozenForwardBackward, TimingStats MoeStage1ForwardBackward, double Stage1Ratio,
@@ -21,14 +21,14 @@ public static class MoeLayerBenchmark
     /// Dense and MoE samples alternate; each ratio is the median of the per-pair ratios.
     /// </summary>
     public static MoeLayerResult Run(ModelConfig config, MoeConfig moe, long batch, long seqLen, Device device,
-        ScalarType dtype, int warmup, int repetitions)
+        ScalarType dtype, ExpertDispatch dispatch, int warmup, int repetitions)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(7);
         var dense = new LlamaMLP(config.HiddenSize, config.IntermediateSize, dtype);
         dense.to(device);
         var copies = Enumerable.Range(1, moe.NumExperts - 1).Select(_ => dense.DeepCopy()).ToList();
-        var block = new MoeBlock(dense, copies, moe.TopK);
+        var block = new MoeBlock(dense, copies, moe.TopK) { Dispatch = dispatch };
         using (torch.no_grad()) nn.init.xavier_normal_(block.RouterWeight);
 
         using var generator = new Generator(11);
@@ -80,8 +80,9 @@ public static class MoeLayerBenchmark
                 ForwardBackward(block, moeMlp));
 
         var tokens = batch * seqLen;
+        var ran = block.UsesGroupedExperts(x.reshape(-1, config.HiddenSize)) ? "grouped" : "loop";
         return new MoeLayerResult(tokens, config.HiddenSize, config.IntermediateSize, moe.NumExperts, moe.TopK,
-            perExpert, denseForward, moeForward, forwardRatio, denseForwardBackward, moeForwardBackward,
+            perExpert, ran, denseForward, moeForward, forwardRatio, denseForwardBackward, moeForwardBackward,
             forwardBackwardRatio, denseFrozen, stage1, stage1Ratio, stage2, stage2Ratio,
             FlopCounts.MlpForward(config.HiddenSize, config.IntermediateSize, tokens) / denseForward.MedianSeconds);
     }

@@ -19,7 +19,7 @@ catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); re
 var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;   // bf16 on GPUs, fp32 on CPUs
 if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(options.Threads ?? Environment.ProcessorCount);
 
-var models = options.Quick ? BenchmarkModels.Quick : BenchmarkModels.Full;
+var models = BenchmarkModels.For(options.Size);
 int warmup = 1, repetitions = 3;
 var machine = MachineDescription.Capture(device.ToString(), dtype.ToString(), cudaNote);
 Console.WriteLine($"{machine.CpuModel}, {machine.LogicalCores} cores, torch threads {machine.TorchThreads}, " +
@@ -45,13 +45,13 @@ if (options.Runs("matmul") || options.Runs("throughput"))
 if (options.Runs("moe-layer"))
 {
     // Single layers take about a second: 7 interleaved pairs per pass steady the ratios on a noisy machine.
-    layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype, warmup,
-        repetitions: 7);
+    layer = MoeLayerBenchmark.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype,
+        options.Dispatch, warmup, repetitions: 7);
     Log($"MoE layer / dense MLP: forward {layer.ForwardRatio:0.00}× ({layer.MoeForward.MedianSeconds * 1000:0.0} vs " +
         $"{layer.DenseForward.MedianSeconds * 1000:0.0} ms), " +
         $"forward+backward {layer.ForwardBackwardRatio:0.00}× ({layer.MoeForwardBackward.MedianSeconds * 1000:0.0} " +
         $"vs {layer.DenseForwardBackward.MedianSeconds * 1000:0.0} ms); " +
-        $"tokens per expert {string.Join(",", layer.TokensPerExpert)}");
+        $"tokens per expert {string.Join(",", layer.TokensPerExpert)}; experts run {layer.Dispatch}");
     Save();
 }
 
@@ -62,7 +62,8 @@ if (options.Runs("throughput") || options.Runs("profile"))
     model.to(device);
     using var batch = TrainingBatch.Random(models.Model, models.Batch, models.SeqLen, device, seed: 4);
     if (options.Runs("throughput"))
-        ThroughputBenchmark.Run(model, models.Moe, batch, device, peak!.FlopsPerSecond, warmup, repetitions, r =>
+        ThroughputBenchmark.Run(model, models.Moe, options.Dispatch, batch, device, peak!.FlopsPerSecond, warmup,
+            repetitions, r =>
         {
             throughput.Add(r);
             Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
@@ -71,7 +72,10 @@ if (options.Runs("throughput") || options.Runs("profile"))
             Save();
         });
     else
+    {
         MoeLpr.Upcycling.Upcycler.Upcycle(model, models.Moe, seed: 3);
+        MoeBlock.SetDispatch(model, options.Dispatch);
+    }
     if (options.Runs("profile"))
         foreach (var stage in new[] { 1, 2 })
         {
@@ -100,11 +104,11 @@ Log($"wrote {Path.Combine(options.OutputDirectory, ReportName())}.json and .md")
 return 0;
 
 string ReportName() =>
-    $"benchmark-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}{(options.Quick ? "-quick" : "")}" +
-    $"{(options.Tag.Length > 0 ? "-" + options.Tag : "")}";
+    $"benchmark-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}" +
+    $"{(options.Size == "full" ? "" : "-" + options.Size)}{(options.Tag.Length > 0 ? "-" + options.Tag : "")}";
 
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
-        options.Quick ? "quick" : "full", models.Model, models.Moe, models.Batch, models.SeqLen,
-        peak, layer, throughput, profiles, leak, FlopCounts.Formula)
+        options.Size, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
+        models.SeqLen, peak, layer, throughput, profiles, leak, FlopCounts.Formula)
     .Write(options.OutputDirectory, ReportName());

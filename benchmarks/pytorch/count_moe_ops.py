@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Counts the ATen ops one MoE layer forward (and forward+backward) runs, per MoE implementation, with torch.profiler.
 
-The kit's C# MoeBlock and the prototype (benchmarks/MoeLpr.GroupedMoe) call the same ATen ops as moe_lpr_bench.py's
+The kit's C# MoeBlock (its loop and its grouped dispatch, src/MoeLpr/Model/GroupedExperts.cs) calls the same ATen ops as moe_lpr_bench.py's
 MoeBlock implementations of the same names, so these counts stand for them too. "Kernel ops" are the ATen calls that
 run a kernel themselves: composite ops (aten::linear, aten::to, aten::zeros, …) are counted through the kernels they
 call, and ops that only make a view, allocate or dispatch are left out. Counted on the CPU, this approximates the GPU's
 kernel launches: a few ops (sort, bincount, topk) run different internal kernels per device. Host syncs are not
 visible on a CPU profile (only explicit .item() calls are): they are listed per implementation from the code in
-benchmarks/MoeLpr.GroupedMoe/README.md.
+benchmarks/README.md ("The MoE layer implementation").
 
     python3 benchmarks/pytorch/count_moe_ops.py [--size full|paper|quick] [--impls loop,padded-bmm] [--json FILE]
 """

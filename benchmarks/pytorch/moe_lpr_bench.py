@@ -194,8 +194,8 @@ class MoeBlock(nn.Module):
 
     impl "loop" is the kit's MoeBlock.forward: one stable sort of the B·T·K (token, choice) pairs by expert, ONE host
     sync for the per-expert counts, then each chosen expert once on its tokens (gather, 3 matmuls, scatter-add) in
-    ascending expert order. "padded-bmm" and "grouped-mm" are the batched forms prototyped for the kit in
-    benchmarks/MoeLpr.GroupedMoe (same output; see its README).
+    ascending expert order. "grouped-mm" is the kit's grouped dispatch (GroupedExperts.cs); "padded-bmm" pads the
+    groups to the largest and runs bmm (same output).
     """
 
     def __init__(self, base_layer, new_experts, topk, impl="loop"):

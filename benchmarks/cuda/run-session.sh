@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# One GPU session, prepared to fit a short lease: on a machine with PyTorch (CUDA) and no .NET, from the project
+# root, with .device-bundle/ from ../shared/gpu/pack copied there. Runs, most important first, each under its own
+# time limit: `moelpr doctor`, the kit's benchmark (benchmark size, auto dispatch = grouped experts in bf16), the
+# PyTorch peer of the same configs minutes later (eager, then torch.compile), the paper's layer size, the
+# transformers/PEFT interop check, the per-expert loop for comparison, and demo --quick on CUDA.
+# Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
+# keeps what it finished.
+#
+#   benchmarks/cuda/run-session.sh OUT
+set -uo pipefail
+out=$1
+res=/tmp/cuda-session; rm -rf $res; mkdir -p $res "$out"
+B=.device-bundle
+[ -x /tmp/dn/dotnet ] || { mkdir -p /tmp/dn && tar -C /tmp/dn -xJf $B/dotnet.tar.xz; }
+[ -d /tmp/kit-app/app ] || { mkdir -p /tmp/kit-app && tar -C /tmp/kit-app -xJf $B/app.tar.xz; }
+export DOTNET_ROOT=/tmp/dn PATH=/tmp/dn:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1
+ldconfig -p | grep -q libicuuc || export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+kit=(dotnet /tmp/kit-app/app/MoeLpr.Cli.dll)
+bench=(dotnet /tmp/kit-app/app/MoeLpr.Benchmarks.dll)
+peer=(python3 benchmarks/pytorch/moe_lpr_bench.py --device cuda --out $res)
+step() {
+  local name=$1 limit=$2; shift 2
+  local start=$(date +%s)
+  timeout "$limit" "$@" > "$res/$name.log" 2>&1
+  local rc=$?
+  echo "$name: rc $rc, $(( $(date +%s) - start )) s (limit $limit s)" | tee -a $res/steps.txt
+  tail -n 12 "$res/$name.log"
+  tar -C $res -czf "$out/results.tgz" .
+  return $rc
+}
+
+{ nvidia-smi -L; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  python3 -c "import torch; print('PyTorch', torch.__version__, 'CUDA', torch.version.cuda)"; } | tee $res/machine.txt
+# The kit finds the installed PyTorch's libtorch by itself (no LD_LIBRARY_PATH): doctor shows which it loaded.
+if ! step doctor 60 "${kit[@]}" doctor; then
+  echo "doctor failed: the rest runs with the PyTorch libtorch on LD_LIBRARY_PATH" | tee -a $res/steps.txt
+  export LD_LIBRARY_PATH=$(python3 -c "import torch, os; print(os.path.dirname(torch.__file__))")/lib
+fi
+
+step kit-full 150 "${bench[@]}" --device cuda --sections matmul,moe-layer,throughput,profile --out $res
+step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eager --sections matmul,moe-layer,throughput
+step peer-full-grouped-compile 200 "${peer[@]}" --moe-impl grouped-mm --modes compile --sections matmul,throughput \
+  --tag compile
+step kit-paper 120 "${bench[@]}" --device cuda --size paper --sections matmul,moe-layer,throughput --out $res
+step kit-full-loop 90 "${bench[@]}" --device cuda --moe-dispatch loop --sections matmul,moe-layer,throughput --tag loop \
+  --out $res
+step peer-full-loop-eager 90 "${peer[@]}" --moe-impl loop --modes eager --sections matmul,moe-layer,throughput
+step peer-paper-grouped-eager 120 "${peer[@]}" --size paper --moe-impl grouped-mm --modes eager \
+  --sections matmul,moe-layer,throughput
+step demo-quick 120 "${kit[@]}" demo --quick --device cuda --output /tmp/demo-cuda
+cp /tmp/demo-cuda/results.csv $res/demo-quick-cuda-results.csv 2>/dev/null
+step peer-paper-grouped-compile 200 "${peer[@]}" --size paper --moe-impl grouped-mm --modes compile \
+  --sections matmul,throughput --tag compile
+step interop 120 tests/interop/check-with-transformers.sh /tmp/interop dotnet /tmp/kit-app/app/MoeLpr.Cli.dll
+cat $res/steps.txt
