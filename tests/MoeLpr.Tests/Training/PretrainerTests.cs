@@ -1,6 +1,7 @@
 using MoeLpr.Checkpoints;
 using MoeLpr.Training;
 using MoeLpr.Training.Pretraining;
+using TorchSharp;
 
 namespace MoeLpr.Tests.Training;
 
@@ -34,6 +35,8 @@ public sealed class PretrainerTests
         string card = File.ReadAllText(Path.Combine(workspace.Output("first"), "README.md"));
         Assert.Contains("moelpr pretrain --test", card);
         Assert.Contains("old_text", card);
+        Assert.Contains($"The datasets of `{workspace.DatasetInfo}` below", card);
+        Assert.Contains($"CPU cores, {torch.get_num_threads()} libtorch threads", card);
 
         using var a = HfModelDirectory.Load(workspace.Output("first"));
         using var b = HfModelDirectory.Load(workspace.Output("second"));

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
 using MoeLpr.Data;
+using MoeLpr.Devices;
 using MoeLpr.Model;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MoeLpr.Training.Pretraining;
 
@@ -11,7 +14,7 @@ namespace MoeLpr.Training.Pretraining;
 internal static class ModelCard
 {
     public static string Write(PretrainingOptions options, ModelConfig config, PackedCorpus corpus,
-        PretrainingResult result, IReadOnlyList<TrainingMetrics> metrics)
+        PretrainingResult result, IReadOnlyList<TrainingMetrics> metrics, Device device)
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
@@ -34,8 +37,8 @@ internal static class ModelCard
         text.AppendLine();
         text.AppendLine("## Data");
         text.AppendLine();
-        text.AppendLine("LibreOffice help pages (`data/corpus`, train split), documents tokenised without BOS, " +
-                        "EOS appended, packed into");
+        text.AppendLine(inv, $"The datasets of `{options.DatasetInfo}` below, documents tokenised without BOS, " +
+                             $"EOS appended, packed into");
         text.AppendLine(inv, $"{corpus.CutoffLen}-token blocks per dataset:");
         text.AppendLine();
         text.AppendLine("| dataset | documents | tokens | blocks |");
@@ -57,8 +60,11 @@ internal static class ModelCard
                              $"epochs); EOS targets left out of the loss");
         text.AppendLine(inv,
             $"- seed {optimization.Seed} (weight initialisation N(0, {options.InitializerRange:g}) and block order)");
-        text.AppendLine(inv, $"- wall time {result.WallTime.TotalMinutes:0.0} min on {Environment.ProcessorCount} " +
-                             $"CPU cores ({Environment.OSVersion})");
+        var machine = device.type == DeviceType.CPU
+            ? $"{Environment.ProcessorCount} CPU cores, {torch.get_num_threads()} libtorch threads"
+            : $"{device} (libtorch {LibTorchNatives.LoadedVersion()})";
+        text.AppendLine(inv,
+            $"- wall time {result.WallTime.TotalMinutes:0.0} min on {machine} ({Environment.OSVersion})");
         if (metrics.Count > 0)
         {
             var first = metrics[0];

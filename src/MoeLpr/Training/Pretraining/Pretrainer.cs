@@ -54,7 +54,7 @@ public static class Pretrainer
         var summary = new PretrainingResult(result, parameters, tokensSeen, clock.Elapsed);
         var metrics = MetricsFile.Read(Path.Combine(options.OutputDir, MetricsFile.FileName));
         File.WriteAllText(Path.Combine(options.OutputDir, "README.md"),
-            ModelCard.Write(options, config, corpus, summary, metrics));
+            ModelCard.Write(options, config, corpus, summary, metrics, setup.Device));
         console.WriteLine(
             $"pretrained in {clock.Elapsed:mm\\:ss}: {tokensSeen:N0} tokens seen → {options.OutputDir}");
         return summary;
