@@ -11,24 +11,8 @@
 set -uo pipefail
 out=$1
 res=/tmp/cuda-session; rm -rf $res; mkdir -p $res "$out"
-B=.device-bundle
-[ -x /tmp/dn/dotnet ] || { mkdir -p /tmp/dn && tar -C /tmp/dn -xJf $B/dotnet.tar.xz; }
-[ -d /tmp/kit-app/app ] || { mkdir -p /tmp/kit-app && tar -C /tmp/kit-app -xJf $B/app.tar.xz; }
-export DOTNET_ROOT=/tmp/dn PATH=/tmp/dn:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1
-ldconfig -p | grep -q libicuuc || export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
-kit=(dotnet /tmp/kit-app/app/MoeLpr.Cli.dll)
-bench=(dotnet /tmp/kit-app/app/MoeLpr.Benchmarks.dll)
+source benchmarks/cuda/device-env.sh
 peer=(python3 benchmarks/pytorch/moe_lpr_bench.py --device cuda --out $res)
-step() {
-  local name=$1 limit=$2; shift 2
-  local start=$(date +%s)
-  timeout "$limit" "$@" > "$res/$name.log" 2>&1
-  local rc=$?
-  echo "$name: rc $rc, $(( $(date +%s) - start )) s (limit $limit s)" | tee -a $res/steps.txt
-  tail -n 12 "$res/$name.log"
-  tar -C $res -czf "$out/results.tgz" .
-  return $rc
-}
 
 { nvidia-smi -L; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -c "import torch; print('PyTorch', torch.__version__, 'CUDA', torch.version.cuda)"; } | tee $res/machine.txt
