@@ -30,12 +30,13 @@ public static class LibTorchNatives
     /// <summary>
     /// Whether the kit carries a libtorch next to the app (no: a publish made with <c>-p:WithoutLibTorch=true</c>).
     /// </summary>
-    public static bool HasOwnLibTorch() =>
-        AppLocalNativeFolders().Any(folder => File.Exists(Path.Combine(folder, "libtorch_cpu.so")));
+    public static bool HasOwnLibTorch() => AppLocalLibraryExists("libtorch_cpu.so");
 
     /// <summary>Whether the kit's own libtorch (next to the app) is a CUDA build; TorchSharp-cpu's is not.</summary>
-    public static bool OwnLibTorchHasCuda() =>
-        AppLocalNativeFolders().Any(folder => File.Exists(Path.Combine(folder, "libtorch_cuda.so")));
+    public static bool OwnLibTorchHasCuda() => AppLocalLibraryExists("libtorch_cuda.so");
+
+    static bool AppLocalLibraryExists(string fileName) =>
+        AppLocalNativeFolders().Any(folder => File.Exists(Path.Combine(folder, fileName)));
 
     /// <summary>
     /// Runs TorchSharp on the libtorch in <paramref name="folder"/> instead of the kit's own: loads that libtorch, then
