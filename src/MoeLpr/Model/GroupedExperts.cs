@@ -72,14 +72,21 @@ public static class GroupedExperts
     }
 
     /// <summary>
-    /// The N experts' projection weights stacked ([N, I, h], [N, I, h], [N, h, I]; expert 0 = the original MLP).
-    /// torch.stack is differentiable: each expert's slice of the gradient reaches its own parameter, and a frozen
-    /// parameter gets none. The copy costs N·3·h·I elements of memory traffic per forward.
+    /// The N experts' projection weights stacked ([N, I, h], [N, I, h], [N, h, I]; expert 0 = the original MLP). When
+    /// no gradient reaches them (the experts frozen, as in stage 2, or grad mode off) that is the block's shared stack,
+    /// read in place. Otherwise torch.stack copies the parameters so that each expert's slice of the gradient reaches
+    /// its own parameter (a frozen one gets none): N·3·h·I elements of memory traffic per forward.
     /// </summary>
     static (Tensor Gate, Tensor Up, Tensor Down) StackedWeights(MoeBlock block)
     {
-        Tensor Stack(string projection) => torch.stack(Enumerable.Range(0, block.NumExperts)
-            .Select(e => ((Linear)block.Expert(e).Projection(projection)).weight!).ToArray());
+        var experts = Enumerable.Range(0, block.NumExperts).Select(block.Expert).ToList();
+        Tensor Weight(LlamaMLP expert, string projection) => ((Linear)expert.Projection(projection)).weight!;
+        var shared = block.StackedWeights;
+        bool inPlace = shared is not null && !(torch.is_grad_enabled() &&
+            experts.Any(expert => LlamaMLP.ProjectionNames.Any(name => Weight(expert, name).requires_grad)));
+        Tensor Stack(string projection) => inPlace
+            ? shared![projection]
+            : torch.stack(experts.Select(expert => Weight(expert, projection)).ToArray());
         return (Stack("gate_proj"), Stack("up_proj"), Stack("down_proj"));
     }
 }

@@ -41,6 +41,7 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
     private readonly LlamaMLP base_layer;
     private readonly ModuleList<LlamaMLP> moe_experts;
     private readonly Linear moe_router_embedding;
+    private StackedExpertWeights? stackedWeights;
 
     /// <summary>Total experts N, including the original MLP.</summary>
     public int NumExperts { get; }
@@ -68,6 +69,28 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         moe_router_embedding = nn.Linear(baseWeight.shape[1], NumExperts, hasBias: false,
                                          device: baseWeight.device, dtype: baseWeight.dtype);
         RegisterComponents();
+        stackedWeights = StackedExpertWeights.Share(this);
+    }
+
+    /// <summary>
+    /// The experts' weights stacked per projection, each expert's weight a view of its slice; null when an adapter
+    /// wraps a projection or a weight was replaced since (see <see cref="StackedExpertWeights"/>).
+    /// </summary>
+    internal StackedExpertWeights? StackedWeights => stackedWeights?.IsIntact(this) == true ? stackedWeights : null;
+
+    /// <summary>Moving or converting the block replaces its parameters: stack the experts' new ones again.</summary>
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        if (StackedWeights is not null) return;
+        stackedWeights?.Dispose();
+        stackedWeights = StackedExpertWeights.Share(this);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) stackedWeights?.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>Sets <see cref="Dispatch"/> of every MoE block in <paramref name="model"/>.</summary>
