@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One GPU session, prepared to fit a short lease: on a machine with PyTorch (CUDA) and no .NET, from the project
 # root, with .device-bundle/ from ../shared/gpu/pack copied there. Runs, most important first, each under its own
-# time limit: `moelpr doctor`, the kit's benchmark (benchmark size, auto dispatch = grouped experts in bf16), the
+# time limit: `moelpr doctor`, the PyTorch peer's own checks (seconds, on the CPU), the kit's benchmark (benchmark size, auto dispatch = grouped experts in bf16), the
 # PyTorch peer of the same configs minutes later (eager, then torch.compile), the paper's layer size, the
 # transformers/PEFT interop check, the per-expert loop for comparison, and demo --quick on CUDA.
 # Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
@@ -22,6 +22,7 @@ if ! step doctor 60 "${kit[@]}" doctor; then
   export LD_LIBRARY_PATH=$(python3 -c "import torch, os; print(os.path.dirname(torch.__file__))")/lib
 fi
 
+step peer-checks 60 python3 benchmarks/pytorch/check_moe_lpr_bench.py
 step kit-full 150 "${bench[@]}" --device cuda --sections matmul,moe-layer,throughput,profile --out $res
 step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eager --sections matmul,moe-layer,throughput
 step peer-full-grouped-compile 200 "${peer[@]}" --moe-impl grouped-mm --modes compile --sections matmul,throughput \

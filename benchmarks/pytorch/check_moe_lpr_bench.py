@@ -3,7 +3,8 @@
 
 1. Upcycling with top-2 computes the dense model's function (the method's invariant), float64.
 2. The batched MoE forms (padded-bmm; grouped-mm where torch._grouped_mm exists) give the kit's loop form's output
-   and every parameter's gradient, float32 and float64, for K = 1, 2, 3; frozen expert 0 gets no gradient.
+   and every parameter's gradient, float32 and float64, for K = 1, 2, 3; frozen expert 0 gets no gradient; frozen
+   experts read from the shared stacks in place give the loop's output after a training step changed them.
 3. A stage-1 and a stage-2 step leave every frozen parameter without a gradient.
 """
 import copy
@@ -36,6 +37,7 @@ def block_pair(n, k, dtype, impl):
     torch.nn.init.normal_(ref.moe_router_embedding.weight)
     other = copy.deepcopy(ref)
     other.impl = impl
+    other.share_expert_storage()  # deepcopy gives every parameter its own storage
     for blk in (ref, other):
         for name, p in blk.named_parameters():
             p.requires_grad_("moe_" in name)  # stage 1: expert 0 frozen
@@ -69,6 +71,23 @@ def check_batched(impl):
             assert m < tol, diffs
 
 
+def check_frozen_experts_in_place(impl):
+    """Frozen experts are read from the shared stacks in place: after a stage-1 SGD step on the new experts, the
+    stage-2 output (experts frozen) still equals the loop's, which reads the parameters themselves."""
+    ref, other = block_pair(4, 2, torch.float32, impl)
+    x = torch.randn(3, 40, 32)
+    optimizer = torch.optim.SGD([p for p in other.parameters() if p.requires_grad], lr=0.5)
+    other(x)[0].square().sum().backward()
+    optimizer.step()
+    ref.load_state_dict(other.state_dict())
+    for blk in (ref, other):
+        for name, p in blk.named_parameters():
+            p.requires_grad_("moe_router" in name)  # stage 2
+    diff = (ref(x)[0] - other(x)[0]).abs().max().item()
+    print(f"{impl}, experts frozen after a stage-1 step, read in place vs loop: max |diff| output {diff:.1e}")
+    assert diff < 1e-5, diff
+
+
 def check_frozen():
     c = b.llama(64, 176, 2, 4, 256)
     torch.manual_seed(0)
@@ -91,8 +110,10 @@ def check_frozen():
 if __name__ == "__main__":
     check_upcycling()
     check_batched("padded-bmm")
+    check_frozen_experts_in_place("padded-bmm")
     if hasattr(torch, "_grouped_mm"):
         check_batched("grouped-mm")
+        check_frozen_experts_in_place("grouped-mm")
     else:
         print(f"grouped-mm: torch._grouped_mm missing in PyTorch {torch.__version__}, not checked")
     check_frozen()

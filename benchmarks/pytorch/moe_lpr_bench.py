@@ -207,6 +207,19 @@ class MoeBlock(nn.Module):
         self.num_experts = len(new_experts) + 1
         self.topk = topk
         self.impl = impl
+        self.share_expert_storage()
+
+    def share_expert_storage(self):
+        """The kit's StackedExpertWeights: each expert's weight becomes a view of its slice of one [N, out, in] tensor
+        per projection (param.data is rebound: the Parameter objects stay). Build the block on its final device."""
+        with torch.no_grad():
+            self.stacks = []
+            for p in ("gate_proj", "up_proj", "down_proj"):
+                weights = [getattr(self.expert(e), p).weight for e in range(self.num_experts)]
+                stack = torch.stack([w.detach() for w in weights])
+                for e, w in enumerate(weights):
+                    w.data = stack[e]
+                self.stacks.append(stack)
 
     def expert(self, e):
         return self.base_layer if e == 0 else self.moe_experts[e - 1]
@@ -250,10 +263,14 @@ class MoeBlock(nn.Module):
         return mixed
 
     def stacked_weights(self):
-        experts = [self.expert(e) for e in range(self.num_experts)]
-        # torch.stack of the parameters keeps autograd: each expert's slice of the gradient reaches its own
-        # parameter, and a frozen parameter (expert 0) gets none
-        return [torch.stack([getattr(m, p).weight for m in experts]) for p in ("gate_proj", "up_proj", "down_proj")]
+        weights = [[getattr(self.expert(e), p).weight for e in range(self.num_experts)]
+                   for p in ("gate_proj", "up_proj", "down_proj")]
+        # frozen experts (stage 2, no_grad) are read from the shared stacks in place; while experts train, torch.stack
+        # of the parameters keeps autograd: each expert's slice of the gradient reaches its own parameter, and a
+        # frozen parameter (expert 0) gets none
+        if not (torch.is_grad_enabled() and any(w.requires_grad for ws in weights for w in ws)):
+            return self.stacks
+        return [torch.stack(ws) for ws in weights]
 
     def _batched(self, tokens, weights, selected):
         """Experts' matmuls batched: choices sorted by expert; padded bmm (capacity = max count, one host sync) or
