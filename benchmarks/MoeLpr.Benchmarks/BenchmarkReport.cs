@@ -11,7 +11,7 @@ public sealed record BenchmarkReport(
     MachineDescription Machine, string Mode, string MoeDispatch, ModelConfig Model, MoeConfig Moe, int Batch,
     int SeqLen,
     MatmulPeakResult? MatmulPeak, MoeLayerResult? MoeLayer, IReadOnlyList<ThroughputResult> Throughput,
-    IReadOnlyList<ProfileResult> Profiles, LeakResult? Leak, string FlopFormula)
+    IReadOnlyList<ProfileResult> Profiles, LeakResult? Leak, HeldMemoryResult? HeldMemory, string FlopFormula)
 {
     static readonly JsonSerializerOptions Json = new()
     {
@@ -138,6 +138,17 @@ public sealed record BenchmarkReport(
                               $"{s.CreatedInScope} | {s.DisposedInScope} | {s.CreatedOutsideScope} |");
             md.AppendLine($"\nRSS growth from step {k.Samples[0].Step} to {k.Samples[^1].Step}: " +
                           $"{F(k.RssGrowthBytes / 1048576.0, "0.0")} MiB; live-tensor growth: {k.LiveTensorGrowth}\n");
+        }
+
+        if (HeldMemory is { } held)
+        {
+            md.AppendLine($"## Memory a stage-2 forward holds until its backward ({held.Tokens} tokens, one MoE block, " +
+                          $"experts run {held.Dispatch})\n");
+            md.AppendLine($"RSS with the graph alive minus RSS before: **{F(held.HeldBytes / 1048576.0, "0.0")} MiB** " +
+                          $"(median of the timed samples; all samples {string.Join(", ", held.SampleBytes.Select(
+                              b => F(b / 1048576.0, "0.0")))} MiB, the first a warm-up). The experts' weights: " +
+                          $"{F(held.ExpertWeightBytes / 1048576.0, "0.0")} MiB; a copy of them kept for the " +
+                          "backward pass would show as that much more.\n");
         }
 
         md.AppendLine("## FLOP formula\n");

@@ -33,6 +33,7 @@ MoeLayerResult? layer = null;
 var throughput = new List<ThroughputResult>();
 var profiles = new List<ProfileResult>();
 LeakResult? leak = null;
+HeldMemoryResult? heldMemory = null;
 if (options.Runs("matmul") || options.Runs("throughput"))
 {
     int size = device.type == DeviceType.CUDA ? 8192 : 2048;
@@ -99,6 +100,17 @@ if (options.Runs("leak"))
     Log($"leak check: {string.Join("; ", samples)} ({leak.Seconds:0.0} s)");
 }
 
+// Last: it makes glibc map every large allocation on its own for the rest of the process.
+if (options.Runs("held-memory") && device.type == DeviceType.CPU)
+{
+    heldMemory = HeldMemory.Measure(models.Model, models.Moe, tokens: 512, options.Dispatch);
+    Save();
+    Log($"held memory: a stage-2 forward ({heldMemory.Dispatch}) holds {heldMemory.HeldBytes / 1048576.0:0.0} MiB " +
+        $"until its backward; the experts' weights are {heldMemory.ExpertWeightBytes / 1048576.0:0.0} MiB");
+}
+else if (options.Runs("held-memory"))
+    Log("held memory: not measured on CUDA (TorchSharp 0.107 reports no CUDA allocator statistics)");
+
 Save();
 Log($"wrote {Path.Combine(options.OutputDirectory, ReportName())}.json and .md");
 return 0;
@@ -110,5 +122,5 @@ string ReportName() =>
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
         options.Size, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
-        models.SeqLen, peak, layer, throughput, profiles, leak, FlopCounts.Formula)
+        models.SeqLen, peak, layer, throughput, profiles, leak, heldMemory, FlopCounts.Formula)
     .Write(options.OutputDirectory, ReportName());
