@@ -61,8 +61,7 @@ public static class GroupedExperts
             torch.arange(1, block.NumExperts + 1, device: order.device), out_int32: true);
 
         var sortedTokens = tokens.index_select(0, order.div(topK, rounding_mode: RoundingMode.floor));
-        var (gate, up, down) = StackedWeights(block);
-        var sortedOutput = (Tensor)Compiled.Value.invoke("grouped_swiglu", sortedTokens, gate, up, down, groupEnds)!;
+        var sortedOutput = SwiGLU(block, sortedTokens, groupEnds);
 
         var weighted = (sortedOutput.index_select(0, positionOfChoice) * choiceWeights.reshape(-1, 1))
             .view(count, topK, hidden);
@@ -72,21 +71,95 @@ public static class GroupedExperts
     }
 
     /// <summary>
-    /// The N experts' projection weights stacked ([N, I, h], [N, I, h], [N, h, I]; expert 0 = the original MLP). When
-    /// no gradient reaches them (the experts frozen, as in stage 2, or grad mode off) that is the block's shared stack,
-    /// read in place. Otherwise torch.stack copies the parameters so that each expert's slice of the gradient reaches
-    /// its own parameter (a frozen one gets none): N·3·h·I elements of memory traffic per forward.
+    /// The experts' SwiGLU on their groups of sorted tokens, over their weights stacked ([N, I, h], [N, I, h],
+    /// [N, h, I]; expert 0 = the original MLP), by the cheapest route that keeps every gradient. Where the block stores
+    /// its experts stacked (<see cref="MoeBlock.StackedWeights"/>) the stacks are read in place: directly when no
+    /// gradient reaches the experts (stage 2, no_grad), through <see cref="SharedStackSwiGLU"/> when some train
+    /// (stage 1). Otherwise torch.stack copies the parameters (N·3·h·I elements per forward, kept for the backward
+    /// pass), and autograd hands each expert its slice of the gradient.
     /// </summary>
-    static (Tensor Gate, Tensor Up, Tensor Down) StackedWeights(MoeBlock block)
+    static Tensor SwiGLU(MoeBlock block, Tensor sortedTokens, Tensor groupEnds)
     {
-        var experts = Enumerable.Range(0, block.NumExperts).Select(block.Expert).ToList();
-        Tensor Weight(LlamaMLP expert, string projection) => ((Linear)expert.Projection(projection)).weight!;
+        SharedStackSwiGLU.ReleaseGradientsReturnedOutsideAnyScope();
+        var weights = ExpertWeights(block);
         var shared = block.StackedWeights;
-        bool inPlace = shared is not null && !(torch.is_grad_enabled() &&
-            experts.Any(expert => LlamaMLP.ProjectionNames.Any(name => Weight(expert, name).requires_grad)));
-        Tensor Stack(string projection) => inPlace
-            ? shared![projection]
-            : torch.stack(experts.Select(expert => Weight(expert, projection)).ToArray());
-        return (Stack("gate_proj"), Stack("up_proj"), Stack("down_proj"));
+        Tensor Run(Tensor gate, Tensor up, Tensor down) =>
+            (Tensor)Compiled.Value.invoke("grouped_swiglu", sortedTokens, gate, up, down, groupEnds)!;
+        Tensor Stack(int projection) => torch.stack(Enumerable.Range(0, block.NumExperts)
+            .Select(e => weights[e * LlamaMLP.ProjectionNames.Count + projection]).ToArray());
+
+        if (shared is null) return Run(Stack(0), Stack(1), Stack(2));
+        if (!(torch.is_grad_enabled() && weights.Any(w => w.requires_grad)))
+            return Run(shared["gate_proj"], shared["up_proj"], shared["down_proj"]);
+        return SharedStackSwiGLU.apply([sortedTokens, groupEnds, block, .. weights]);
+    }
+
+    /// <summary>Every expert's gate, up and down weight, expert-major.</summary>
+    static Parameter[] ExpertWeights(MoeBlock block) => Enumerable.Range(0, block.NumExperts)
+        .SelectMany(e => LlamaMLP.ProjectionNames.Select(name => ((Linear)block.Expert(e).Projection(name)).weight!))
+        .ToArray();
+
+    /// <summary>
+    /// The grouped SwiGLU over a block's shared stacks, differentiable in the experts' own parameters. Autograd cannot
+    /// know that each parameter is a slice of a stack, so the forward records the GEMMs on leaves that alias the
+    /// stacks (no copy) and the backward asks autograd for those leaves' gradients, then hands each trainable
+    /// expert its slice (a frozen one gets none).
+    /// </summary>
+    /// <remarks>
+    /// Arguments: the sorted tokens, the group ends, the block, then every expert weight (expert-major) so that the
+    /// gradients reach them. The gradients the backward pass returns stay referenced by their managed handles after
+    /// libtorch has taken its own: they go to the caller's dispose scope (the training step's, on the CPU), or, where
+    /// the backward pass runs on an autograd device thread outside any scope, they are disposed at that thread's next
+    /// call, when libtorch has long finished reading them.
+    /// </remarks>
+    sealed class SharedStackSwiGLU : torch.autograd.SingleTensorFunction<SharedStackSwiGLU>
+    {
+        [ThreadStatic] static List<Tensor>? returnedOutsideAnyScope;
+
+        public override string Name => nameof(SharedStackSwiGLU);
+
+        public static void ReleaseGradientsReturnedOutsideAnyScope()
+        {
+            returnedOutsideAnyScope?.ForEach(gradient => gradient.Dispose());
+            returnedOutsideAnyScope?.Clear();
+        }
+
+        public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (tokens, groupEnds, block) = ((Tensor)vars[0], (Tensor)vars[1], (MoeBlock)vars[2]);
+            var trainable = vars.Skip(3).Select(w => ((Tensor)w).requires_grad).ToArray();
+            using var _ = torch.enable_grad();
+            var input = tokens.detach().requires_grad_(tokens.requires_grad);
+            var stacks = LlamaMLP.ProjectionNames.Select(name => block.StackedWeights![name].detach()
+                .requires_grad_(true)).ToArray();
+            var output = (Tensor)Compiled.Value.invoke("grouped_swiglu", input, stacks[0], stacks[1], stacks[2],
+                groupEnds)!;
+            ctx.save_for_backward([output, input, .. stacks]);
+            ctx.save_data("trainable", trainable);
+            return output.detach();
+        }
+
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+        {
+            ReleaseGradientsReturnedOutsideAnyScope();
+            bool callerHasScope = torch.CurrentDisposeScope is not null;
+            using var scope = torch.NewDisposeScope();
+            var saved = ctx.get_saved_variables();
+            var (output, input, stacks) = (saved[0], saved[1], saved.Skip(2).ToList());
+            var trainable = (bool[])ctx.get_data("trainable");
+            var gradients = torch.autograd.grad([output], input.requires_grad ? [input, .. stacks] : stacks,
+                [gradOutput]);
+            var stackGradients = gradients.Skip(input.requires_grad ? 1 : 0).ToList();
+
+            var result = new List<Tensor?> { input.requires_grad ? gradients[0] : null, null, null };
+            int projections = LlamaMLP.ProjectionNames.Count;
+            for (int i = 0; i < trainable.Length; i++)
+                result.Add(trainable[i] ? stackGradients[i % projections][i / projections] : null);
+            foreach (var gradient in result.OfType<Tensor>())
+                if (callerHasScope) gradient.MoveToOuterDisposeScope();
+                else (returnedOutsideAnyScope ??= []).Add(gradient.DetachFromDisposeScope());
+            gradOutput.Dispose();   // made for this call; libtorch keeps its own reference
+            return result!;
+        }
     }
 }

@@ -8,11 +8,18 @@ namespace MoeLpr.Tests.Model;
 
 public class DisposeStatisticsTests
 {
-    [Fact]
-    public void TrainingStepInsideADisposeScopeLeavesNoLiveTensors()
+    /// <summary>
+    /// Grouped: stage 1 runs the experts through a custom autograd function over their shared stacks, whose
+    /// backward pass hands its gradients to the caller's scope.
+    /// </summary>
+    [Theory]
+    [InlineData(ExpertDispatch.Loop)]
+    [InlineData(ExpertDispatch.Grouped)]
+    public void TrainingStepInsideADisposeScopeLeavesNoLiveTensors(ExpertDispatch dispatch)
     {
         using var model = TinyModels.Create(TinyModels.Llama, seed: 1);
         Upcycler.Upcycle(model, new MoeConfig { NumExperts = 4, TopK = 2 }, seed: 1);
+        MoeBlock.SetDispatch(model, dispatch);
         model.SetTrainable(name => name.Contains("moe_"));
         using var ids = TinyModels.RandomIds(TinyModels.Llama, 2, 6, seed: 3);
         using var oldMask = ids.remainder(2).eq(0);

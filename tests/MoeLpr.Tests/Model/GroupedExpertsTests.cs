@@ -75,6 +75,34 @@ public class GroupedExpertsTests
                 $"{name}: {(p.grad is null ? "no gradient" : "a gradient")}");
     }
 
+    /// <summary>
+    /// Two backward passes without zeroing add up, as they do through the loop: the gradients the shared-stack function
+    /// returns are accumulated into the experts' own parameters, not kept as views that a later pass overwrites.
+    /// </summary>
+    [Fact]
+    public void GradientsOfTwoPassesAccumulateAsInTheLoop()
+    {
+        var (grouped, reference) = Blocks(4, 2, seed: 5);
+        foreach (var block in new[] { grouped, reference })
+            foreach (var (name, p) in block.named_parameters()) p.requires_grad = name.Contains("moe_");   // stage 1
+        using var first = TinyModels.RandomHidden(1, 6, 16, seed: 6);
+        using var second = TinyModels.RandomHidden(1, 6, 16, seed: 7);
+
+        foreach (var block in new[] { grouped, reference })
+            foreach (var x in new[] { first, second })
+                block.forward(x.to_type(block.RouterWeight.dtype)).HiddenStates.square().sum().backward();
+
+        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad);
+        foreach (var (name, p) in grouped.named_parameters())
+        {
+            Assert.Equal(expected[name] is null, p.grad is null);
+            if (p.grad is null) continue;
+            var error = (p.grad.to_type(ScalarType.Float64) - expected[name]!).abs().max().item<double>();
+            Assert.True(error < 1e-4 * (1 + expected[name]!.abs().max().item<double>()),
+                $"{name}: accumulated gradient differs from the loop's by {error:G3}");
+        }
+    }
+
     [Fact]
     public void AutoKeepsTheLoopOnTheCpuAndGroupedRefusesFloat64()
     {
