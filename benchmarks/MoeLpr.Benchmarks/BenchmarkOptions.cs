@@ -10,7 +10,8 @@ public sealed record BenchmarkOptions(
     string Size, string Device, string? LibTorch, ExpertDispatch Dispatch, IReadOnlySet<string> Sections,
     string OutputDirectory, string Tag, int? Threads)
 {
-    public static readonly string[] AllSections = ["matmul", "moe-layer", "throughput", "profile", "leak", "held-memory"];
+    public static readonly string[] AllSections =
+        ["matmul", "moe-layer", "throughput", "profile", "leak", "held-memory"];
     public static readonly string[] Sizes = ["quick", "full", "paper"];
 
     public bool Runs(string section) => Sections.Contains(section);

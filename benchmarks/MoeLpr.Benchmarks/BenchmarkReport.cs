@@ -142,13 +142,18 @@ public sealed record BenchmarkReport(
 
         if (HeldMemory is { } held)
         {
-            md.AppendLine($"## Memory a stage-2 forward holds until its backward ({held.Tokens} tokens, one MoE block, " +
+            md.AppendLine($"## Memory one forward holds until its backward ({held.Tokens} tokens, one MoE block, " +
                           $"experts run {held.Dispatch})\n");
-            md.AppendLine($"RSS with the graph alive minus RSS before: **{F(held.HeldBytes / 1048576.0, "0.0")} MiB** " +
-                          $"(median of the timed samples; all samples {string.Join(", ", held.SampleBytes.Select(
-                              b => F(b / 1048576.0, "0.0")))} MiB, the first a warm-up). The experts' weights: " +
-                          $"{F(held.ExpertWeightBytes / 1048576.0, "0.0")} MiB; a copy of them kept for the " +
-                          "backward pass would show as that much more.\n");
+            md.AppendLine("RSS with the graph alive minus RSS before, median of the timed samples (the first sample " +
+                          "is a warm-up). The experts' weights: " +
+                          $"{F(held.ExpertWeightBytes / 1048576.0, "0.0")} MiB; a copy of them kept for the backward " +
+                          "pass shows as that much more.\n");
+            md.AppendLine("| stage | held MiB | samples MiB |");
+            md.AppendLine("|---|---:|---|");
+            foreach (var stage in held.Stages)
+                md.AppendLine($"| {stage.Stage} | **{F(stage.HeldBytes / 1048576.0, "0.0")}** | " +
+                              $"{string.Join(", ", stage.SampleBytes.Select(b => F(b / 1048576.0, "0.0")))} |");
+            md.AppendLine();
         }
 
         md.AppendLine("## FLOP formula\n");

@@ -5,16 +5,20 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Benchmarks;
 
-/// <summary>What one stage-2 forward of an MoE block keeps in memory until its backward pass.</summary>
-public sealed record HeldMemoryResult(long Tokens, string Dispatch, long ExpertWeightBytes, long HeldBytes,
-    long[] SampleBytes);
+/// <summary>What one forward of an MoE block keeps in memory until its backward pass, in stage 1 and stage 2.</summary>
+public sealed record HeldMemoryResult(long Tokens, string Dispatch, long ExpertWeightBytes,
+    IReadOnlyList<StageHeldMemory> Stages);
+
+/// <param name="HeldBytes">Median of the timed samples.</param>
+/// <param name="SampleBytes">Every sample, the first a warm-up.</param>
+public sealed record StageHeldMemory(int Stage, long HeldBytes, long[] SampleBytes);
 
 /// <summary>
-/// Host memory one stage-2 forward (router trainable, experts frozen, the input needing a gradient as in every layer
-/// above the first) holds for its backward pass: RSS with the graph alive minus RSS before, median of three after a
-/// warm-up. Set beside the experts' own weights it shows whether the dispatch keeps a copy of them, as the grouped one
-/// did (a torch.stack per forward) until the block stored its experts stacked. CPU only: on CUDA TorchSharp 0.107
-/// reports no allocator statistics.
+/// Host memory one forward holds for its backward pass, in stage 1 (new experts and router trainable) and stage 2
+/// (router only), the input needing a gradient as in every layer above the first: RSS with the graph alive minus RSS
+/// before, median of three after a warm-up. Set beside the experts' own weights it shows whether the dispatch keeps a
+/// copy of them, as the grouped one did (a torch.stack per forward) until the block stored its experts stacked. CPU
+/// only: on CUDA TorchSharp 0.107 reports no allocator statistics.
 /// </summary>
 public static class HeldMemory
 {
@@ -34,23 +38,28 @@ public static class HeldMemory
         var experts = Enumerable.Range(0, moe.NumExperts)
             .Select(_ => new LlamaMLP(config.HiddenSize, config.IntermediateSize)).ToList();
         using var block = new MoeBlock(experts[0], experts.Skip(1).ToList(), moe.TopK) { Dispatch = dispatch };
-        foreach (var p in block.parameters()) p.requires_grad = false;
-        block.RouterWeight.requires_grad = true;
         var x = torch.randn(1, tokens, config.HiddenSize);
-
-        var samples = new List<long>();
-        for (int i = 0; i < 4; i++)
+        var stages = new[] { 1, 2 }.Select(stage =>
         {
-            using var step = torch.NewDisposeScope();
-            var input = x.detach().requires_grad_(true);
-            long before = MemoryProbe.ResidentBytes();
-            var output = block.forward(input).HiddenStates;
-            samples.Add(MemoryProbe.ResidentBytes() - before);
-            output.sum().backward();
-        }
-        var timed = samples.Skip(1).Order().ToArray();
+            foreach (var (name, p) in block.named_parameters())
+                p.requires_grad = stage == 1 ? name.Contains("moe_") : name.Contains("moe_router");
+            var samples = Enumerable.Range(0, 4).Select(_ => HeldByOneForward(block, x)).ToArray();
+            return new StageHeldMemory(stage, samples.Skip(1).Order().ElementAt(1), samples);
+        }).ToList();
         long weightBytes = 3L * moe.NumExperts * config.HiddenSize * config.IntermediateSize * sizeof(float);
         var ran = block.UsesGroupedExperts(x.reshape(-1, config.HiddenSize)) ? "grouped" : "loop";
-        return new HeldMemoryResult(tokens, ran, weightBytes, timed[timed.Length / 2], samples.ToArray());
+        return new HeldMemoryResult(tokens, ran, weightBytes, stages);
+    }
+
+    static long HeldByOneForward(MoeBlock block, Tensor x)
+    {
+        using var step = torch.NewDisposeScope();
+        var input = x.detach().requires_grad_(true);
+        long before = MemoryProbe.ResidentBytes();
+        var output = block.forward(input).HiddenStates;
+        long held = MemoryProbe.ResidentBytes() - before;
+        output.sum().backward();
+        block.zero_grad();
+        return held;
     }
 }

@@ -22,21 +22,22 @@ public sealed record LeakResult(string Config, int Stage, long TokensPerBatch, d
 public static class LeakCheck
 {
     public static LeakResult Run(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
-        ScalarType dtype)
+        ScalarType dtype, ExpertDispatch dispatch)
     {
         var threads = torch.get_num_threads();
         torch.set_num_threads(1);
-        try { return Measure(config, moe, batch, seqLen, steps, device, dtype); }
+        try { return Measure(config, moe, batch, seqLen, steps, device, dtype, dispatch); }
         finally { torch.set_num_threads(threads); }
     }
 
     static LeakResult Measure(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
-        ScalarType dtype)
+        ScalarType dtype, ExpertDispatch dispatch)
     {
         torch.manual_seed(17);
         using var model = new LlamaForCausalLM(config, dtype);
         model.to(device);
         Upcycler.Upcycle(model, moe, seed: 2);
+        MoeBlock.SetDispatch(model, dispatch);
         using var data = TrainingBatch.Random(config, batch, seqLen, device, seed: 9);
         using var step = StageStep.Create(model, moe, stage: 1, device);
 

@@ -93,7 +93,7 @@ if (options.Runs("throughput") || options.Runs("profile"))
 if (options.Runs("leak"))
 {
     leak = LeakCheck.Run(models.LeakModel, models.Moe, models.LeakBatch, models.LeakSeqLen,
-        models.LeakSteps, device, dtype);
+        models.LeakSteps, device, dtype, options.Dispatch);
     Save();
     var samples = leak.Samples.Select(
         s => $"step {s.Step}: RSS {s.RssBytes / 1048576.0:0.0} MiB, live {s.LiveTensorsOnThread}");
@@ -105,8 +105,10 @@ if (options.Runs("held-memory") && device.type == DeviceType.CPU)
 {
     heldMemory = HeldMemory.Measure(models.Model, models.Moe, tokens: 512, options.Dispatch);
     Save();
-    Log($"held memory: a stage-2 forward ({heldMemory.Dispatch}) holds {heldMemory.HeldBytes / 1048576.0:0.0} MiB " +
-        $"until its backward; the experts' weights are {heldMemory.ExpertWeightBytes / 1048576.0:0.0} MiB");
+    Log($"held memory ({heldMemory.Dispatch}; the experts' weights are " +
+        $"{heldMemory.ExpertWeightBytes / 1048576.0:0.0} MiB): a forward holds " +
+        string.Join(", ", heldMemory.Stages.Select(s => $"{s.HeldBytes / 1048576.0:0.0} MiB in stage {s.Stage}")) +
+        " until its backward");
 }
 else if (options.Runs("held-memory"))
     Log("held memory: not measured on CUDA (TorchSharp 0.107 reports no CUDA allocator statistics)");

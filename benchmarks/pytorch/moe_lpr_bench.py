@@ -189,6 +189,40 @@ class LlamaMLP(nn.Module):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
 
 
+PROJECTIONS = ("gate_proj", "up_proj", "down_proj")
+
+
+def grouped_swiglu(x, wg, wu, wd, ends):
+    gate = torch._grouped_mm(x, wg.transpose(1, 2), ends)
+    up = torch._grouped_mm(x, wu.transpose(1, 2), ends)
+    return torch._grouped_mm(F.silu(gate) * up, wd.transpose(1, 2), ends)
+
+
+class SharedStackSwiGLU(torch.autograd.Function):
+    """The kit's SharedStackSwiGLU (GroupedExperts.cs): the grouped SwiGLU over a block's shared stacks, differentiable
+    in the experts' own parameters. The forward records the GEMMs on leaves aliasing the stacks (no copy); the backward
+    asks autograd for those leaves' gradients and hands each trainable expert its slice (a frozen one gets none)."""
+
+    @staticmethod
+    def forward(ctx, x, ends, stacks, *weights):  # weights: every expert's gate, up, down, expert-major
+        with torch.enable_grad():
+            xi = x.detach().requires_grad_(x.requires_grad)
+            leaves = [s.detach().requires_grad_(True) for s in stacks]
+            y = grouped_swiglu(xi, *leaves, ends)
+        ctx.graph = (y, xi, leaves)
+        ctx.trainable = [w.requires_grad for w in weights]
+        return y.detach()
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, xi, leaves = ctx.graph
+        del ctx.graph
+        grads = torch.autograd.grad([y], ([xi] if xi.requires_grad else []) + leaves, [grad])
+        stack_grads = grads[1:] if xi.requires_grad else grads
+        per_weight = [stack_grads[i % 3][i // 3] if t else None for i, t in enumerate(ctx.trainable)]
+        return (grads[0] if xi.requires_grad else None, None, None, *per_weight)
+
+
 class MoeBlock(nn.Module):
     """MoE-LPR layer: expert 0 = base_layer (the original MLP), experts 1..N-1 = moe_experts, router without bias.
 
@@ -214,7 +248,7 @@ class MoeBlock(nn.Module):
         per projection (param.data is rebound: the Parameter objects stay). Build the block on its final device."""
         with torch.no_grad():
             self.stacks = []
-            for p in ("gate_proj", "up_proj", "down_proj"):
+            for p in PROJECTIONS:
                 weights = [getattr(self.expert(e), p).weight for e in range(self.num_experts)]
                 stack = torch.stack([w.detach() for w in weights])
                 for e, w in enumerate(weights):
@@ -262,15 +296,29 @@ class MoeBlock(nn.Module):
             start += c
         return mixed
 
+    def expert_weights(self):
+        """Every expert's gate, up and down weight, expert-major."""
+        return [getattr(self.expert(e), p).weight for e in range(self.num_experts) for p in PROJECTIONS]
+
+    def experts_train(self):
+        return torch.is_grad_enabled() and any(w.requires_grad for w in self.expert_weights())
+
     def stacked_weights(self):
-        weights = [[getattr(self.expert(e), p).weight for e in range(self.num_experts)]
-                   for p in ("gate_proj", "up_proj", "down_proj")]
-        # frozen experts (stage 2, no_grad) are read from the shared stacks in place; while experts train, torch.stack
-        # of the parameters keeps autograd: each expert's slice of the gradient reaches its own parameter, and a
-        # frozen parameter (expert 0) gets none
-        if not (torch.is_grad_enabled() and any(w.requires_grad for ws in weights for w in ws)):
+        # frozen experts (stage 2, no_grad) are read from the shared stacks in place; otherwise torch.stack of the
+        # parameters keeps autograd: each expert's slice of the gradient reaches its own parameter, and a frozen
+        # parameter (expert 0) gets none
+        if not self.experts_train():
             return self.stacks
-        return [torch.stack(ws) for ws in weights]
+        weights = self.expert_weights()
+        return [torch.stack(weights[p::3]) for p in range(3)]
+
+    def grouped_swiglu(self, x_sorted, ends):
+        """As the kit: training experts read the shared stacks through SharedStackSwiGLU (eager; under torch.compile,
+        whose tracing that function's nested autograd would break, torch.stack copies them)."""
+        compiling = hasattr(torch, "compiler") and torch.compiler.is_compiling()
+        if self.experts_train() and not compiling:
+            return SharedStackSwiGLU.apply(x_sorted, ends, self.stacks, *self.expert_weights())
+        return grouped_swiglu(x_sorted, *self.stacked_weights(), ends)
 
     def _batched(self, tokens, weights, selected):
         """Experts' matmuls batched: choices sorted by expert; padded bmm (capacity = max count, one host sync) or
@@ -286,17 +334,13 @@ class MoeBlock(nn.Module):
         token_of_choice = torch.div(order, k, rounding_mode="floor")
         position = torch.empty_like(order).scatter_(0, order, torch.arange(order.numel(), device=order.device))
         x_sorted = tokens.index_select(0, token_of_choice)
-        wg, wu, wd = self.stacked_weights()
         # group boundaries by binary search, not bincount (CUDA's bincount reads min and max back to the host)
         boundaries = torch.searchsorted(sorted_experts, torch.arange(n + 1, device=order.device), out_int32=self.impl == "grouped-mm")
         if self.impl == "grouped-mm":
-            ends = boundaries[1:]
-            gate = torch._grouped_mm(x_sorted, wg.transpose(1, 2), ends)
-            up = torch._grouped_mm(x_sorted, wu.transpose(1, 2), ends)
-            y_sorted = torch._grouped_mm(F.silu(gate) * up, wd.transpose(1, 2), ends)
-            y_choice = y_sorted.index_select(0, position)
+            y_choice = self.grouped_swiglu(x_sorted, boundaries[1:]).index_select(0, position)
         elif self.impl == "padded-bmm":
             starts = boundaries[:n]
+            wg, wu, wd = self.stacked_weights()
             capacity = int((boundaries[1:] - starts).max().item())  # the one host sync
             rank = torch.arange(order.numel(), device=order.device) - starts.index_select(0, sorted_experts)
             slot = sorted_experts * capacity + rank
