@@ -13,7 +13,7 @@
 # notebooks/executed 19 MB; the slimmed bundle 31 MB):
 #   bash ../shared/gpu/pack && bash benchmarks/cuda/slim-bundle.sh
 #   mkdir -p /tmp/executed-hold && mv notebooks/executed/*.ipynb /tmp/executed-hold/   # put back after the call
-#   device run, carry .device-bundle: bash benchmarks/cuda/run-session.sh "$OUT"   (about 8 of the 10 minutes)
+#   device run, carry .device-bundle: bash benchmarks/cuda/run-session.sh "$OUT"   (about 4 minutes on the H100)
 # Rehearsed on the CPU by sourcing device-env.sh with --libtorch at the NuGet CPU libtorch (the bundle's stock
 # libLibTorchSharp.so needs a newer libstdc++ than Debian 12's: copy the build's patched one over it for that).
 set -uo pipefail
