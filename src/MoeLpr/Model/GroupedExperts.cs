@@ -17,11 +17,31 @@ namespace MoeLpr.Model;
 /// </remarks>
 public static class GroupedExperts
 {
+    // grouped_swiglu_backward issues the products autograd forms for _grouped_mm, with the same layouts (the input
+    // gradient grad·W, the weight gradient gradᵀ·input per group), and silu's own backward kernel.
     const string Script = """
         def grouped_swiglu(x: Tensor, gate: Tensor, up: Tensor, down: Tensor, ends: Tensor) -> Tensor:
             g = torch._grouped_mm(x, gate.transpose(1, 2), ends)
             u = torch._grouped_mm(x, up.transpose(1, 2), ends)
             return torch._grouped_mm(torch.silu(g) * u, down.transpose(1, 2), ends)
+
+        def grouped_swiglu_saving(x: Tensor, gate: Tensor, up: Tensor, down: Tensor, ends: Tensor) -> List[Tensor]:
+            g = torch._grouped_mm(x, gate.transpose(1, 2), ends)
+            u = torch._grouped_mm(x, up.transpose(1, 2), ends)
+            return [torch._grouped_mm(torch.silu(g) * u, down.transpose(1, 2), ends), g, u]
+
+        def grouped_swiglu_backward(dy: Tensor, x: Tensor, g: Tensor, u: Tensor, gate: Tensor, up: Tensor,
+                                    down: Tensor, ends: Tensor, input_gradient: bool) -> List[Tensor]:
+            silu = torch.silu(g)
+            d_down = torch._grouped_mm(dy.transpose(0, 1), silu * u, ends)
+            d_activation = torch._grouped_mm(dy, down, ends)
+            du = d_activation * silu
+            dg = torch.silu_backward(d_activation * u, g)
+            gradients = [torch._grouped_mm(dg.transpose(0, 1), x, ends),
+                         torch._grouped_mm(du.transpose(0, 1), x, ends), d_down]
+            if input_gradient:
+                gradients.append(torch._grouped_mm(dg, gate, ends) + torch._grouped_mm(du, up, ends))
+            return gradients
 
         """;
 
@@ -101,16 +121,16 @@ public static class GroupedExperts
 
     /// <summary>
     /// The grouped SwiGLU over a block's shared stacks, differentiable in the experts' own parameters. Autograd cannot
-    /// know that each parameter is a slice of a stack, so the forward records the GEMMs on leaves that alias the
-    /// stacks (no copy) and the backward asks autograd for those leaves' gradients, then hands each trainable
-    /// expert its slice (a frozen one gets none).
+    /// know that each parameter is a slice of a stack, so this function computes the stacks' gradients itself (the
+    /// products autograd would form) and hands each trainable expert its slice (a frozen one gets none).
     /// </summary>
     /// <remarks>
     /// Arguments: the sorted tokens, the group ends, the block, then every expert weight (expert-major) so that the
-    /// gradients reach them. The gradients the backward pass returns stay referenced by their managed handles after
-    /// libtorch has taken its own: they go to the caller's dispose scope (the training step's, on the CPU), or, where
-    /// the backward pass runs on an autograd device thread outside any scope, they are disposed at that thread's next
-    /// call, when libtorch has long finished reading them.
+    /// gradients reach them. It keeps the tokens and the gate and up projections for the backward pass, where
+    /// autograd would also keep silu(g) and the activation. The gradients the backward pass returns stay referenced
+    /// by their managed handles after libtorch has taken its own: they go to the caller's dispose scope (the training
+    /// step's, on the CPU), or, where the backward pass runs on an autograd device thread outside any scope, they are
+    /// disposed at that thread's next call, when libtorch has long finished reading them.
     /// </remarks>
     sealed class SharedStackSwiGLU : torch.autograd.SingleTensorFunction<SharedStackSwiGLU>
     {
@@ -127,16 +147,13 @@ public static class GroupedExperts
         public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
             var (tokens, groupEnds, block) = ((Tensor)vars[0], (Tensor)vars[1], (MoeBlock)vars[2]);
-            var trainable = vars.Skip(3).Select(w => ((Tensor)w).requires_grad).ToArray();
-            using var _ = torch.enable_grad();
-            var input = tokens.detach().requires_grad_(tokens.requires_grad);
-            var stacks = LlamaMLP.ProjectionNames.Select(name => block.StackedWeights![name].detach()
-                .requires_grad_(true)).ToArray();
-            var output = (Tensor)Compiled.Value.invoke("grouped_swiglu", input, stacks[0], stacks[1], stacks[2],
-                groupEnds)!;
-            ctx.save_for_backward([output, input, .. stacks]);
-            ctx.save_data("trainable", trainable);
-            return output.detach();
+            var stacks = LlamaMLP.ProjectionNames.Select(name => block.StackedWeights![name]).ToArray();
+            var outputs = (Tensor[])Compiled.Value.invoke("grouped_swiglu_saving", tokens, stacks[0], stacks[1],
+                stacks[2], groupEnds)!;
+            ctx.save_for_backward([tokens, outputs[1], outputs[2], .. stacks, groupEnds]);
+            ctx.save_data("input gradient", tokens.requires_grad);
+            ctx.save_data("trainable", vars.Skip(3).Select(w => ((Tensor)w).requires_grad).ToArray());
+            return outputs[0];
         }
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
@@ -144,17 +161,16 @@ public static class GroupedExperts
             ReleaseGradientsReturnedOutsideAnyScope();
             bool callerHasScope = torch.CurrentDisposeScope is not null;
             using var scope = torch.NewDisposeScope();
-            var saved = ctx.get_saved_variables();
-            var (output, input, stacks) = (saved[0], saved[1], saved.Skip(2).ToList());
+            var saved = ctx.get_saved_variables();   // tokens, g, u, gate, up, down, group ends
+            var inputGradient = (bool)ctx.get_data("input gradient");
             var trainable = (bool[])ctx.get_data("trainable");
-            var gradients = torch.autograd.grad([output], input.requires_grad ? [input, .. stacks] : stacks,
-                [gradOutput]);
-            var stackGradients = gradients.Skip(input.requires_grad ? 1 : 0).ToList();
+            var gradients = (Tensor[])Compiled.Value.invoke("grouped_swiglu_backward",
+                [gradOutput, .. saved, inputGradient])!;   // d gate, d up, d down[, d tokens]
 
-            var result = new List<Tensor?> { input.requires_grad ? gradients[0] : null, null, null };
+            var result = new List<Tensor?> { inputGradient ? gradients[3] : null, null, null };
             int projections = LlamaMLP.ProjectionNames.Count;
             for (int i = 0; i < trainable.Length; i++)
-                result.Add(trainable[i] ? stackGradients[i % projections][i / projections] : null);
+                result.Add(trainable[i] ? gradients[i % projections][i / projections] : null);
             foreach (var gradient in result.OfType<Tensor>())
                 if (callerHasScope) gradient.MoveToOuterDisposeScope();
                 else (returnedOutsideAnyScope ??= []).Add(gradient.DetachFromDisposeScope());
