@@ -108,10 +108,14 @@ def check_frozen():
 
 
 def reference_grouped_mm(a, b, offs):
-    """torch._grouped_mm for a 2-d a, a 3-d b and group ends offs, as libtorch's CPU fallback computes it (one mm per
-    group), for PyTorch builds without it: the grouped-mm form's autograd plumbing is then still checked."""
+    """torch._grouped_mm with group ends offs, as libtorch's CPU fallback computes it (one mm per group), for PyTorch
+    builds without it: a 2-d a and a 3-d b (groups along a's rows), or a 2-d a and a 2-d b (groups along the shared
+    dimension: a's columns, b's rows). The grouped-mm form's autograd plumbing is then still checked."""
     starts = [0] + offs[:-1].tolist()
-    return torch.cat([a[s:e] @ b[g] for g, (s, e) in enumerate(zip(starts, offs.tolist()))])
+    groups = list(zip(starts, offs.tolist()))
+    if b.dim() == 3:
+        return torch.cat([a[s:e] @ b[i] for i, (s, e) in enumerate(groups)])
+    return torch.stack([a[:, s:e] @ b[s:e] for s, e in groups])
 
 
 if __name__ == "__main__":

@@ -200,27 +200,32 @@ def grouped_swiglu(x, wg, wu, wd, ends):
 
 class SharedStackSwiGLU(torch.autograd.Function):
     """The kit's SharedStackSwiGLU (GroupedExperts.cs): the grouped SwiGLU over a block's shared stacks, differentiable
-    in the experts' own parameters. The forward records the GEMMs on leaves aliasing the stacks (no copy); the backward
-    asks autograd for those leaves' gradients and hands each trainable expert its slice (a frozen one gets none)."""
+    in the experts' own parameters. Its backward forms the products autograd forms for _grouped_mm, with the same
+    layouts, and hands each trainable expert its slice of the stacks' gradient (a frozen one gets none)."""
 
     @staticmethod
     def forward(ctx, x, ends, stacks, *weights):  # weights: every expert's gate, up, down, expert-major
-        with torch.enable_grad():
-            xi = x.detach().requires_grad_(x.requires_grad)
-            leaves = [s.detach().requires_grad_(True) for s in stacks]
-            y = grouped_swiglu(xi, *leaves, ends)
-        ctx.graph = (y, xi, leaves)
+        wg, wu, wd = stacks
+        g = torch._grouped_mm(x, wg.transpose(1, 2), ends)
+        u = torch._grouped_mm(x, wu.transpose(1, 2), ends)
+        ctx.save_for_backward(x, g, u, wg, wu, wd, ends)
+        ctx.input_gradient = x.requires_grad
         ctx.trainable = [w.requires_grad for w in weights]
-        return y.detach()
+        return torch._grouped_mm(F.silu(g) * u, wd.transpose(1, 2), ends)
 
     @staticmethod
-    def backward(ctx, grad):
-        y, xi, leaves = ctx.graph
-        del ctx.graph
-        grads = torch.autograd.grad([y], ([xi] if xi.requires_grad else []) + leaves, [grad])
-        stack_grads = grads[1:] if xi.requires_grad else grads
+    def backward(ctx, dy):
+        x, g, u, wg, wu, wd, ends = ctx.saved_tensors
+        silu = F.silu(g)
+        d_down = torch._grouped_mm(dy.transpose(0, 1), silu * u, ends)
+        d_activation = torch._grouped_mm(dy, wd, ends)
+        du = d_activation * silu
+        dg = torch.ops.aten.silu_backward(d_activation * u, g)
+        stack_grads = (torch._grouped_mm(dg.transpose(0, 1), x, ends), torch._grouped_mm(du.transpose(0, 1), x, ends),
+                       d_down)
+        dx = torch._grouped_mm(dg, wg, ends) + torch._grouped_mm(du, wu, ends) if ctx.input_gradient else None
         per_weight = [stack_grads[i % 3][i // 3] if t else None for i, t in enumerate(ctx.trainable)]
-        return (grads[0] if xi.requires_grad else None, None, None, *per_weight)
+        return (dx, None, None, *per_weight)
 
 
 class MoeBlock(nn.Module):
