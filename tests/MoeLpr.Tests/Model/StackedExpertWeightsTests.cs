@@ -69,6 +69,19 @@ public class StackedExpertWeightsTests
     }
 
     [Fact]
+    public void MovingAWholeModelStacksEveryBlockAgain()
+    {
+        using var model = TinyModels.Create(TinyModels.Llama, seed: 4);
+        MoeLpr.Upcycling.Upcycler.Upcycle(model, new MoeConfig { NumExperts = 3, TopK = 2 }, seed: 4);
+
+        model.to(ScalarType.Float64);
+
+        var blocks = model.modules().OfType<MoeBlock>().ToList();
+        Assert.Equal(TinyModels.Llama.NumHiddenLayers, blocks.Count);
+        foreach (var block in blocks) AssertStackHoldsTheParameters(block);
+    }
+
+    [Fact]
     public void ReplacingAWeightEndsTheSharingAndTheGroupedPathStillReadsTheParameters()
     {
         using var block = TinyModels.Block(16, 24, 4, 2, seed: 3);
