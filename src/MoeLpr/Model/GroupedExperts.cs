@@ -111,7 +111,8 @@ public static class GroupedExperts
         if (shared is null) return Run(Stack(0), Stack(1), Stack(2));
         if (!(torch.is_grad_enabled() && weights.Any(w => w.requires_grad)))
             return Run(shared["gate_proj"], shared["up_proj"], shared["down_proj"]);
-        return SharedStackSwiGLU.apply([sortedTokens, groupEnds, block, .. weights]);
+        return SharedStackSwiGLU.apply([sortedTokens, groupEnds, shared["gate_proj"], shared["up_proj"],
+            shared["down_proj"], .. weights]);
     }
 
     /// <summary>Every expert's gate, up and down weight, expert-major.</summary>
@@ -125,8 +126,8 @@ public static class GroupedExperts
     /// products autograd would form) and hands each trainable expert its slice (a frozen one gets none).
     /// </summary>
     /// <remarks>
-    /// Arguments: the sorted tokens, the group ends, the block, then every expert weight (expert-major) so that the
-    /// gradients reach them. It keeps the tokens and the gate and up projections for the backward pass, where
+    /// Arguments: the sorted tokens, the group ends, the gate, up and down stacks, then every expert weight
+    /// (expert-major) so that the gradients reach them. It keeps the tokens and the gate and up projections for the backward pass, where
     /// autograd would also keep silu(g) and the activation. The gradients the backward pass returns stay referenced
     /// by their managed handles after libtorch has taken its own: they go to the caller's dispose scope (the training
     /// step's, on the CPU), or, where the backward pass runs on an autograd device thread outside any scope, they are
@@ -146,13 +147,12 @@ public static class GroupedExperts
 
         public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
-            var (tokens, groupEnds, block) = ((Tensor)vars[0], (Tensor)vars[1], (MoeBlock)vars[2]);
-            var stacks = LlamaMLP.ProjectionNames.Select(name => block.StackedWeights![name]).ToArray();
-            var outputs = (Tensor[])Compiled.Value.invoke("grouped_swiglu_saving", tokens, stacks[0], stacks[1],
-                stacks[2], groupEnds)!;
-            ctx.save_for_backward([tokens, outputs[1], outputs[2], .. stacks, groupEnds]);
+            var (tokens, groupEnds, gate, up, down) =
+                ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (Tensor)vars[4]);
+            var outputs = (Tensor[])Compiled.Value.invoke("grouped_swiglu_saving", tokens, gate, up, down, groupEnds)!;
+            ctx.save_for_backward([tokens, outputs[1], outputs[2], gate, up, down, groupEnds]);
             ctx.save_data("input gradient", tokens.requires_grad);
-            ctx.save_data("trainable", vars.Skip(3).Select(w => ((Tensor)w).requires_grad).ToArray());
+            ctx.save_data("trainable", vars.Skip(5).Select(w => ((Tensor)w).requires_grad).ToArray());
             return outputs[0];
         }
 
@@ -167,7 +167,7 @@ public static class GroupedExperts
             var gradients = (Tensor[])Compiled.Value.invoke("grouped_swiglu_backward",
                 [gradOutput, .. saved, inputGradient])!;   // d gate, d up, d down[, d tokens]
 
-            var result = new List<Tensor?> { inputGradient ? gradients[3] : null, null, null };
+            var result = new List<Tensor?> { inputGradient ? gradients[3] : null, null, null, null, null };
             int projections = LlamaMLP.ProjectionNames.Count;
             for (int i = 0; i < trainable.Length; i++)
                 result.Add(trainable[i] ? gradients[i % projections][i / projections] : null);
