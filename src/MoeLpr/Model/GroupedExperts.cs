@@ -127,11 +127,11 @@ public static class GroupedExperts
     /// </summary>
     /// <remarks>
     /// Arguments: the sorted tokens, the group ends, the gate, up and down stacks, then every expert weight
-    /// (expert-major) so that the gradients reach them. It keeps the tokens and the gate and up projections for the backward pass, where
-    /// autograd would also keep silu(g) and the activation. The gradients the backward pass returns stay referenced
-    /// by their managed handles after libtorch has taken its own: they go to the caller's dispose scope (the training
-    /// step's, on the CPU), or, where the backward pass runs on an autograd device thread outside any scope, they are
-    /// disposed at that thread's next call, when libtorch has long finished reading them.
+    /// (expert-major) so that the gradients reach them. It keeps the tokens and the gate and up projections for the
+    /// backward pass, where autograd would also keep silu(g) and the activation. The gradients the backward pass
+    /// returns stay referenced by their managed handles after libtorch has taken its own: they go to the caller's
+    /// dispose scope (the training step's, on the CPU), or, where the backward pass runs on an autograd device thread
+    /// outside any scope, they are disposed at that thread's next call, when libtorch has long finished reading them.
     /// </remarks>
     sealed class SharedStackSwiGLU : torch.autograd.SingleTensorFunction<SharedStackSwiGLU>
     {
