@@ -47,7 +47,7 @@ public static class HeldMemory
             return new StageHeldMemory(stage, samples.Skip(1).Order().ElementAt(1), samples);
         }).ToList();
         long weightBytes = 3L * moe.NumExperts * config.HiddenSize * config.IntermediateSize * sizeof(float);
-        var ran = block.UsesGroupedExperts(x.reshape(-1, config.HiddenSize)) ? "grouped" : "loop";
+        var ran = MoeBlock.ExpertDispatchOf(block, x.device_type)!;
         return new HeldMemoryResult(tokens, ran, weightBytes, stages);
     }
 

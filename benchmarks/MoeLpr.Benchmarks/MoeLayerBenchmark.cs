@@ -80,7 +80,7 @@ public static class MoeLayerBenchmark
                 ForwardBackward(block, moeMlp));
 
         var tokens = batch * seqLen;
-        var ran = block.UsesGroupedExperts(x.reshape(-1, config.HiddenSize)) ? "grouped" : "loop";
+        var ran = MoeBlock.ExpertDispatchOf(block, x.device_type)!;
         return new MoeLayerResult(tokens, config.HiddenSize, config.IntermediateSize, moe.NumExperts, moe.TopK,
             perExpert, ran, denseForward, moeForward, forwardRatio, denseForwardBackward, moeForwardBackward,
             forwardBackwardRatio, denseFrozen, stage1, stage1Ratio, stage2, stage2Ratio,

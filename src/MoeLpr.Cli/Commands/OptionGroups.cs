@@ -38,7 +38,7 @@ internal static class SharedOptions
     }
 }
 
-/// <summary><c>--device</c> and <c>--threads</c>.</summary>
+/// <summary><c>--device</c>, <c>--threads</c> and <c>--moe-dispatch</c>.</summary>
 internal sealed class DeviceOptionGroup(DeviceOptions defaults)
 {
     readonly Option<string> device = new("--device")
@@ -50,10 +50,21 @@ internal sealed class DeviceOptionGroup(DeviceOptions defaults)
         Description = "libtorch CPU threads (1 is fastest on a busy machine)",
     };
 
-    public void AddTo(Command command) => SharedOptions.AddTo(command, device, threads);
+    readonly Option<ExpertDispatch> moeDispatch = new("--moe-dispatch")
+    {
+        Description = "How MoE blocks run their experts: auto (grouped on CUDA in bfloat16, the loop elsewhere), " +
+                      "loop or grouped",
+        DefaultValueFactory = _ => defaults.MoeDispatch,
+    };
+
+    public void AddTo(Command command) => SharedOptions.AddTo(command, device, threads, moeDispatch);
 
     public T Apply<T>(T options, ParseResult parse) where T : DeviceOptions =>
-        (T)((DeviceOptions)options with { Device = parse.GetValue(device)!, Threads = parse.GetValue(threads) });
+        (T)((DeviceOptions)options with
+        {
+            Device = parse.GetValue(device)!, Threads = parse.GetValue(threads),
+            MoeDispatch = parse.GetValue(moeDispatch),
+        });
 }
 
 /// <summary>The registered datasets a run reads and how they are packed.</summary>

@@ -1,8 +1,13 @@
+using MoeLpr.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MoeLpr.Devices;
 
-/// <summary>Where a run computes: the device (<see cref="DeviceSelector"/>) and libtorch's CPU thread count.</summary>
+/// <summary>
+/// Where a run computes: the device (<see cref="DeviceSelector"/>), libtorch's CPU thread count, and how its MoE blocks
+/// run their experts there.
+/// </summary>
 public record DeviceOptions
 {
     /// <summary>auto, cpu, cuda, cuda:N or mps.</summary>
@@ -10,6 +15,15 @@ public record DeviceOptions
 
     /// <summary>libtorch's CPU threads; libtorch's own default (the core count) when null.</summary>
     public int? Threads { get; init; }
+
+    /// <summary>
+    /// How every MoE block of the run's model runs its experts (<see cref="ExpertDispatch.Auto"/>: grouped on CUDA in
+    /// bfloat16/float16, the loop elsewhere).
+    /// </summary>
+    public ExpertDispatch MoeDispatch { get; init; } = ExpertDispatch.Auto;
+
+    /// <summary>Applies <see cref="MoeDispatch"/> to the MoE blocks <paramref name="model"/> has now.</summary>
+    public void ChooseExpertDispatch(nn.Module model) => MoeBlock.SetDispatch(model, MoeDispatch);
 
     /// <summary>Sets the thread count and resolves the device.</summary>
     public Device Start()

@@ -48,11 +48,11 @@ public static class GroupedExperts
     static readonly Lazy<torch.jit.CompilationUnit> Compiled = new(() => torch.jit.compile(Script));
 
     /// <summary>
-    /// Whether <paramref name="block"/> can run grouped on <paramref name="tokens"/>: _grouped_mm has float32,
-    /// bfloat16 and float16 kernels, and it needs every expert's projections as plain weights (no adapter).
+    /// Whether <paramref name="block"/> can run grouped on tokens of <paramref name="dtype"/>: _grouped_mm has
+    /// float32, bfloat16 and float16 kernels, and it needs every expert's projections as plain weights (no adapter).
     /// </summary>
-    public static bool Supports(MoeBlock block, Tensor tokens) =>
-        tokens.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 &&
+    public static bool Supports(MoeBlock block, ScalarType dtype) =>
+        dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 &&
         Enumerable.Range(0, block.NumExperts).All(e =>
             LlamaMLP.ProjectionNames.All(name => block.Expert(e).Projection(name) is Linear));
 

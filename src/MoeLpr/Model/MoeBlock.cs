@@ -127,7 +127,7 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         var routerLogits = moe_router_embedding.forward(tokens);                  // [B*T, N], model dtype
         var routing = Route(routerLogits, TopK);
         var weights = routing.Weights.to_type(hiddenStates.dtype);                // [B*T, K]
-        var mixed = UsesGroupedExperts(tokens)
+        var mixed = UsesGroupedExperts(tokens.dtype, tokens.device_type)
             ? GroupedExperts.Mix(this, tokens, routing.Experts, weights)
             : LoopOverExperts(tokens, routing.Experts, weights);
 
@@ -136,16 +136,26 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
             routerLogits.to_type(routing.Probabilities.dtype).MoveToOuterDisposeScope());
     }
 
-    /// <summary>The dispatch <see cref="forward"/> takes for <paramref name="tokens"/>.</summary>
-    public bool UsesGroupedExperts(Tensor tokens) => Dispatch switch
+    /// <summary>The dispatch <see cref="forward"/> takes for tokens of <paramref name="dtype"/> on
+    /// <paramref name="device"/>.</summary>
+    public bool UsesGroupedExperts(ScalarType dtype, DeviceType device) => Dispatch switch
     {
         ExpertDispatch.Loop => false,
-        ExpertDispatch.Grouped => GroupedExperts.Supports(this, tokens) ? true : throw new NotSupportedException(
-            $"grouped experts need float32, bfloat16 or float16 tokens (got {tokens.dtype}) and experts without " +
+        ExpertDispatch.Grouped => GroupedExperts.Supports(this, dtype) ? true : throw new NotSupportedException(
+            $"grouped experts need float32, bfloat16 or float16 tokens (got {dtype}) and experts without " +
             "adapters; use ExpertDispatch.Loop or Auto"),
-        _ => tokens.device_type == DeviceType.CUDA && tokens.dtype is ScalarType.BFloat16 or ScalarType.Float16 &&
-             GroupedExperts.Supports(this, tokens),
+        _ => device == DeviceType.CUDA && dtype is ScalarType.BFloat16 or ScalarType.Float16 &&
+             GroupedExperts.Supports(this, dtype),
     };
+
+    /// <summary>
+    /// "grouped" or "loop": how the MoE blocks of <paramref name="model"/> run their experts on
+    /// <paramref name="device"/>, in their weights' dtype (the tokens'); null for a model without MoE blocks.
+    /// </summary>
+    public static string? ExpertDispatchOf(nn.Module model, DeviceType device) =>
+        model.modules().OfType<MoeBlock>().FirstOrDefault() is { } block
+            ? block.UsesGroupedExperts(block.RouterWeight.dtype, device) ? "grouped" : "loop"
+            : null;
 
     Tensor LoopOverExperts(Tensor tokens, Tensor experts, Tensor weights)
     {

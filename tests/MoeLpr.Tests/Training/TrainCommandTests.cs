@@ -43,6 +43,36 @@ public class TrainCommandTests
         Assert.StartsWith("old_text,dataset,old,", lines[1]);
     }
 
+    /// <summary>
+    /// <c>--moe-dispatch grouped</c> runs stage 1 through the grouped experts on the CPU, where auto keeps the loop;
+    /// both train the same model, so their losses agree to float32 rounding.
+    /// </summary>
+    [Fact]
+    public void MoeDispatch_ChoosesHowTheExpertsRun()
+    {
+        using var ws = new TinyTrainingWorkspace();
+        string auto = ws.Output("auto"), grouped = ws.Output("grouped");
+        var autoRun = CliRunner.Run(Train(ws, "1", "new_text", auto, "--logging-steps", "1"));
+        var groupedRun = CliRunner.Run(Train(ws, "1", "new_text", grouped, "--logging-steps", "1",
+            "--moe-dispatch", "grouped"));
+
+        Assert.True(autoRun.ExitCode == 0, autoRun.Error);
+        Assert.True(groupedRun.ExitCode == 0, groupedRun.Error);
+        Assert.Contains("experts run loop", autoRun.Output);
+        Assert.Contains("experts run grouped", groupedRun.Output);
+        var losses = new[] { auto, grouped }
+            .Select(dir => MetricsFile.Read(Path.Combine(dir, MetricsFile.FileName)).Select(m => m.Loss).ToList())
+            .ToList();
+        Assert.Equal(2, losses[1].Count);
+        for (int i = 0; i < 2; i++)
+            Assert.True(Math.Abs(losses[0][i] - losses[1][i]) < 1e-4 * Math.Abs(losses[0][i]),
+                $"step {i + 1}: loss {losses[1][i]} grouped against {losses[0][i]} with the loop");
+
+        var bad = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("bad"), "--moe-dispatch", "fast"));
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--moe-dispatch", bad.Error);
+    }
+
     [Fact]
     public void Bfloat16Weights_TrainAndSaveAsBfloat16()
     {
