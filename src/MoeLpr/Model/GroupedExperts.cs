@@ -20,15 +20,13 @@ public static class GroupedExperts
     // grouped_swiglu_backward issues the products autograd forms for _grouped_mm, with the same layouts (the input
     // gradient grad·W, the weight gradient gradᵀ·input per group), and silu's own backward kernel.
     const string Script = """
-        def grouped_swiglu(x: Tensor, gate: Tensor, up: Tensor, down: Tensor, ends: Tensor) -> Tensor:
-            g = torch._grouped_mm(x, gate.transpose(1, 2), ends)
-            u = torch._grouped_mm(x, up.transpose(1, 2), ends)
-            return torch._grouped_mm(torch.silu(g) * u, down.transpose(1, 2), ends)
-
         def grouped_swiglu_saving(x: Tensor, gate: Tensor, up: Tensor, down: Tensor, ends: Tensor) -> List[Tensor]:
             g = torch._grouped_mm(x, gate.transpose(1, 2), ends)
             u = torch._grouped_mm(x, up.transpose(1, 2), ends)
             return [torch._grouped_mm(torch.silu(g) * u, down.transpose(1, 2), ends), g, u]
+
+        def grouped_swiglu(x: Tensor, gate: Tensor, up: Tensor, down: Tensor, ends: Tensor) -> Tensor:
+            return grouped_swiglu_saving(x, gate, up, down, ends)[0]
 
         def grouped_swiglu_backward(dy: Tensor, x: Tensor, g: Tensor, u: Tensor, gate: Tensor, up: Tensor,
                                     down: Tensor, ends: Tensor, input_gradient: bool) -> List[Tensor]:
