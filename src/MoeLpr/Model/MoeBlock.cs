@@ -153,7 +153,7 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
     /// <paramref name="device"/>, in their weights' dtype (the tokens'); null for a model without MoE blocks.
     /// </summary>
     public static string? ExpertDispatchOf(nn.Module model, DeviceType device) =>
-        model.modules().OfType<MoeBlock>().FirstOrDefault() is { } block
+        model.modules().Prepend(model).OfType<MoeBlock>().FirstOrDefault() is { } block
             ? block.UsesGroupedExperts(block.RouterWeight.dtype, device) ? "grouped" : "loop"
             : null;
 

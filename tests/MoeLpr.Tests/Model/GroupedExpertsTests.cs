@@ -109,6 +109,7 @@ public class GroupedExpertsTests
         using var block = TinyModels.Block(16, 24, 4, 2, seed: 3);
         using var x = TinyModels.RandomHidden(1, 4, 16, seed: 5).reshape(4, 16);
         Assert.False(block.UsesGroupedExperts(x.dtype, x.device_type));
+        Assert.Equal("loop", MoeBlock.ExpertDispatchOf(block, DeviceType.CPU));   // a block is its own model
 
         using var wide = TinyModels.Block(16, 24, 4, 2, seed: 3, ScalarType.Float64);
         wide.Dispatch = ExpertDispatch.Grouped;
