@@ -11,7 +11,7 @@ namespace MoeLpr.Benchmarks;
 /// </summary>
 public static class StageStep
 {
-    const double LearningRate = 1e-4;
+    public const double LearningRate = 1e-4;
 
     public static TrainingStep Create(LlamaForCausalLM model, MoeConfig moe, int stage, Device device) =>
         new(model, stage switch

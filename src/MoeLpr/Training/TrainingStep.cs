@@ -33,6 +33,7 @@ public sealed class TrainingStep : IDisposable
     readonly LlamaForCausalLM model;
     readonly TrainingPolicy policy;
     readonly TrainerOptions options;
+    readonly MultiTensorAdamW adamW;
 
     /// <summary>
     /// Prepares the model for the policy (adds its modules, moves it to the device, freezes every parameter the policy
@@ -47,8 +48,7 @@ public sealed class TrainingStep : IDisposable
         if (model.SetTrainable(policy.IsTrainable) == 0)
             throw new InvalidOperationException($"policy '{policy.Name}' selects no trainable parameter in this model");
         Trainable = model.parameters().Where(p => p.requires_grad).ToList();
-        Optimizer = torch.optim.AdamW(Trainable, lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8,
-            weight_decay: 0.0);
+        adamW = new MultiTensorAdamW(Trainable, options.LearningRate);
         model.train();
     }
 
@@ -56,7 +56,8 @@ public sealed class TrainingStep : IDisposable
 
     public IReadOnlyList<Parameter> Trainable { get; }
 
-    public AdamW Optimizer { get; }
+    /// <summary>The AdamW state (moments, step counts) that checkpoints save and restore.</summary>
+    public AdamW Optimizer => adamW.Optimizer;
 
     /// <summary>
     /// Forward, loss and backward of each micro-batch (each loss scaled by 1/count), then the update at
@@ -100,18 +101,18 @@ public sealed class TrainingStep : IDisposable
         return loss;
     }
 
-    // Its own scope frees the grad wrappers that clipping, the AdamW step and zero_grad create.
-    double Update(double learningRate)
+    /// <summary>
+    /// Clips the accumulated gradients to the global norm the options allow, applies AdamW at
+    /// <paramref name="learningRate"/> and zeroes the gradients; returns the norm before clipping. A norm that is not
+    /// finite throws <see cref="TrainingDivergedException"/> before anything is updated.
+    /// </summary>
+    public double Update(double learningRate)
     {
-        using var scope = torch.NewDisposeScope();
-        double gradNorm = torch.nn.utils.clip_grad_norm_(Trainable,
-            options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
+        double gradNorm = adamW.ClipGradNorm(options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
         if (!double.IsFinite(gradNorm)) throw new TrainingDivergedException($"the gradient norm is {gradNorm}");
-        foreach (var group in Optimizer.ParamGroups) group.LearningRate = learningRate;
-        Optimizer.step();
-        Optimizer.zero_grad();
+        adamW.Step(learningRate);
         return gradNorm;
     }
 
-    public void Dispose() => Optimizer.Dispose();
+    public void Dispose() => adamW.Dispose();
 }
