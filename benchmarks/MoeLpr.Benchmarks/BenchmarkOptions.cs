@@ -4,10 +4,12 @@ namespace MoeLpr.Benchmarks;
 
 /// <summary>
 /// Command-line options: <c>[--size quick|full|paper] [--quick] [--device auto|cpu|cuda] [--libtorch DIR]
-/// [--moe-dispatch auto|loop|grouped] [--sections a,b] [--out DIR] [--tag NAME] [--threads N]</c>.
+/// [--attention auto|eager|sdpa] [--moe-dispatch auto|loop|grouped] [--sections a,b] [--out DIR] [--tag NAME]
+/// [--threads N]</c>.
 /// </summary>
 public sealed record BenchmarkOptions(
-    string Size, string Device, string? LibTorch, ExpertDispatch Dispatch, IReadOnlySet<string> Sections,
+    string Size, string Device, string? LibTorch, AttentionImplementation Attention, ExpertDispatch Dispatch,
+    IReadOnlySet<string> Sections,
     string OutputDirectory, string Tag, int? Threads)
 {
     public static readonly string[] AllSections =
@@ -19,6 +21,7 @@ public sealed record BenchmarkOptions(
     public static BenchmarkOptions Parse(string[] args)
     {
         string size = "full", device = "auto", output = DefaultOutputDirectory(), tag = "";
+        var attention = AttentionImplementation.Auto;
         var dispatch = ExpertDispatch.Auto;
         string? libtorch = null;
         int? threads = null;
@@ -39,6 +42,12 @@ public sealed record BenchmarkOptions(
                     dispatch = Enum.TryParse<ExpertDispatch>(name, ignoreCase: true, out var parsed) ? parsed
                         : throw new ArgumentException($"unknown MoE dispatch '{name}' (valid: auto, loop, grouped)");
                     break;
+                case "--attention":
+                    var implementation = Value();
+                    attention = Enum.TryParse<AttentionImplementation>(implementation, ignoreCase: true, out var a) ? a
+                        : throw new ArgumentException(
+                            $"unknown attention '{implementation}' (valid: auto, eager, sdpa)");
+                    break;
                 case "--device": device = Value(); break;
                 case "--libtorch": libtorch = Value(); break;
                 case "--out": output = Value(); break;
@@ -58,11 +67,12 @@ public sealed record BenchmarkOptions(
                 default:
                     throw new ArgumentException(
                         $"unknown option '{args[i]}' (valid: --size {string.Join("|", Sizes)}, --quick, " +
-                        "--device auto|cpu|cuda, --libtorch DIR, --moe-dispatch auto|loop|grouped, " +
+                        "--device auto|cpu|cuda, --libtorch DIR, --attention auto|eager|sdpa, " +
+                        "--moe-dispatch auto|loop|grouped, " +
                         $"--sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
             }
         }
-        return new BenchmarkOptions(size, device, libtorch, dispatch, sections, output, tag, threads);
+        return new BenchmarkOptions(size, device, libtorch, attention, dispatch, sections, output, tag, threads);
     }
 
     /// <summary>benchmarks/results next to this project, found by walking up from the working directory.</summary>

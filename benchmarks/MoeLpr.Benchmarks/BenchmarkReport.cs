@@ -8,8 +8,8 @@ namespace MoeLpr.Benchmarks;
 
 /// <summary>Everything one run measured; written as JSON and as a Markdown summary.</summary>
 public sealed record BenchmarkReport(
-    MachineDescription Machine, string Mode, string MoeDispatch, ModelConfig Model, MoeConfig Moe, int Batch,
-    int SeqLen,
+    MachineDescription Machine, string Mode, string Attention, string MoeDispatch, ModelConfig Model, MoeConfig Moe,
+    int Batch, int SeqLen,
     MatmulPeakResult? MatmulPeak, MoeLayerResult? MoeLayer, IReadOnlyList<ThroughputResult> Throughput,
     IReadOnlyList<ProfileResult> Profiles, LeakResult? Leak, HeldMemoryResult? HeldMemory, string FlopFormula)
 {
@@ -53,7 +53,8 @@ public sealed record BenchmarkReport(
         md.AppendLine($"- Model: hidden {Model.HiddenSize}, intermediate {Model.IntermediateSize}, " +
                       $"{Model.NumHiddenLayers} layers, {Model.NumAttentionHeads} heads, vocab {Model.VocabSize}; " +
                       $"batch {Batch} × seq {SeqLen} = {Batch * SeqLen} tokens; " +
-                      $"MoE {Moe.NumExperts} experts top-{Moe.TopK}; expert dispatch {MoeDispatch}" +
+                      $"attention {Attention}; MoE {Moe.NumExperts} experts top-{Moe.TopK}; " +
+                      $"expert dispatch {MoeDispatch}" +
                       (MoeLayer is { } layer ? $" (runs {layer.Dispatch} here)" : ""));
         md.AppendLine("- Times: median (min–max) wall-clock ms over the timed repetitions, after warm-up; CPU = " +
                       "median process CPU time (all threads), less sensitive than wall time to other " +

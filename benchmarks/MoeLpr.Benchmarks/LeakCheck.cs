@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MoeLpr.Devices;
 using MoeLpr.Model;
 using MoeLpr.Upcycling;
 using TorchSharp;
@@ -22,22 +23,22 @@ public sealed record LeakResult(string Config, int Stage, long TokensPerBatch, d
 public static class LeakCheck
 {
     public static LeakResult Run(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
-        ScalarType dtype, ExpertDispatch dispatch)
+        ScalarType dtype, DeviceOptions kernels)
     {
         var threads = torch.get_num_threads();
         torch.set_num_threads(1);
-        try { return Measure(config, moe, batch, seqLen, steps, device, dtype, dispatch); }
+        try { return Measure(config, moe, batch, seqLen, steps, device, dtype, kernels); }
         finally { torch.set_num_threads(threads); }
     }
 
     static LeakResult Measure(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
-        ScalarType dtype, ExpertDispatch dispatch)
+        ScalarType dtype, DeviceOptions kernels)
     {
         torch.manual_seed(17);
         using var model = new LlamaForCausalLM(config, dtype);
         model.to(device);
         Upcycler.Upcycle(model, moe, seed: 2);
-        MoeBlock.SetDispatch(model, dispatch);
+        kernels.ChooseKernels(model);
         using var data = TrainingBatch.Random(config, batch, seqLen, device, seed: 9);
         using var step = StageStep.Create(model, moe, stage: 1, device);
 

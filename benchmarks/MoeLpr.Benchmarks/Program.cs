@@ -21,6 +21,8 @@ if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(options.Threads ?? 
 
 var models = BenchmarkModels.For(options.Size);
 int warmup = 1, repetitions = 3;
+var kernels = new DeviceOptions { Attention = options.Attention, MoeDispatch = options.Dispatch };
+string attention = LlamaAttention.Resolve(options.Attention, device.type).ToString().ToLowerInvariant();
 var machine = MachineDescription.Capture(device.ToString(), dtype.ToString(), cudaNote);
 Console.WriteLine($"{machine.CpuModel}, {machine.LogicalCores} cores, torch threads {machine.TorchThreads}, " +
                   $"TorchSharp {machine.TorchSharpVersion}, libtorch {machine.LibTorchVersion}; " +
@@ -61,9 +63,10 @@ if (options.Runs("throughput") || options.Runs("profile"))
     torch.manual_seed(1);
     using var model = new LlamaForCausalLM(models.Model, dtype);
     model.to(device);
+    kernels.ChooseKernels(model);
     using var batch = TrainingBatch.Random(models.Model, models.Batch, models.SeqLen, device, seed: 4);
     if (options.Runs("throughput"))
-        ThroughputBenchmark.Run(model, models.Moe, options.Dispatch, batch, device, peak!.FlopsPerSecond, warmup,
+        ThroughputBenchmark.Run(model, models.Moe, kernels, batch, device, peak!.FlopsPerSecond, warmup,
             repetitions, r =>
         {
             throughput.Add(r);
@@ -75,7 +78,7 @@ if (options.Runs("throughput") || options.Runs("profile"))
     else
     {
         MoeLpr.Upcycling.Upcycler.Upcycle(model, models.Moe, seed: 3);
-        MoeBlock.SetDispatch(model, options.Dispatch);
+        kernels.ChooseKernels(model);
     }
     if (options.Runs("profile"))
         foreach (var stage in new[] { 1, 2 })
@@ -93,7 +96,7 @@ if (options.Runs("throughput") || options.Runs("profile"))
 if (options.Runs("leak"))
 {
     leak = LeakCheck.Run(models.LeakModel, models.Moe, models.LeakBatch, models.LeakSeqLen,
-        models.LeakSteps, device, dtype, options.Dispatch);
+        models.LeakSteps, device, dtype, kernels);
     Save();
     var samples = leak.Samples.Select(
         s => $"step {s.Step}: RSS {s.RssBytes / 1048576.0:0.0} MiB, live {s.LiveTensorsOnThread}");
@@ -123,6 +126,6 @@ string ReportName() =>
 
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
-        options.Size, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
+        options.Size, attention, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
         models.SeqLen, peak, layer, throughput, profiles, leak, heldMemory, FlopCounts.Formula)
     .Write(options.OutputDirectory, ReportName());

@@ -1,3 +1,4 @@
+using MoeLpr.Devices;
 using MoeLpr.Model;
 using MoeLpr.Upcycling;
 using TorchSharp;
@@ -19,7 +20,7 @@ public static class ThroughputBenchmark
     /// training, handing each result to <paramref name="onResult"/> as soon as it is measured. Leaves the model
     /// upcycled (the profile reuses it).
     /// </summary>
-    public static void Run(LlamaForCausalLM model, MoeConfig moe, ExpertDispatch dispatch, TrainingBatch batch,
+    public static void Run(LlamaForCausalLM model, MoeConfig moe, DeviceOptions kernels, TrainingBatch batch,
         Device device, double matmulPeak, int warmup, int repetitions, Action<ThroughputResult> onResult)
     {
         var config = model.Config;
@@ -30,7 +31,7 @@ public static class ThroughputBenchmark
                     warmup, repetitions, FlopCounts.For(config, 1, 1, moe: false, b, t, FlopCounts.Trainable.None)));
 
         Upcycler.Upcycle(model, moe, seed: 3);
-        MoeBlock.SetDispatch(model, dispatch);
+        kernels.ChooseKernels(model);
         var moeCounts = FlopCounts.For(config, moe.NumExperts, moe.TopK, moe: true, b, t, FlopCounts.Trainable.None);
         Add(Forward("moe forward", $"no_grad forward, {moe.NumExperts} experts top-{moe.TopK}", model, batch, device,
             matmulPeak, warmup, repetitions, moeCounts));

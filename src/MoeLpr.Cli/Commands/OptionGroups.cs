@@ -38,7 +38,7 @@ internal static class SharedOptions
     }
 }
 
-/// <summary><c>--device</c>, <c>--threads</c> and <c>--moe-dispatch</c>.</summary>
+/// <summary><c>--device</c>, <c>--threads</c>, <c>--attention</c> and <c>--moe-dispatch</c>.</summary>
 internal sealed class DeviceOptionGroup(DeviceOptions defaults)
 {
     readonly Option<string> device = new("--device")
@@ -50,6 +50,13 @@ internal sealed class DeviceOptionGroup(DeviceOptions defaults)
         Description = "libtorch CPU threads (1 is fastest on a busy machine)",
     };
 
+    readonly Option<AttentionImplementation> attention = new("--attention")
+    {
+        Description = "How attention is computed: auto (sdpa on CUDA, eager elsewhere), eager (HF's: T×T scores, " +
+                      "softmax in float32) or sdpa (libtorch's fused scaled_dot_product_attention)",
+        DefaultValueFactory = _ => defaults.Attention,
+    };
+
     readonly Option<ExpertDispatch> moeDispatch = new("--moe-dispatch")
     {
         Description = "How MoE blocks run their experts: auto (grouped on CUDA in bfloat16, the loop elsewhere), " +
@@ -57,13 +64,13 @@ internal sealed class DeviceOptionGroup(DeviceOptions defaults)
         DefaultValueFactory = _ => defaults.MoeDispatch,
     };
 
-    public void AddTo(Command command) => SharedOptions.AddTo(command, device, threads, moeDispatch);
+    public void AddTo(Command command) => SharedOptions.AddTo(command, device, threads, attention, moeDispatch);
 
     public T Apply<T>(T options, ParseResult parse) where T : DeviceOptions =>
         (T)((DeviceOptions)options with
         {
             Device = parse.GetValue(device)!, Threads = parse.GetValue(threads),
-            MoeDispatch = parse.GetValue(moeDispatch),
+            Attention = parse.GetValue(attention), MoeDispatch = parse.GetValue(moeDispatch),
         });
 }
 

@@ -87,7 +87,7 @@ public static class DemoPipeline
         variants.Add(Phase("MoE stage 1: upcycle, train new experts on new languages", () =>
         {
             Upcycler.Upcycle(moe, adapter, options.Seed);
-            options.ChooseExpertDispatch(moe);
+            options.ChooseKernels(moe);
             var variant = trainer.TrainAndEvaluate("moe_stage1", "MoE stage 1 only", moe, stage1, corpora.Stage1,
                 size.Stage1Steps, size.LearningRate);
             Inspect("moe_stage1", moe, corpora, size, display, routing, traces);

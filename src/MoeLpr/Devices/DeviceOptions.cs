@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace MoeLpr.Devices;
 
 /// <summary>
-/// Where a run computes: the device (<see cref="DeviceSelector"/>), libtorch's CPU thread count, and how its MoE blocks
-/// run their experts there.
+/// Where a run computes: the device (<see cref="DeviceSelector"/>), libtorch's CPU thread count, and how its model
+/// runs attention and its MoE blocks' experts there.
 /// </summary>
 public record DeviceOptions
 {
@@ -22,8 +22,20 @@ public record DeviceOptions
     /// </summary>
     public ExpertDispatch MoeDispatch { get; init; } = ExpertDispatch.Auto;
 
-    /// <summary>Applies <see cref="MoeDispatch"/> to the MoE blocks <paramref name="model"/> has now.</summary>
-    public void ChooseExpertDispatch(nn.Module model) => MoeBlock.SetDispatch(model, MoeDispatch);
+    /// <summary>
+    /// How every attention layer of the run's model computes attention (<see cref="AttentionImplementation.Auto"/>:
+    /// scaled_dot_product_attention on CUDA, HF's eager attention elsewhere).
+    /// </summary>
+    public AttentionImplementation Attention { get; init; } = AttentionImplementation.Auto;
+
+    /// <summary>
+    /// Applies <see cref="Attention"/> and <see cref="MoeDispatch"/> to the modules <paramref name="model"/> has now.
+    /// </summary>
+    public void ChooseKernels(nn.Module model)
+    {
+        LlamaAttention.SetImplementation(model, Attention);
+        MoeBlock.SetDispatch(model, MoeDispatch);
+    }
 
     /// <summary>Sets the thread count and resolves the device.</summary>
     public Device Start()

@@ -32,7 +32,7 @@ public static class EvaluationRun
         using (model)
         {
             model.to(setup.Device);
-            options.ChooseExpertDispatch(model);
+            options.ChooseKernels(model);
             return PerplexityEvaluator.Evaluate(model, sets, options.BatchSize,
                 options.MaskEosInLabels ? setup.Tokenizer.EosId : null, setup.Device);
         }

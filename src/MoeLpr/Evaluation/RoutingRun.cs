@@ -40,7 +40,7 @@ public static class RoutingRun
                     : $"{options.ModelDir}: a dense model has no router; routing statistics need an MoE adapter " +
                       "(--adapter) or a Mixtral folder");
             model.to(setup.Device);
-            options.ChooseExpertDispatch(model);
+            options.ChooseKernels(model);
             return RoutingStatistics.Collect(model, batches);
         }
     }

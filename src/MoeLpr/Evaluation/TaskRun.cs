@@ -41,7 +41,7 @@ public static class TaskRun
         using (model)
         {
             model.to(device);
-            options.ChooseExpertDispatch(model);
+            options.ChooseKernels(model);
             return MultipleChoiceEvaluator.Evaluate(model, tokenizer.Tokenizer, tokenizer.EosId, items,
                 new MultipleChoiceOptions(options.NumFewShot, pool, options.Seed, options.BatchSize));
         }

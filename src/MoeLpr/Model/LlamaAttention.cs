@@ -4,6 +4,25 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Model;
 
+/// <summary>
+/// How <see cref="LlamaAttention"/> computes softmax(QKᵀ/√d)·V, named as HF's <c>attn_implementation</c>.
+/// </summary>
+public enum AttentionImplementation
+{
+    /// <summary><see cref="Sdpa"/> on CUDA, <see cref="Eager"/> elsewhere (so CPU results do not change).</summary>
+    Auto,
+    /// <summary>
+    /// HF's eager attention: the T×T scores in the model dtype, masked and softmaxed in float32, kept for the backward
+    /// pass; about ten kernels per layer each way.
+    /// </summary>
+    Eager,
+    /// <summary>
+    /// libtorch's <c>scaled_dot_product_attention</c>, causal: one fused kernel each way (FlashAttention on CUDA in
+    /// bfloat16/float16) that never stores the scores; HF's default. Same result up to rounding.
+    /// </summary>
+    Sdpa,
+}
+
 #pragma warning disable IDE1006 // field names are the HuggingFace state-dict keys
 
 /// <summary>
@@ -35,6 +54,37 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
         o_proj = nn.Linear(_numHeads * _headDim, config.HiddenSize, hasBias: config.HasOutputBias, dtype: dtype);
         RegisterComponents();
     }
+
+    /// <summary>
+    /// How <see cref="forward"/> computes attention (<see cref="AttentionImplementation.Auto"/> unless set).
+    /// </summary>
+    public AttentionImplementation Implementation { get; set; } = AttentionImplementation.Auto;
+
+    bool UsesSdpa(DeviceType device) => Resolve(Implementation, device) == AttentionImplementation.Sdpa;
+
+    /// <summary>
+    /// <see cref="AttentionImplementation.Eager"/> or <see cref="AttentionImplementation.Sdpa"/>: what
+    /// <paramref name="implementation"/> means on <paramref name="device"/>.
+    /// </summary>
+    public static AttentionImplementation Resolve(AttentionImplementation implementation, DeviceType device) =>
+        implementation != AttentionImplementation.Auto ? implementation
+        : device == DeviceType.CUDA ? AttentionImplementation.Sdpa : AttentionImplementation.Eager;
+
+    /// <summary>Sets <see cref="Implementation"/> of every attention module in <paramref name="model"/>.</summary>
+    public static void SetImplementation(nn.Module model, AttentionImplementation implementation)
+    {
+        foreach (var attention in model.modules().Prepend(model).OfType<LlamaAttention>())
+            attention.Implementation = implementation;
+    }
+
+    /// <summary>
+    /// "sdpa" or "eager": how the attention of <paramref name="model"/> runs on <paramref name="device"/>; null for a
+    /// module without attention.
+    /// </summary>
+    public static string? ImplementationOf(nn.Module model, DeviceType device) =>
+        model.modules().Prepend(model).OfType<LlamaAttention>().FirstOrDefault() is { } attention
+            ? Resolve(attention.Implementation, device).ToString().ToLowerInvariant()
+            : null;
 
     public nn.Module<Tensor, Tensor> Projection(string name) => name switch
     {
@@ -77,14 +127,24 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
         k = k.repeat_interleave(groups, dim: 1);
         v = v.repeat_interleave(groups, dim: 1);
 
-        // Scores are scaled in the model dtype (as HF does), then masked and softmaxed in float32.
-        var scores = (q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headDim)))
-            .to_type(Precision.AtLeastFloat32(x.dtype));
-        var future = torch.ones(seqLen, seqLen, dtype: ScalarType.Bool, device: x.device).triu(1);
-        scores = scores.masked_fill(future, FillValues.NegativeInfinity);
-        var weights = scores.softmax(-1).to_type(v.dtype);
-
-        var attended = weights.matmul(v).transpose(1, 2).reshape(batch, seqLen, _numHeads * _headDim);
+        var attended = UsesSdpa(x.device_type)
+            ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
+            : EagerAttention(q, k, v);
+        attended = attended.transpose(1, 2).reshape(batch, seqLen, _numHeads * _headDim);
         return o_proj.forward(attended).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// HF's eager attention over [B, heads, T, d]: scores scaled in the model dtype (as HF does), then masked and
+    /// softmaxed in float32.
+    /// </summary>
+    static Tensor EagerAttention(Tensor q, Tensor k, Tensor v)
+    {
+        long seqLen = q.shape[2];
+        var scores = (q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(q.shape[3])))
+            .to_type(Precision.AtLeastFloat32(q.dtype));
+        var future = torch.ones(seqLen, seqLen, dtype: ScalarType.Bool, device: q.device).triu(1);
+        scores = scores.masked_fill(future, FillValues.NegativeInfinity);
+        return scores.softmax(-1).to_type(v.dtype).matmul(v);
     }
 }

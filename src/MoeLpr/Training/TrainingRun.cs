@@ -34,7 +34,7 @@ public static class TrainingRun
             RequireTrainable(options, loaded);
             RequireVocabularyFits(corpus, model.Config.VocabSize, tokenizerDir, options.ModelDir);
             var policy = CreatePolicy(options, model, loaded.Moe);
-            options.ChooseExpertDispatch(model);
+            options.ChooseKernels(model);
             if (options.Stage == TrainingStage.Stage2 && corpus.OldLanguageTokens == 0)
                 console.WriteLine("warning: no old-language tokens in the data; the LPR loss stays 0 and only the LM " +
                                   "loss trains the routers");
@@ -45,7 +45,8 @@ public static class TrainingRun
                 options.ToTrainerOptions(setup.Tokenizer.EosId, setup.Device), options.OutputDir, console);
             var experts = MoeBlock.ExpertDispatchOf(model, setup.Device.type);
             console.WriteLine($"{policy.Name}: {corpus.Count} blocks of {corpus.CutoffLen} tokens, " +
-                              $"{trainer.PlannedSteps} optimizer steps on {setup.Device.type}" +
+                              $"{trainer.PlannedSteps} optimizer steps on {setup.Device.type}, attention " +
+                              LlamaAttention.ImplementationOf(model, setup.Device.type) +
                               (experts is null ? "" : $", experts run {experts}"));
             var result = trainer.Train(options.Resume, cancellation);
             if (result.Completed) TokenizerLoader.CopyFiles(tokenizerDir, options.OutputDir);

@@ -44,33 +44,37 @@ public class TrainCommandTests
     }
 
     /// <summary>
-    /// <c>--moe-dispatch grouped</c> runs stage 1 through the grouped experts on the CPU, where auto keeps the loop;
-    /// both train the same model, so their losses agree to float32 rounding.
+    /// The kernel options change how stage 1 runs, not what it learns: <c>--moe-dispatch grouped</c> runs the experts
+    /// grouped on the CPU, where auto keeps the loop, and <c>--attention sdpa</c> takes scaled_dot_product_attention,
+    /// where auto keeps HF's eager attention. The plan line says which ran; the losses agree to float32 rounding; a bad
+    /// value is refused naming the option.
     /// </summary>
-    [Fact]
-    public void MoeDispatch_ChoosesHowTheExpertsRun()
+    [Theory]
+    [InlineData("--moe-dispatch", "grouped", "experts run loop", "experts run grouped")]
+    [InlineData("--attention", "sdpa", "attention eager", "attention sdpa")]
+    public void KernelOptions_ChangeHowTrainingRunsNotWhatItLearns(string option, string value, string autoSays,
+        string chosenSays)
     {
         using var ws = new TinyTrainingWorkspace();
-        string auto = ws.Output("auto"), grouped = ws.Output("grouped");
+        string auto = ws.Output("auto"), chosen = ws.Output(value);
         var autoRun = CliRunner.Run(Train(ws, "1", "new_text", auto, "--logging-steps", "1"));
-        var groupedRun = CliRunner.Run(Train(ws, "1", "new_text", grouped, "--logging-steps", "1",
-            "--moe-dispatch", "grouped"));
+        var chosenRun = CliRunner.Run(Train(ws, "1", "new_text", chosen, "--logging-steps", "1", option, value));
 
         Assert.True(autoRun.ExitCode == 0, autoRun.Error);
-        Assert.True(groupedRun.ExitCode == 0, groupedRun.Error);
-        Assert.Contains("experts run loop", autoRun.Output);
-        Assert.Contains("experts run grouped", groupedRun.Output);
-        var losses = new[] { auto, grouped }
+        Assert.True(chosenRun.ExitCode == 0, chosenRun.Error);
+        Assert.Contains(autoSays, autoRun.Output);
+        Assert.Contains(chosenSays, chosenRun.Output);
+        var losses = new[] { auto, chosen }
             .Select(dir => MetricsFile.Read(Path.Combine(dir, MetricsFile.FileName)).Select(m => m.Loss).ToList())
             .ToList();
         Assert.Equal(2, losses[1].Count);
         for (int i = 0; i < 2; i++)
             Assert.True(Math.Abs(losses[0][i] - losses[1][i]) < 1e-4 * Math.Abs(losses[0][i]),
-                $"step {i + 1}: loss {losses[1][i]} grouped against {losses[0][i]} with the loop");
+                $"step {i + 1}: loss {losses[1][i]} with {option} {value} against {losses[0][i]} with auto");
 
-        var bad = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("bad"), "--moe-dispatch", "fast"));
+        var bad = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("bad"), option, "fast"));
         Assert.NotEqual(0, bad.ExitCode);
-        Assert.Contains("--moe-dispatch", bad.Error);
+        Assert.Contains(option, bad.Error);
     }
 
     [Fact]
