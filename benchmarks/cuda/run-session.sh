@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One GPU session, prepared to fit a short lease: on a machine with PyTorch (CUDA) and no .NET, from the project
 # root, with .device-bundle/ from ../shared/gpu/pack copied there. Runs, most important first, each under its own
-# time limit: `moelpr doctor`, the PyTorch peer's own checks (seconds, on the CPU), the kit's benchmark (benchmark size, auto dispatch = grouped experts in bf16), the
-# PyTorch peer of the same configs minutes later (eager, then torch.compile), the paper's layer size, the
-# transformers/PEFT interop check, the per-expert loop for comparison, and demo --quick on CUDA.
+# time limit: `moelpr doctor`, the PyTorch peer's own checks (seconds, on the CPU), the kit's benchmark (benchmark
+# size, bf16, auto = sdpa attention and grouped experts), the PyTorch peer of the same configs minutes later (eager,
+# then torch.compile; its auto attention is sdpa on CUDA too), the paper's layer size, the kit with eager attention
+# and with the per-expert loop for comparison, demo --quick on CUDA and the transformers/PEFT interop check.
 # Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
 # keeps what it finished.
 #
@@ -36,6 +37,8 @@ step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eage
 step peer-full-grouped-compile 200 "${peer[@]}" --moe-impl grouped-mm --modes compile --sections matmul,throughput \
   --tag compile
 step kit-paper 120 "${bench[@]}" --device cuda --size paper --sections matmul,moe-layer,throughput --out $res
+step kit-full-eager-attention 90 "${bench[@]}" --device cuda --attention eager --sections matmul,throughput,profile \
+  --tag eager-attention --out $res
 step kit-full-loop 90 "${bench[@]}" --device cuda --moe-dispatch loop --sections matmul,moe-layer,throughput --tag loop \
   --out $res
 step peer-full-loop-eager 90 "${peer[@]}" --moe-impl loop --modes eager --sections matmul,moe-layer,throughput

@@ -13,7 +13,7 @@ Runs eager and, where the installed PyTorch has it (2.x), ``torch.compile``; bfl
 
     python3 benchmarks/pytorch/moe_lpr_bench.py [--size quick|full|paper] [--device auto|cpu|cuda]
         [--sections matmul,moe-layer,throughput] [--modes eager,compile] [--moe-impl loop|padded-bmm|grouped-mm]
-        [--attention math|sdpa] [--threads N] [--out DIR] [--tag NAME] [--compare KIT.json]
+        [--attention auto|math|sdpa] [--threads N] [--out DIR] [--tag NAME] [--compare KIT.json]
 
 See benchmarks/pytorch/README.md.
 """
@@ -891,7 +891,9 @@ def main(argv=None):
     ap.add_argument("--modes", default="eager,compile", help="eager and/or compile (compile is skipped, with a note, where torch.compile is missing)")
     ap.add_argument("--moe-impl", default="loop", choices=["loop", "padded-bmm", "grouped-mm"],
                     help="loop = the kit's MoeBlock algorithm (default); padded-bmm / grouped-mm = the batched prototypes")
-    ap.add_argument("--attention", default="math", choices=["math", "sdpa"], help="math = the kit's attention (default)")
+    ap.add_argument("--attention", default="auto", choices=["auto", "math", "sdpa"],
+                    help="as the kit's --attention: auto (default) = sdpa on CUDA, math elsewhere; math = the kit's "
+                         "eager attention")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--layer-repetitions", type=int, default=7)
@@ -938,6 +940,8 @@ def main(argv=None):
         print(f"error: --moe-impl grouped-mm needs torch._grouped_mm (PyTorch ≥ 2.8); this is {torch.__version__}", file=sys.stderr)
         return 1
 
+    if args.attention == "auto":
+        args.attention = "sdpa" if device.type == "cuda" else "math"
     out_dir = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "results")
     short_version, _ = torch_version()
     base = (f"benchmark-{device.type}{'' if size_name == 'full' else '-' + size_name}-pytorch-{short_version}"
