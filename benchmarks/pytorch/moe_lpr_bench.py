@@ -331,22 +331,23 @@ class MoeBlock(nn.Module):
         order through a gather (deterministic, no atomics)."""
         k, n = self.topk, self.num_experts
         bt, h = tokens.shape
-        if k > 1:  # a token's K choices in ascending expert order, so that the final sum runs in that order
-            selected, perm = selected.sort(dim=1)
+        if k > 2:  # a token's K choices in ascending expert order, so that the final sum runs in that order
+            selected, perm = selected.sort(dim=1)  # (for K <= 2 the order cannot change it: a + b == b + a)
             weights = weights.gather(1, perm)
         chosen = selected.reshape(-1)
         sorted_experts, order = chosen.sort(dim=0, stable=True)
         token_of_choice = torch.div(order, k, rounding_mode="floor")
-        position = torch.empty_like(order).scatter_(0, order, torch.arange(order.numel(), device=order.device))
         x_sorted = tokens.index_select(0, token_of_choice)
         # group boundaries by binary search, not bincount (CUDA's bincount reads min and max back to the host)
         boundaries = torch.searchsorted(sorted_experts, torch.arange(n + 1, device=order.device), out_int32=self.impl == "grouped-mm")
         if self.impl == "grouped-mm":
-            y_choice = self.grouped_swiglu(x_sorted, boundaries[1:]).index_select(0, position)
+            y_sorted = self.grouped_swiglu(x_sorted, boundaries[1:])
+            y_choice = torch.empty_like(y_sorted).index_copy(0, order, y_sorted)  # back to choice order
         elif self.impl == "padded-bmm":
             starts = boundaries[:n]
             wg, wu, wd = self.stacked_weights()
             capacity = int((boundaries[1:] - starts).max().item())  # the one host sync
+            position = torch.empty_like(order).scatter_(0, order, torch.arange(order.numel(), device=order.device))
             rank = torch.arange(order.numel(), device=order.device) - starts.index_select(0, sorted_experts)
             slot = sorted_experts * capacity + rank
             x_pad = torch.zeros(n * capacity, h, dtype=tokens.dtype, device=tokens.device).index_copy(0, slot, x_sorted)

@@ -103,6 +103,26 @@ public class GroupedExpertsTests
         }
     }
 
+    /// <summary>
+    /// The mixture does not depend on the order in which the router lists a token's choices, bit for bit: for K ≤ 2
+    /// because a + b is b + a in floating point (so the grouped path skips sorting them), for K = 3 because it sorts
+    /// them into ascending expert order first.
+    /// </summary>
+    [Theory]
+    [InlineData(4, 2)]
+    [InlineData(5, 3)]
+    public void MixIgnoresTheOrderOfEachTokensChoices(int experts, int topK)
+    {
+        var (block, _) = Blocks(experts, topK, seed: 5);
+        using var _ = torch.no_grad();
+        using var tokens = TinyModels.RandomHidden(1, 11, 16, seed: 12).reshape(11, 16);
+        var routing = MoeBlock.Route(block.RouterWeight.matmul(tokens.t()).t(), topK);
+        var weights = routing.Weights.to_type(tokens.dtype);
+        var listed = GroupedExperts.Mix(block, tokens, routing.Experts, weights);
+        var reversed = GroupedExperts.Mix(block, tokens, routing.Experts.flip(1), weights.flip(1));
+        Assert.True(listed.IsExactly(reversed), "reversing each token's choices changed the mixture");
+    }
+
     [Fact]
     public void AutoKeepsTheLoopOnTheCpuAndGroupedRefusesFloat64()
     {
