@@ -1,3 +1,5 @@
+using MoeLpr.Model;
+using MoeLpr.Tests.Model;
 using MoeLpr.Training.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -80,5 +82,34 @@ public class LoadBalancingLossTests
         using var b = ToTensor(LayerB, ScalarType.Float64).requires_grad_();
         var error = GradientCheck.MaxError(() => LoadBalancingLoss.Compute([a, b], 3, 2), [a, b]);
         Assert.True(error < 1e-7, $"max gradient error {error}");
+    }
+
+    /// <summary>
+    /// All layers at once give, bit for bit, the loss and router-logit gradients of the per-layer formula (routing,
+    /// then N · Σ_e F_e · P_e per layer, then the mean over layers) at a training step's size.
+    /// </summary>
+    [Fact]
+    public void AllLayersAtOnceEqualThePerLayerFormulaBitForBit()
+    {
+        const int layers = 4, tokens = 4096, experts = 4, topK = 2;
+        var logits = Enumerable.Range(0, layers).Select(l =>
+        {
+            torch.manual_seed(30 + l);
+            return torch.randn(tokens, experts).requires_grad_(true);
+        }).ToArray();
+        var perLayer = logits.Select(l =>
+        {
+            var routing = MoeBlock.Route(l, topK);
+            var chosen = nn.functional.one_hot(routing.Experts, experts).sum(1).to_type(routing.Probabilities.dtype);
+            return experts * (chosen.mean([0]) * routing.Probabilities.mean([0])).sum();
+        }).ToArray();
+        var expected = torch.stack(perLayer).mean();
+        var expectedGradients = torch.autograd.grad([expected], logits);
+        var actual = LoadBalancingLoss.Compute(logits, experts, topK);
+        var gradients = torch.autograd.grad([actual], logits);
+
+        Assert.Equal(expected.item<float>(), actual.item<float>());
+        for (int l = 0; l < layers; l++)
+            Assert.True(expectedGradients[l].IsExactly(gradients[l]), $"layer {l}: router-logit gradients differ");
     }
 }

@@ -16,19 +16,19 @@ public static class LoadBalancingLoss
     {
         if (routerLogits.Count == 0)
             throw new ArgumentException("no router logits: the model has no MoE layer", nameof(routerLogits));
+        long tokens = routerLogits[0].shape[0];
+        if (routerLogits.Any(logits => logits.shape[0] != tokens))
+            throw new ArgumentException("every MoE layer must route the same tokens", nameof(routerLogits));
         using var scope = torch.NewDisposeScope();
-        var perLayer = routerLogits.Select(logits => LayerLoss(logits, numExperts, topK)).ToArray();
-        return torch.stack(perLayer).mean().MoveToOuterDisposeScope();
-    }
-
-    private static Tensor LayerLoss(Tensor logits, int numExperts, int topK)
-    {
-        var routing = MoeBlock.Route(logits, topK);
-        var probabilities = routing.Probabilities;                                                            // [T, N]
-        // [T, N], 0/1
-        var chosen = nn.functional.one_hot(routing.Experts, numExperts).sum(1).to_type(probabilities.dtype);
-        var fractionRouted = chosen.mean([0]);                                                                // F_e
-        var meanProbability = probabilities.mean([0]);                                                        // P_e
-        return numExperts * (fractionRouted * meanProbability).sum();
+        // All layers routed at once (routing is per token), then F and P as means over each layer's tokens: a dozen
+        // kernels whatever the layer count, where a loop over layers launched them per layer.
+        var routing = MoeBlock.Route(torch.cat(routerLogits.ToArray()), topK);                      // [L·T, N]
+        var probabilities = routing.Probabilities.view(routerLogits.Count, tokens, numExperts);       // [L, T, N]
+        var chosen = nn.functional.one_hot(routing.Experts, numExperts).sum(1)                       // [L·T, N], 0/1
+            .to_type(probabilities.dtype).view(routerLogits.Count, tokens, numExperts);
+        var fractionRouted = chosen.mean([1]);                                                       // F [L, N]
+        var meanProbability = probabilities.mean([1]);                                               // P [L, N]
+        var perLayer = numExperts * (fractionRouted * meanProbability).sum(1);                       // [L]
+        return perLayer.mean().MoveToOuterDisposeScope();
     }
 }
