@@ -43,7 +43,7 @@ public static class ComponentProfile
         using var scope = torch.NewDisposeScope();
         using var generator = new Generator(5);
         var hidden = torch.randn([b, t, h], dtype: ScalarType.Float32, generator: generator).to(dtype, device);
-        var (cos, sin) = new RotaryEmbedding(config.HeadDim, config.RopeTheta).Compute(t, device, ScalarType.Float32);
+        var (cos, sin) = new RotaryEmbedding(config.HeadDim, config.RopeTheta).Compute(t, device, dtype);
         var routerLogits = Enumerable.Range(0, config.NumHiddenLayers)
             .Select(_ => torch.randn([tokens, moe.NumExperts], dtype: ScalarType.Float32, generator: generator)
                 .to(device)).ToList();

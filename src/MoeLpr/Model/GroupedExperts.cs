@@ -67,10 +67,10 @@ public static class GroupedExperts
         long count = tokens.shape[0], hidden = tokens.shape[1];
         int topK = (int)experts.shape[1];
 
-        // Each token's K choices in ascending expert order, so that they are summed in that order below; for K ≤ 2 the
-        // order cannot change the sum (a + b is b + a in floating point) and the sort is skipped. Then all T·K choices
-        // grouped by expert by one stable sort (choice i belongs to token i / K; within an expert the tokens stay
-        // ascending, as in the loop).
+        // Each token's K choices in ascending expert order, so that they are summed in that order below; for K ≤ 2
+        // the order cannot change the sum (a + b is b + a in floating point) and the sort is skipped. Then all T·K
+        // choices grouped by expert by one stable sort (choice i belongs to token i / K; within an expert the tokens
+        // stay ascending, as in the loop).
         var (ascending, choiceWeights) = topK <= 2 ? (experts, weights) : AscendingChoices(experts, weights);
         var (sortedExperts, order) = ascending.reshape(-1).sort(dim: 0, stable: true);
         // Group ends by binary search in the sorted ids: bincount would read the ids' range back to the host.

@@ -122,10 +122,13 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
         q = RotaryEmbedding.Apply(q, input.Cos, input.Sin);
         k = RotaryEmbedding.Apply(k, input.Cos, input.Sin);
 
-        // GQA: each key/value head serves numHeads / numKeyValueHeads query heads.
+        // GQA: each key/value head serves numHeads / numKeyValueHeads query heads (no copy when that is 1).
         var groups = _numHeads / _numKeyValueHeads;
-        k = k.repeat_interleave(groups, dim: 1);
-        v = v.repeat_interleave(groups, dim: 1);
+        if (groups > 1)
+        {
+            k = k.repeat_interleave(groups, dim: 1);
+            v = v.repeat_interleave(groups, dim: 1);
+        }
 
         var attended = UsesSdpa(x.device_type)
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MoeLpr.Model;
 
 /// <summary>
-/// What attention and a decoder layer read: hidden states [B, T, h] and the rotary tables [T, headDim].
+/// What attention and a decoder layer read: hidden states [B, T, h] and the rotary tables [T, headDim] in their dtype.
 /// </summary>
 public sealed record LayerInput(Tensor HiddenStates, Tensor Cos, Tensor Sin);
 

@@ -36,7 +36,7 @@ public sealed class LlamaModel : nn.Module<Tensor, LlamaModelOutput>
     {
         using var scope = torch.NewDisposeScope();
         var hidden = embed_tokens.forward(inputIds);
-        var (cos, sin) = _rotary.Compute(inputIds.shape[1], hidden.device, Precision.AtLeastFloat32(hidden.dtype));
+        var (cos, sin) = _rotary.Compute(inputIds.shape[1], hidden.device, hidden.dtype);
         var routerLogits = new List<Tensor>();
         foreach (var layer in layers)
         {

@@ -20,27 +20,27 @@ public sealed class RotaryEmbedding
     }
 
     /// <summary>
-    /// cos and sin tables [T, headDim] for positions 0..T-1, computed in <paramref name="dtype"/> (float32 as HF,
-    /// float64 for float64 models).
+    /// cos and sin tables [T, headDim] for positions 0..T-1 in the model's <paramref name="dtype"/>: computed in
+    /// float32 (float64 for float64 models) and cast once per forward, as HF does, not per layer.
     /// </summary>
     public (Tensor Cos, Tensor Sin) Compute(long seqLen, Device device, ScalarType dtype)
     {
         using var scope = torch.NewDisposeScope();
-        var exponents = torch.arange(0, _headDim, 2, dtype: dtype, device: device) / _headDim;
+        var computeDtype = Precision.AtLeastFloat32(dtype);
+        var exponents = torch.arange(0, _headDim, 2, dtype: computeDtype, device: device) / _headDim;
         var invFreq = torch.pow(_theta, exponents).reciprocal();            // θ^(−2i/d), [d/2]
-        var positions = torch.arange(seqLen, dtype: dtype, device: device);
+        var positions = torch.arange(seqLen, dtype: computeDtype, device: device);
         var freqs = positions.unsqueeze(1) * invFreq.unsqueeze(0);         // [T, d/2]
         var angles = torch.cat([freqs, freqs], dim: -1);                   // [T, d]: both halves share angles
-        return (angles.cos().MoveToOuterDisposeScope(), angles.sin().MoveToOuterDisposeScope());
+        return (angles.cos().to_type(dtype).MoveToOuterDisposeScope(),
+                angles.sin().to_type(dtype).MoveToOuterDisposeScope());
     }
 
-    /// <summary>
-    /// Rotates <paramref name="x"/> [B, H, T, d] in x's dtype (cos/sin are cast to it first, as HF does).
-    /// </summary>
+    /// <summary>Rotates <paramref name="x"/> [B, H, T, d] by tables in x's dtype (<see cref="Compute"/>).</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = torch.NewDisposeScope();
-        var rotated = x * cos.to_type(x.dtype) + RotateHalf(x) * sin.to_type(x.dtype);
+        var rotated = x * cos + RotateHalf(x) * sin;
         return rotated.MoveToOuterDisposeScope();
     }
 

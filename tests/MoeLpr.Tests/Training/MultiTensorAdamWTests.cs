@@ -29,8 +29,9 @@ public class MultiTensorAdamWTests
                                             weight_decay: weightDecay);
         using var multiTensor = new MultiTensorAdamW(candidate, 1e-2, weightDecay: weightDecay);
 
-        // Clipping active (0.5) and inactive (∞). The second parameter gets its first gradient at step 3 (as an expert no
-        // token chose in the first steps), so its step count stays behind and the update needs two sets of corrections.
+        // Clipping active (0.5) and inactive (∞). The second parameter gets its first gradient at step 3 (as an expert
+        // no token chose in the first steps), so its step count stays behind and the update needs two sets of bias
+        // corrections.
         double[] maxNorms = [0.5, double.PositiveInfinity, 0.5, 1.0, 0.5];
         for (int step = 0; step < maxNorms.Length; step++)
         {
@@ -58,7 +59,8 @@ public class MultiTensorAdamWTests
             {
                 AssertSameBits(reference[i], candidate[i], $"parameter {i} after step {step + 1}");
                 AssertSameBits(expectedStates[i].exp_avg, states[i].exp_avg, $"exp_avg {i} after step {step + 1}");
-                AssertSameBits(expectedStates[i].exp_avg_sq, states[i].exp_avg_sq, $"exp_avg_sq {i} after step {step + 1}");
+                AssertSameBits(expectedStates[i].exp_avg_sq, states[i].exp_avg_sq,
+                               $"exp_avg_sq {i} after step {step + 1}");
                 Assert.Equal(expectedStates[i].step, states[i].step);
                 Assert.Equal(reference[i].grad is null, candidate[i].grad is null);
                 Assert.True(candidate[i].grad is null || candidate[i].grad!.count_nonzero().item<long>() == 0,
@@ -89,8 +91,9 @@ public class MultiTensorAdamWTests
     }
 
     static void AssertSameBits(Tensor expected, Tensor actual, string what) =>
-        Assert.True(TinyCheckpoints.BytesOf(expected).SequenceEqual(TinyCheckpoints.BytesOf(actual)), $"{what} differs");
+        Assert.True(TinyCheckpoints.BytesOf(expected).SequenceEqual(TinyCheckpoints.BytesOf(actual)),
+                    $"{what} differs");
 
-    /// <summary>Accumulates <paramref name="gradient"/> into the parameter's gradient, as a backward pass does.</summary>
+    /// <summary>Accumulates <paramref name="gradient"/> into the parameter's gradient as a backward pass does.</summary>
     static void Backward(Parameter parameter, Tensor gradient) => (parameter * gradient).sum().backward();
 }
