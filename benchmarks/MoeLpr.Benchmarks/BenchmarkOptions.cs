@@ -13,7 +13,7 @@ public sealed record BenchmarkOptions(
     string OutputDirectory, string Tag, int? Threads)
 {
     public static readonly string[] AllSections =
-        ["matmul", "moe-layer", "throughput", "profile", "leak", "held-memory"];
+        ["matmul", "moe-layer", "throughput", "profile", "host-overhead", "leak", "held-memory"];
     public static readonly string[] Sizes = ["quick", "full", "paper"];
 
     public bool Runs(string section) => Sections.Contains(section);

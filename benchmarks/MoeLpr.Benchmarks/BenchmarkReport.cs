@@ -11,7 +11,7 @@ public sealed record BenchmarkReport(
     MachineDescription Machine, string Mode, string Attention, string MoeDispatch, ModelConfig Model, MoeConfig Moe,
     int Batch, int SeqLen,
     MatmulPeakResult? MatmulPeak, MoeLayerResult? MoeLayer, IReadOnlyList<ThroughputResult> Throughput,
-    IReadOnlyList<ProfileResult> Profiles, LeakResult? Leak, HeldMemoryResult? HeldMemory, string FlopFormula)
+    IReadOnlyList<ProfileResult> Profiles, HostOverheadResult? HostOverhead, LeakResult? Leak, HeldMemoryResult? HeldMemory, string FlopFormula)
 {
     static readonly JsonSerializerOptions Json = new()
     {
@@ -125,6 +125,21 @@ public sealed record BenchmarkReport(
                           $"{F(100 * prof.UnaccountedSeconds / prof.Step.MedianSeconds, "0.0")} % | " +
                           $"{F(prof.UnaccountedCpuSeconds * 1000, "0.0")} | " +
                           $"{F(100 * prof.UnaccountedCpuSeconds / prof.Step.CpuMedianSeconds, "0.0")} % |");
+            md.AppendLine();
+        }
+
+        if (HostOverhead is { } host)
+        {
+            md.AppendLine($"## Host time per training step ({host.Config}; attention {host.Attention}, experts run " +
+                          $"{host.Dispatch}; one torch thread)\n");
+            md.AppendLine("A model so small that its kernels cost next to nothing: the time is that of issuing the " +
+                          "step's operations, which paces a GPU step at the benchmark size. Per step, from samples of " +
+                          $"{host.StepsPerSample} steps.\n");
+            md.AppendLine("| stage | µs per step | min–max | CPU µs |");
+            md.AppendLine("|---|---:|---|---:|");
+            foreach (var s in host.Stages)
+                md.AppendLine($"| {s.Stage} | **{F(s.MedianMicroseconds, "0")}** | {F(s.MinMicroseconds, "0")}–" +
+                              $"{F(s.MaxMicroseconds, "0")} | {F(s.CpuMedianMicroseconds, "0")} |");
             md.AppendLine();
         }
 

@@ -34,6 +34,7 @@ MatmulPeakResult? peak = null;
 MoeLayerResult? layer = null;
 var throughput = new List<ThroughputResult>();
 var profiles = new List<ProfileResult>();
+HostOverheadResult? hostOverhead = null;
 LeakResult? leak = null;
 HeldMemoryResult? heldMemory = null;
 if (options.Runs("matmul") || options.Runs("throughput"))
@@ -93,6 +94,15 @@ if (options.Runs("throughput") || options.Runs("profile"))
         }
 }
 
+if (options.Runs("host-overhead"))
+{
+    hostOverhead = HostOverhead.Run(models.Moe, device, dtype, kernels, repetitions);
+    Save();
+    Log($"host overhead ({hostOverhead.Config}; attention {hostOverhead.Attention}, experts run " +
+        $"{hostOverhead.Dispatch}): " + string.Join(", ", hostOverhead.Stages.Select(
+            s => $"stage {s.Stage} {s.MedianMicroseconds:0} µs per step")));
+}
+
 if (options.Runs("leak"))
 {
     leak = LeakCheck.Run(models.LeakModel, models.Moe, models.LeakBatch, models.LeakSeqLen,
@@ -127,5 +137,5 @@ string ReportName() =>
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
         options.Size, attention, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
-        models.SeqLen, peak, layer, throughput, profiles, leak, heldMemory, FlopCounts.Formula)
+        models.SeqLen, peak, layer, throughput, profiles, hostOverhead, leak, heldMemory, FlopCounts.Formula)
     .Write(options.OutputDirectory, ReportName());
