@@ -1,7 +1,5 @@
 using MoeLpr.Devices;
 using MoeLpr.Model;
-using MoeLpr.Upcycling;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MoeLpr.Benchmarks;
@@ -18,7 +16,7 @@ public sealed record HostOverheadResult(string Config, int StepsPerSample, strin
 /// is the cost of issuing each operation (TorchSharp, dispatch, autograd, dispose scopes). That cost paces a GPU step
 /// at the benchmark's size, where a step's CPU time equalled its wall time on an H100, so this section follows the
 /// changes that issue fewer operations (multi-tensor optimizer, fused attention, fewer MoE and loss kernels) on any
-/// machine. One torch thread, as the leak check.
+/// machine. One torch thread (<see cref="SmallTrainingRun.OnOneTorchThread"/>).
 /// </summary>
 public static class HostOverhead
 {
@@ -33,38 +31,27 @@ public static class HostOverhead
     public static HostOverheadResult Run(MoeConfig moe, Device device, ScalarType dtype, DeviceOptions kernels,
         int repetitions)
     {
-        var threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-        try
-        {
-            var measured = new[] { 1, 2 }.Select(stage => Measure(moe, stage, device, dtype, kernels, repetitions))
-                .ToList();
-            return new HostOverheadResult(
-                $"hidden {Tiny.HiddenSize}, {Tiny.NumHiddenLayers} layers, vocab {Tiny.VocabSize}, 2 × 16 tokens, " +
-                $"{moe.NumExperts} experts top-{moe.TopK}", StepsPerSample,
-                LlamaAttention.Resolve(kernels.Attention, device.type).ToString().ToLowerInvariant(),
-                measured[0].Dispatch, measured.Select(m => m.Time).ToList());
-        }
-        finally { torch.set_num_threads(threads); }
+        var measured = SmallTrainingRun.OnOneTorchThread(() => new[] { 1, 2 }
+            .Select(stage => Measure(moe, stage, device, dtype, kernels, repetitions)).ToList());
+        return new HostOverheadResult(
+            $"hidden {Tiny.HiddenSize}, {Tiny.NumHiddenLayers} layers, vocab {Tiny.VocabSize}, 2 × 16 tokens, " +
+            $"{moe.NumExperts} experts top-{moe.TopK}", StepsPerSample,
+            LlamaAttention.Resolve(kernels.Attention, device.type).ToString().ToLowerInvariant(),
+            measured[0].Dispatch, measured.Select(m => m.Time).ToList());
     }
 
     static (HostStepTime Time, string Dispatch) Measure(MoeConfig moe, int stage, Device device, ScalarType dtype,
         DeviceOptions kernels, int repetitions)
     {
-        torch.manual_seed(1);
-        using var model = new LlamaForCausalLM(Tiny, dtype);
-        model.to(device);
-        Upcycler.Upcycle(model, moe, seed: 3);
-        kernels.ChooseKernels(model);
-        using var batch = TrainingBatch.Random(Tiny, 2, 16, device, seed: 4);
-        using var step = StageStep.Create(model, moe, stage, device);
+        using var run = SmallTrainingRun.Create(Tiny, moe, stage, batch: 2, seqLen: 16, device, dtype, kernels,
+            seeds: (1, 3, 4));
         var timing = Stopwatches.Measure(device, warmup: 1, repetitions, () =>
         {
-            for (int i = 0; i < StepsPerSample; i++) step.Run(batch);
+            for (int i = 0; i < StepsPerSample; i++) run.Step.Run(run.Batch);
         });
         double PerStep(double seconds) => seconds * 1e6 / StepsPerSample;
         return (new HostStepTime(stage, PerStep(timing.MedianSeconds), PerStep(timing.MinSeconds),
                 PerStep(timing.MaxSeconds), PerStep(timing.CpuMedianSeconds)),
-            MoeBlock.ExpertDispatchOf(model, device.type)!);
+            MoeBlock.ExpertDispatchOf(run.Model, device.type)!);
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using MoeLpr.Devices;
 using MoeLpr.Model;
-using MoeLpr.Upcycling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,30 +16,19 @@ public sealed record LeakResult(string Config, int Stage, long TokensPerBatch, d
 /// <summary>
 /// Runs stage-1 training steps on a small upcycled model and samples RSS and
 /// <c>DisposeScopeManager.Statistics</c> at the checkpoints: a leak shows as growth between step 100 and the end.
-/// It runs with one torch thread: its tiny ops gain nothing from two, and on a shared machine an OpenMP barrier
-/// waiting for a descheduled second thread makes every op orders of magnitude slower.
+/// It runs with one torch thread (<see cref="SmallTrainingRun.OnOneTorchThread"/>).
 /// </summary>
 public static class LeakCheck
 {
     public static LeakResult Run(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
-        ScalarType dtype, DeviceOptions kernels)
-    {
-        var threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-        try { return Measure(config, moe, batch, seqLen, steps, device, dtype, kernels); }
-        finally { torch.set_num_threads(threads); }
-    }
+        ScalarType dtype, DeviceOptions kernels) =>
+        SmallTrainingRun.OnOneTorchThread(() => Measure(config, moe, batch, seqLen, steps, device, dtype, kernels));
 
     static LeakResult Measure(ModelConfig config, MoeConfig moe, int batch, int seqLen, int steps, Device device,
         ScalarType dtype, DeviceOptions kernels)
     {
-        torch.manual_seed(17);
-        using var model = new LlamaForCausalLM(config, dtype);
-        model.to(device);
-        Upcycler.Upcycle(model, moe, seed: 2);
-        kernels.ChooseKernels(model);
-        using var data = TrainingBatch.Random(config, batch, seqLen, device, seed: 9);
-        using var step = StageStep.Create(model, moe, stage: 1, device);
+        using var run = SmallTrainingRun.Create(config, moe, stage: 1, batch, seqLen, device, dtype, kernels,
+            seeds: (17, 2, 9));
 
         var checkpoints = new SortedSet<int> { 100, steps / 2, steps };
         var samples = new List<LeakSample>();
@@ -48,7 +36,7 @@ public static class LeakCheck
         var watch = Stopwatch.StartNew();
         for (int i = 1; i <= steps; i++)
         {
-            step.Run(data);
+            run.Step.Run(run.Batch);
             if (!checkpoints.Contains(i)) continue;
             GC.Collect();
             GC.WaitForPendingFinalizers();
