@@ -113,7 +113,7 @@ if (options.Runs("leak"))
     Log($"leak check: {string.Join("; ", samples)} ({leak.Seconds:0.0} s)");
 }
 
-// Last: it makes glibc map every large allocation on its own for the rest of the process.
+// Alone in its process (BenchmarkOptions): it makes glibc map every large allocation on its own from here on.
 if (options.Runs("held-memory") && device.type == DeviceType.CPU)
 {
     heldMemory = HeldMemory.Measure(models.Model, models.Moe, tokens: 512, options.Dispatch);
