@@ -34,9 +34,10 @@ fi
 step peer-checks 60 python3 benchmarks/pytorch/check_moe_lpr_bench.py
 step kit-full 150 "${bench[@]}" --device cuda --sections matmul,moe-layer,throughput,profile,host-overhead \
   --out $res
-step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eager --sections matmul,moe-layer,throughput
-step peer-full-grouped-compile 200 "${peer[@]}" --moe-impl grouped-mm --modes compile --sections matmul,throughput \
-  --tag compile
+step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eager \
+  --sections matmul,moe-layer,throughput,host-overhead
+step peer-full-grouped-compile 240 "${peer[@]}" --moe-impl grouped-mm --modes compile \
+  --sections matmul,throughput,host-overhead --tag compile
 step kit-paper 120 "${bench[@]}" --device cuda --size paper --sections matmul,moe-layer,throughput --out $res
 step kit-full-eager-attention 90 "${bench[@]}" --device cuda --attention eager \
   --sections matmul,throughput,profile,host-overhead \

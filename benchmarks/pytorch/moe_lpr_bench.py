@@ -12,7 +12,7 @@ side (``--compare benchmark-cpu.json`` prints the table).
 Runs eager and, where the installed PyTorch has it (2.x), ``torch.compile``; bfloat16 on CUDA, float32 on the CPU.
 
     python3 benchmarks/pytorch/moe_lpr_bench.py [--size quick|full|paper] [--device auto|cpu|cuda]
-        [--sections matmul,moe-layer,throughput] [--modes eager,compile] [--moe-impl loop|padded-bmm|grouped-mm]
+        [--sections matmul,moe-layer,throughput,host-overhead] [--modes eager,compile] [--moe-impl loop|padded-bmm|grouped-mm]
         [--attention auto|math|sdpa] [--threads N] [--out DIR] [--tag NAME] [--compare KIT.json]
 
 See benchmarks/pytorch/README.md.
@@ -68,6 +68,9 @@ SIZES = {
     # layers, and the benchmark's vocabulary of 8192 (Qwen's 151,936 would make lm_head and the logits dominate)
     "paper": dict(model=llama(2048, 5504, 2, 16, 8192), moe=moe_config(6, 2), batch=8, seq_len=512),
 }
+
+# The kit's host-overhead section (HostOverhead.cs): a model whose kernels cost next to nothing, 300 steps a sample
+HOST_OVERHEAD = dict(model=llama(32, 64, 4, 4, 64), moe=moe_config(4, 2), batch=2, seq_len=16, steps_per_sample=300)
 
 FLOP_FORMULA = (
     "Multiply-add = 2 FLOPs; D = tokens per batch, B = batch, T = sequence length, L = layers, h = hidden, I = intermediate, V = vocab, "
@@ -675,22 +678,7 @@ def throughput_section(size, device, dtype, impl, attention, mode, peak, warmup,
 
     for stage in (1, 2):
         counts = flop_counts(c, moe["num_experts"], moe["topk"], True, b, t, "stage1" if stage == 1 else "stage2")
-        for name, p in model.named_parameters():
-            p.requires_grad_(is_trainable(stage, name))
-        model.zero_grad(set_to_none=True)
-        model.train()
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
-        loss_fn = maybe_compile(lambda i, l, o: stage_loss(stage, moe, model(i, l), o), mode)
-        last = [None]
-
-        def step():
-            loss = loss_fn(ids, labels, old)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            last[0] = loss.item()
+        step, last = training_step(model, moe, stage, mode, ids, labels, old)
         name = f"stage {stage} train"
         timed_first(name, step)
         local = reset_peak(device)
@@ -702,9 +690,76 @@ def throughput_section(size, device, dtype, impl, attention, mode, peak, warmup,
                               peak, local, frozen_with_grad, last[0], device, mode, compile_seconds[name])
         results.append(r)
         log(r)
-        del optimizer
         model.zero_grad(set_to_none=True)
     return results
+
+
+def training_step(model, moe, stage, mode, ids, labels, old):
+    """The kit's TrainingStep for a stage: the stage's parameters trainable, AdamW over them, the stage's loss,
+    global-norm clipping at 1. Returns the step and a cell holding the last loss."""
+    for name, p in model.named_parameters():
+        p.requires_grad_(is_trainable(stage, name))
+    model.zero_grad(set_to_none=True)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
+    loss_fn = maybe_compile(lambda i, l, o: stage_loss(stage, moe, model(i, l), o), mode)
+    last = [None]
+
+    def step():
+        loss = loss_fn(ids, labels, old)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        last[0] = loss.item()
+    return step, last
+
+
+def host_overhead_section(device, dtype, impl, attention, mode, repetitions):
+    """The kit's host-overhead section: stage-1 and stage-2 steps of a model whose kernels cost next to nothing, one
+    torch thread; what is left is the cost of issuing each operation, which paces a GPU step at the benchmark size."""
+    h = HOST_OVERHEAD
+    c, moe, n = h["model"], h["moe"], h["steps_per_sample"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        stages = []
+        for stage in (1, 2):
+            torch.manual_seed(1)
+            model = LlamaForCausalLM(c, dtype, attention).to(device)
+            upcycle(model, moe, seed=3, impl=impl)
+            model.to(device)
+            g = torch.Generator().manual_seed(4)
+            ids = torch.randint(0, c["vocab_size"], (h["batch"], h["seq_len"]), generator=g).to(device)
+            old = torch.zeros(h["batch"], h["seq_len"], dtype=torch.bool, device=device)
+            old[0] = True
+            step, _ = training_step(model, moe, stage, mode, ids, ids.clone(), old)
+            step()  # torch.compile compiles here
+
+            def run():
+                for _ in range(n):
+                    step()
+            timing = measure(device, 1, repetitions, run)
+            stages.append({"stage": stage, **{k: v * 1e6 / n for k, v in timing.items()
+                                              if k in ("median_seconds", "min_seconds", "max_seconds",
+                                                       "cpu_median_seconds")}})
+    finally:
+        torch.set_num_threads(threads)
+    return {"config": f"hidden {c['hidden_size']}, {c['num_hidden_layers']} layers, vocab {c['vocab_size']}, "
+                      f"{h['batch']} × {h['seq_len']} tokens, {moe['num_experts']} experts top-{moe['topk']}",
+            "steps_per_sample": n, "stages_microseconds": stages}
+
+
+def host_overhead_markdown(host, label):
+    md = [f"## Host time per training step, {label} ({host['config']}; one torch thread)\n",
+          f"Per step, from samples of {host['steps_per_sample']} steps (the kit's `host-overhead` section).\n",
+          "| stage | µs per step | min–max | CPU µs |", "|---|---:|---|---:|"]
+    for s in host["stages_microseconds"]:
+        md.append(f"| {s['stage']} | **{s['median_seconds']:.0f}** | {s['min_seconds']:.0f}–{s['max_seconds']:.0f} | "
+                  f"{s['cpu_median_seconds']:.0f} |")
+    md.append("")
+    return md
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -844,6 +899,9 @@ def to_markdown(report):
         if rows:
             md.append(f"## Whole model, {label}\n")
             md += throughput_markdown(rows)
+    for label, host in (("eager", report.get("host_overhead")), ("torch.compile", report["torch_compile"].get("host_overhead"))):
+        if host:
+            md += host_overhead_markdown(host, label)
     if report.get("comparison"):
         md.append(report["comparison"])
     md.append("## FLOP formula\n")
@@ -910,7 +968,7 @@ def main(argv=None):
         size["batch"] = args.batch
     sections = set(s.strip() for s in args.sections.split(",") if s.strip())
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    for s in sections - {"matmul", "moe-layer", "throughput"}:
+    for s in sections - {"matmul", "moe-layer", "throughput", "host-overhead"}:
         ap.error(f"unknown section {s}")
 
     cuda_note = None
@@ -989,6 +1047,12 @@ def main(argv=None):
                     f"({layer['moe_forward']['median_seconds'] * 1000:.1f} vs {layer['dense_forward']['median_seconds'] * 1000:.1f} ms), "
                     f"forward+backward {layer['forward_backward_ratio']:.2f}× ({layer['moe_forward_backward']['median_seconds'] * 1000:.1f} vs "
                     f"{layer['dense_forward_backward']['median_seconds'] * 1000:.1f} ms); tokens per expert {layer['tokens_per_expert']}")
+                save()
+            if "host-overhead" in sections:
+                host = host_overhead_section(device, dtype, args.moe_impl, args.attention, mode, args.repetitions)
+                target["host_overhead"] = host
+                log(f"[{mode}] host overhead ({host['config']}): " + ", ".join(
+                    f"stage {s['stage']} {s['median_seconds']:.0f} µs per step" for s in host["stages_microseconds"]))
                 save()
             if "throughput" in sections:
                 def log_row(r, mode=mode):
