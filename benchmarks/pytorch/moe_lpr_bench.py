@@ -133,12 +133,14 @@ class RMSNorm(nn.Module):
 
 
 def rotary_tables(head_dim, theta, seq_len, device, dtype):
-    exponents = torch.arange(0, head_dim, 2, dtype=dtype, device=device) / head_dim
+    """In the model dtype: computed in float32 (float64) and cast once per forward, as the kit and HF."""
+    compute = at_least_f32(dtype)
+    exponents = torch.arange(0, head_dim, 2, dtype=compute, device=device) / head_dim
     inv_freq = torch.pow(theta, exponents).reciprocal()
-    positions = torch.arange(seq_len, dtype=dtype, device=device)
+    positions = torch.arange(seq_len, dtype=compute, device=device)
     freqs = positions.unsqueeze(1) * inv_freq.unsqueeze(0)
     angles = torch.cat([freqs, freqs], dim=-1)
-    return angles.cos(), angles.sin()
+    return angles.cos().to(dtype), angles.sin().to(dtype)
 
 
 def rotate_half(x):
@@ -147,7 +149,7 @@ def rotate_half(x):
 
 
 def apply_rotary(x, cos, sin):
-    return x * cos.to(x.dtype) + rotate_half(x) * sin.to(x.dtype)
+    return x * cos + rotate_half(x) * sin
 
 
 class LlamaAttention(nn.Module):
@@ -397,7 +399,7 @@ class LlamaModel(nn.Module):
         hidden = self.embed_tokens(input_ids)
         c = self.config
         cos, sin = rotary_tables(c["hidden_size"] // c["num_attention_heads"], c["rope_theta"], input_ids.shape[1],
-                                 hidden.device, at_least_f32(hidden.dtype))
+                                 hidden.device, hidden.dtype)
         router_logits = []
         for layer in self.layers:
             hidden, r = layer(hidden, cos, sin)
@@ -438,12 +440,13 @@ def upcycle(model, moe, seed, impl):
 
 
 def load_balancing_loss(router_logits, n, k):
-    per_layer = []
-    for logits in router_logits:
-        p = logits.softmax(-1, dtype=at_least_f32(logits.dtype))
-        chosen = F.one_hot(p.topk(k, dim=-1).indices, n).sum(1).to(p.dtype)
-        per_layer.append(n * (chosen.mean(0) * p.mean(0)).sum())
-    return torch.stack(per_layer).mean()
+    """All layers routed at once, as the kit's LoadBalancingLoss: F and P are means over each layer's tokens."""
+    layers, tokens = len(router_logits), router_logits[0].shape[0]
+    logits = torch.cat(router_logits)
+    p = logits.softmax(-1, dtype=at_least_f32(logits.dtype))
+    chosen = F.one_hot(p.topk(k, dim=-1).indices, n).sum(1).to(p.dtype).view(layers, tokens, n)
+    p = p.view(layers, tokens, n)
+    return (n * (chosen.mean(1) * p.mean(1)).sum(1)).mean()
 
 
 def lpr_loss(router_logits, old_mask):
