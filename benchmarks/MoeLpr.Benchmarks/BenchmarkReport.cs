@@ -11,7 +11,8 @@ public sealed record BenchmarkReport(
     MachineDescription Machine, string Mode, string Attention, string MoeDispatch, ModelConfig Model, MoeConfig Moe,
     int Batch, int SeqLen,
     MatmulPeakResult? MatmulPeak, MoeLayerResult? MoeLayer, IReadOnlyList<ThroughputResult> Throughput,
-    IReadOnlyList<ProfileResult> Profiles, HostOverheadResult? HostOverhead, LeakResult? Leak, HeldMemoryResult? HeldMemory, string FlopFormula)
+    IReadOnlyList<ProfileResult> Profiles, HostOverheadResult? HostOverhead, LeakResult? Leak,
+    HeldMemoryResult? HeldMemory, string FlopFormula)
 {
     static readonly JsonSerializerOptions Json = new()
     {
@@ -133,8 +134,8 @@ public sealed record BenchmarkReport(
             md.AppendLine($"## Host time per training step ({host.Config}; attention {host.Attention}, experts run " +
                           $"{host.Dispatch}; one torch thread)\n");
             md.AppendLine("A model so small that its kernels cost next to nothing: the time is that of issuing the " +
-                          "step's operations, which paces a GPU step at the benchmark size. Per step, from samples of " +
-                          $"{host.StepsPerSample} steps.\n");
+                          "step's operations, which paces a GPU step at the benchmark size. Per step, from samples " +
+                          $"of {host.StepsPerSample} steps.\n");
             md.AppendLine("| stage | µs per step | min–max | CPU µs |");
             md.AppendLine("|---|---:|---|---:|");
             foreach (var s in host.Stages)

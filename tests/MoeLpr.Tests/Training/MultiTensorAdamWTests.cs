@@ -94,6 +94,6 @@ public class MultiTensorAdamWTests
         Assert.True(TinyCheckpoints.BytesOf(expected).SequenceEqual(TinyCheckpoints.BytesOf(actual)),
                     $"{what} differs");
 
-    /// <summary>Accumulates <paramref name="gradient"/> into the parameter's gradient as a backward pass does.</summary>
+    /// <summary>Adds <paramref name="gradient"/> to the parameter's gradient, as a backward pass does.</summary>
     static void Backward(Parameter parameter, Tensor gradient) => (parameter * gradient).sum().backward();
 }
