@@ -61,16 +61,18 @@ public sealed class MultiTensorAdamW : IDisposable
 
     /// <summary>
     /// Scales the gradients so that their global 2-norm is at most <paramref name="maxNorm"/> (+∞: unchanged) and
-    /// returns the norm before scaling, as libtorch's <c>clip_grad_norm_</c>; 0 when no parameter has a gradient.
+    /// returns the norm before scaling, as libtorch's <c>clip_grad_norm_</c>, as a 0-dim tensor on the gradients'
+    /// device (reading it is the caller's choice of when to wait for the device); 0 when no parameter has a gradient.
     /// </summary>
-    public double ClipGradNorm(double maxNorm)
+    public Tensor ClipGradNorm(double maxNorm)
     {
         using var scope = torch.NewDisposeScope();
         var grads = Group.Parameters.Select(p => p.grad).OfType<Tensor>().ToArray();
-        if (grads.Length == 0) return 0;
+        if (grads.Length == 0)
+            return torch.zeros([], device: Group.Parameters.FirstOrDefault()?.device).MoveToOuterDisposeScope();
         using var bound = maxNorm.ToScalar();   // kept alive through the call (dotnet/TorchSharp#1434)
         using var noGrad = torch.no_grad();
-        return ((Tensor)Compiled.Value.invoke("clip_grad_norm_", grads, bound)!).ToDouble();
+        return ((Tensor)Compiled.Value.invoke("clip_grad_norm_", grads, bound)!).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -64,12 +64,30 @@ public sealed class TrainingStep : IDisposable
     /// <paramref name="learningRate"/>. A loss or gradient norm that is not finite throws
     /// <see cref="TrainingDivergedException"/> before anything is updated.
     /// </summary>
+    /// <remarks>
+    /// The step reads the device once, after clipping: every micro-batch's loss terms and the gradient norm in one
+    /// copy. Reading each term as it is computed would make the host wait for the device between the forward and the
+    /// backward pass of every micro-batch, with the device idle while the host then issues the next kernels.
+    /// </remarks>
     /// <param name="observe">Sees each micro-batch's model output and old-language mask (e.g. to log routing).</param>
     public StepResult Run(IReadOnlyList<MicroBatch> microBatches, double learningRate,
         Action<CausalLMOutput, Tensor>? observe = null)
     {
-        var losses = microBatches.Select(batch => Backward(batch, microBatches.Count, observe)).ToList();
-        return new StepResult(losses, Update(learningRate));
+        using var scope = torch.NewDisposeScope();
+        var pending = microBatches.Select(batch => Backward(batch, microBatches.Count, observe)).ToList();
+        var gradNorm = ClipGradients();
+        var values = torch.cat([.. pending.Select(loss => loss.Values), gradNorm.reshape(1)])
+            .cpu().data<double>().ToArray();
+
+        var losses = new List<MicroBatchLoss>();
+        int offset = 0;
+        foreach (var loss in pending)
+        {
+            losses.Add(loss.Read(values, offset));
+            offset += loss.Count;
+        }
+        losses.ForEach(ThrowIfNotFinite);
+        return new StepResult(losses, Apply(values[offset], learningRate));
     }
 
     /// <summary>
@@ -77,7 +95,18 @@ public sealed class TrainingStep : IDisposable
     /// </summary>
     public int FrozenParametersWithGradient() => model.parameters().Count(p => !p.requires_grad && p.grad is not null);
 
-    MicroBatchLoss Backward(MicroBatch batch, int microBatches, Action<CausalLMOutput, Tensor>? observe)
+    /// <summary>A micro-batch's loss terms still on the device: total, LM loss, then the named parts.</summary>
+    sealed record PendingLoss(Tensor Values, IReadOnlyList<string> PartNames, long Tokens)
+    {
+        public int Count => 2 + PartNames.Count;
+
+        /// <summary>The terms as read back, from <paramref name="offset"/> in the step's one copy.</summary>
+        public MicroBatchLoss Read(double[] values, int offset) => new(values[offset], values[offset + 1],
+            PartNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[offset + 2 + p.i]),
+            Tokens);
+    }
+
+    PendingLoss Backward(MicroBatch batch, int microBatches, Action<CausalLMOutput, Tensor>? observe)
     {
         using var scope = torch.NewDisposeScope();
         var ids = batch.InputIds.to(Device);
@@ -85,20 +114,22 @@ public sealed class TrainingStep : IDisposable
         var output = model.forward(
             new CausalLMInput(ids, LanguageModelingLabels.From(ids, options.MaskedLabelTokenId), oldMask));
         var terms = policy.ComputeLoss(output, oldMask);
-
-        var loss = new MicroBatchLoss(terms.Total.item<float>(), terms.LmLoss.item<float>(),
-                                      terms.Parts.ToDictionary(p => p.Key, p => (double)p.Value.item<float>()),
-                                      ids.numel());
-        if (!double.IsFinite(loss.Total))
-        {
-            var culprit = !double.IsFinite(loss.LmLoss) ? ("lm_loss", loss.LmLoss)
-                : loss.Parts.Where(p => !double.IsFinite(p.Value))
-                    .Select(p => (p.Key, p.Value)).FirstOrDefault(("the total loss", loss.Total));
-            throw new TrainingDivergedException($"{culprit.Item1} is {culprit.Item2}");
-        }
         (terms.Total / microBatches).backward();
         observe?.Invoke(output, oldMask);
-        return loss;
+
+        // Logged in single precision, as the losses are computed; widened only to travel with the gradient norm.
+        var values = torch.stack([terms.Total.detach(), terms.LmLoss.detach(), .. terms.Parts.Values.Select(
+            part => part.detach())]).to_type(ScalarType.Float32).to_type(ScalarType.Float64);
+        return new PendingLoss(values.MoveToOuterDisposeScope(), terms.Parts.Keys.ToList(), ids.numel());
+    }
+
+    static void ThrowIfNotFinite(MicroBatchLoss loss)
+    {
+        if (double.IsFinite(loss.Total)) return;
+        var culprit = !double.IsFinite(loss.LmLoss) ? ("lm_loss", loss.LmLoss)
+            : loss.Parts.Where(p => !double.IsFinite(p.Value))
+                .Select(p => (p.Key, p.Value)).FirstOrDefault(("the total loss", loss.Total));
+        throw new TrainingDivergedException($"{culprit.Item1} is {culprit.Item2}");
     }
 
     /// <summary>
@@ -108,7 +139,17 @@ public sealed class TrainingStep : IDisposable
     /// </summary>
     public double Update(double learningRate)
     {
-        double gradNorm = adamW.ClipGradNorm(options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
+        using var scope = torch.NewDisposeScope();
+        return Apply(ClipGradients().item<double>(), learningRate);
+    }
+
+    /// <summary>The global gradient norm before clipping, on the device (float64).</summary>
+    Tensor ClipGradients() =>
+        adamW.ClipGradNorm(options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity)
+            .to_type(ScalarType.Float64);
+
+    double Apply(double gradNorm, double learningRate)
+    {
         if (!double.IsFinite(gradNorm)) throw new TrainingDivergedException($"the gradient norm is {gradNorm}");
         adamW.Step(learningRate);
         return gradNorm;
