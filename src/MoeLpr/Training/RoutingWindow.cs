@@ -7,16 +7,21 @@ namespace MoeLpr.Training;
 /// <summary>
 /// Router statistics of a training logging window, accumulated over its micro-batches (token-weighted): the mean
 /// probability of each expert over all layers and tokens, and per layer the old-language tokens' mean p_0 and top-K
-/// rate of expert 0. Reads the router logits through <see cref="MoeBlock.Route"/> without gradient and copies only
-/// small sums to managed memory.
+/// rate of expert 0. Reads the router logits through <see cref="MoeBlock.Route"/> without gradient.
 /// </summary>
-public sealed class RoutingWindow(int topK)
+/// <remarks>
+/// The sums stay on the routers' device and are copied to managed memory once, when a statistic is first read (at a
+/// logging step): reading them at every micro-batch would make the host wait for the device each time. Old-language
+/// tokens are selected by multiplying with the mask rather than by indexing, which would read their count back.
+/// </remarks>
+public sealed class RoutingWindow(int topK) : IDisposable
 {
-    double[]? probabilitySum;     // [N] summed over layers and tokens
+    // float64, on the device: [N] Σ p over layers and tokens, [L] Σ p_0 and [L] Σ [expert 0 in the top-K] over the
+    // old-language tokens, [1] the number of old-language tokens.
+    Tensor? sums;
+    int experts, layers;
     long probabilityCount;        // layers × tokens
-    double[]? oldExpert0ProbSum;  // [L]
-    double[]? oldExpert0Selected; // [L]
-    long oldTokens;
+    double[]? read;               // sums, once copied
 
     public void Add(IReadOnlyList<Tensor> routerLogits, Tensor oldLanguageMask)
     {
@@ -26,37 +31,48 @@ public sealed class RoutingWindow(int topK)
         var routings = routerLogits.Select(logits => MoeBlock.Route(logits.detach(), topK)).ToList();
         // [L, T, N]
         var probabilities = torch.stack(routings.Select(r => r.Probabilities.to_type(ScalarType.Float32)).ToArray());
-        long layers = probabilities.shape[0], experts = probabilities.shape[2];
-        probabilitySum ??= new double[experts];
-        oldExpert0ProbSum ??= new double[layers];
-        oldExpert0Selected ??= new double[layers];
-
-        var perExpert = probabilities.sum([0, 1]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        for (int e = 0; e < experts; e++) probabilitySum[e] += perExpert[e];
+        (layers, experts) = ((int)probabilities.shape[0], (int)probabilities.shape[2]);
         probabilityCount += layers * probabilities.shape[1];
 
-        var oldIndex = oldLanguageMask.reshape(-1)
-            .to(probabilities.device).to_type(ScalarType.Bool).nonzero().squeeze(1);
-        long old = oldIndex.shape[0];
-        if (old == 0) return;
-        var p0 = probabilities.index_select(1, oldIndex)
-            .select(-1, 0).sum(1).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        var selected = torch.stack(routings.Select(r => r.Experts.index_select(0, oldIndex)).ToArray()) // [L, M, K]
-                            .eq(0).any(-1).to_type(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
-        for (int l = 0; l < layers; l++)
-        {
-            oldExpert0ProbSum[l] += p0[l];
-            oldExpert0Selected[l] += selected[l];
-        }
-        oldTokens += old;
+        var old = oldLanguageMask.reshape(-1).to(probabilities.device).to_type(ScalarType.Float64);   // [T]
+        var perExpert = probabilities.sum([0, 1]).to_type(ScalarType.Float64);
+        var p0 = (probabilities.select(-1, 0).to_type(ScalarType.Float64) * old).sum(1);
+        var selected = (torch.stack(routings.Select(r => r.Experts).ToArray())   // [L, T, K]
+            .eq(0).any(-1).to_type(ScalarType.Float64) * old).sum(1);
+        var added = torch.cat([perExpert, p0, selected, old.sum().reshape(1)]);
+        if (sums is null) sums = added.DetachFromDisposeScope();
+        else sums.add_(added);
+        read = null;
     }
 
     public double[]? ExpertProbability =>
-        probabilityCount == 0 ? null : probabilitySum!.Select(s => s / probabilityCount).ToArray();
+        probabilityCount == 0 ? null : Read()[..experts].Select(s => s / probabilityCount).ToArray();
 
-    public double[]? OldLanguageExpert0Probability =>
-        oldTokens == 0 ? null : oldExpert0ProbSum!.Select(s => s / oldTokens).ToArray();
+    public double[]? OldLanguageExpert0Probability => PerOldToken(experts);
 
-    public double[]? OldLanguageExpert0Selected =>
-        oldTokens == 0 ? null : oldExpert0Selected!.Select(s => s / oldTokens).ToArray();
+    public double[]? OldLanguageExpert0Selected => PerOldToken(experts + layers);
+
+    /// <summary>Starts a new window.</summary>
+    public void Reset()
+    {
+        sums?.Dispose();
+        (sums, read, probabilityCount) = (null, null, 0);
+    }
+
+    public void Dispose() => Reset();
+
+    double[]? PerOldToken(int start)
+    {
+        if (sums is null) return null;
+        var values = Read();
+        double oldTokens = values[^1];
+        return oldTokens == 0 ? null : values[start..(start + layers)].Select(s => s / oldTokens).ToArray();
+    }
+
+    double[] Read()
+    {
+        if (read is not null) return read;
+        using var scope = torch.NewDisposeScope();
+        return read = sums!.cpu().data<double>().ToArray();
+    }
 }

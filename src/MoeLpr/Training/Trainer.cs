@@ -92,7 +92,7 @@ public sealed class Trainer
         double elapsedBeforeSession = state.ElapsedSeconds; // time spent before a resume
         var session = Stopwatch.StartNew();
         var window = new LossWindow();
-        var routing = new RoutingWindow(model.Moe?.TopK ?? 1);
+        using var routing = new RoutingWindow(model.Moe?.TopK ?? 1);
         TrainingMetrics? lastMetrics = null;
 
         foreach (var planStep in Plan.Steps(state.Epoch, state.MicroBatchInEpoch).Take(planned - done))
@@ -125,7 +125,7 @@ public sealed class Trainer
                 var perStep = session.Elapsed.TotalSeconds / (done - resumedAt);
                 progress.Report(lastMetrics, TimeSpan.FromSeconds(perStep * (planned - done)));
                 window = new LossWindow();
-                routing = new RoutingWindow(model.Moe?.TopK ?? 1);
+                routing.Reset();
             }
 
             var position = state with

@@ -95,7 +95,7 @@ public class ToyExampleTests(ITestOutputHelper log)
         using (model)
         {
             model.eval();
-            var statistics = new RoutingWindow(config!.TopK);
+            using var statistics = new RoutingWindow(config!.TopK);
             using var noGrad = torch.no_grad();
             for (int start = 0; start < zhBlocks.Count; start += 16)
             {
