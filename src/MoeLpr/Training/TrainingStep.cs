@@ -109,8 +109,8 @@ public sealed class TrainingStep : IDisposable
     PendingLoss Backward(MicroBatch batch, int microBatches, Action<CausalLMOutput, Tensor>? observe)
     {
         using var scope = torch.NewDisposeScope();
-        var ids = batch.InputIds.to(Device);
-        var oldMask = batch.OldLanguageMask.to(Device);
+        var ids = ToDevice(batch.InputIds);
+        var oldMask = ToDevice(batch.OldLanguageMask);
         var output = model.forward(
             new CausalLMInput(ids, LanguageModelingLabels.From(ids, options.MaskedLabelTokenId), oldMask));
         var terms = policy.ComputeLoss(output, oldMask);
@@ -122,6 +122,15 @@ public sealed class TrainingStep : IDisposable
             part => part.detach())]).to_type(ScalarType.Float32).to_type(ScalarType.Float64);
         return new PendingLoss(values.MoveToOuterDisposeScope(), terms.Parts.Keys.ToList(), ids.numel());
     }
+
+    /// <summary>
+    /// A batch tensor on the step's device. To a GPU it goes from page-locked memory without blocking, as PyTorch's
+    /// <c>pin_memory</c> + <c>non_blocking</c> idiom does: a copy from pageable memory waits until the device has
+    /// finished all the work queued before it, here the previous step's update.
+    /// </summary>
+    Tensor ToDevice(Tensor tensor) => Device.type == DeviceType.CUDA && tensor.device_type == DeviceType.CPU
+        ? tensor.pin_memory().to(Device, non_blocking: true)
+        : tensor.to(Device);
 
     static void ThrowIfNotFinite(MicroBatchLoss loss)
     {
