@@ -269,23 +269,23 @@ class MoeBlock(nn.Module):
         return self.base_layer if e == 0 else self.moe_experts[e - 1]
 
     def route(self, tokens):
-        logits = self.moe_router_embedding(tokens)
-        routing_dtype = at_least_f32(tokens.dtype)
-        probabilities = logits.softmax(1, dtype=routing_dtype)
+        # widened once, as the kit does: the softmax would widen them itself, and the block returns them widened
+        logits = self.moe_router_embedding(tokens).to(at_least_f32(tokens.dtype))
+        probabilities = logits.softmax(1)
         weights, selected = probabilities.topk(self.topk, dim=-1)
         if self.topk > 1:
             weights = weights / weights.sum(-1, keepdim=True)
-        return logits, routing_dtype, weights.to(tokens.dtype), selected
+        return logits, weights.to(tokens.dtype), selected
 
     def forward(self, hidden_states):
         shape = hidden_states.shape
         tokens = hidden_states.reshape(-1, shape[-1])
-        logits, routing_dtype, weights, selected = self.route(tokens)
+        logits, weights, selected = self.route(tokens)
         if self.impl == "loop":
             mixed = self._loop(tokens, weights, selected)
         else:
             mixed = self._batched(tokens, weights, selected)
-        return mixed.reshape(shape), logits.to(routing_dtype)
+        return mixed.reshape(shape), logits
 
     def _loop(self, tokens, weights, selected):
         k, n = self.topk, self.num_experts

@@ -124,7 +124,9 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         var shape = hiddenStates.shape;
         var tokens = hiddenStates.reshape(-1, shape[^1]);                         // [B*T, h]
 
-        var routerLogits = moe_router_embedding.forward(tokens);                  // [B*T, N], model dtype
+        // Widened once: the softmax would widen them itself, and the block returns them widened.
+        var routerLogits = moe_router_embedding.forward(tokens)                   // [B*T, N], float32 or wider
+            .to_type(Precision.AtLeastFloat32(tokens.dtype));
         var routing = Route(routerLogits, TopK);
         var weights = routing.Weights.to_type(hiddenStates.dtype);                // [B*T, K]
         var mixed = UsesGroupedExperts(tokens.dtype, tokens.device_type)
@@ -133,7 +135,7 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
 
         return new MoeBlockOutput(
             mixed.reshape(shape).MoveToOuterDisposeScope(),
-            routerLogits.to_type(routing.Probabilities.dtype).MoveToOuterDisposeScope());
+            routerLogits.MoveToOuterDisposeScope());
     }
 
     /// <summary>The dispatch <see cref="forward"/> takes for tokens of <paramref name="dtype"/> on
