@@ -2,9 +2,10 @@
 # One GPU session, prepared to fit a short lease: on a machine with PyTorch (CUDA) and no .NET, from the project
 # root, with .device-bundle/ from ../shared/gpu/pack copied there. Runs, most important first, each under its own
 # time limit: `moelpr doctor`, the PyTorch peer's own checks (seconds, on the CPU), the kit's benchmark (benchmark
-# size, bf16, auto = sdpa attention and grouped experts), the PyTorch peer of the same configs minutes later (eager,
-# then torch.compile; its auto attention is sdpa on CUDA too), the paper's layer size, the kit with eager attention
-# and with the per-expert loop for comparison, demo --quick on CUDA and the transformers/PEFT interop check.
+# size, bf16, auto = sdpa attention and grouped experts), the PyTorch peer of the same configs minutes later (eager;
+# its auto attention is sdpa on CUDA too), demo --quick on CUDA, the paper's layer size, the kit and the peer with
+# the per-expert loop, the kit with eager attention, then the peer under torch.compile (minutes of compiling) and
+# the transformers/PEFT interop check.
 # Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
 # keeps what it finished.
 #
@@ -14,7 +15,10 @@
 # notebooks/executed 19 MB; the slimmed bundle 31 MB):
 #   bash ../shared/gpu/pack && bash benchmarks/cuda/slim-bundle.sh
 #   mkdir -p /tmp/executed-hold && mv notebooks/executed/*.ipynb /tmp/executed-hold/   # put back after the call
-#   device run, carry .device-bundle: bash benchmarks/cuda/run-session.sh "$OUT"   (about 4 minutes on the H100)
+#   device run, carry .device-bundle: bash benchmarks/cuda/run-session.sh "$OUT"
+# It took about 4 minutes on the first H100 and would have taken about 10 on the second, whose host was slower (the
+# host-overhead sections a minute each, torch.compile 191 s): with a 15-minute lease, give the call 9 minutes and run
+# what it did not reach in a second call.
 # Rehearsed on the CPU by sourcing device-env.sh with --libtorch at the NuGet CPU libtorch (the bundle's stock
 # libLibTorchSharp.so needs a newer libstdc++ than Debian 12's: copy the build's patched one over it for that).
 set -uo pipefail
@@ -36,19 +40,20 @@ step kit-full 150 "${bench[@]}" --device cuda --sections matmul,moe-layer,throug
   --out $res
 step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eager \
   --sections matmul,moe-layer,throughput,host-overhead
-step peer-full-grouped-compile 240 "${peer[@]}" --moe-impl grouped-mm --modes compile \
-  --sections matmul,throughput,host-overhead --tag compile
+step demo-quick 120 "${kit[@]}" demo --quick --device cuda --output /tmp/demo-cuda
+cp /tmp/demo-cuda/results.csv $res/demo-quick-cuda-results.csv 2>/dev/null
 step kit-paper 120 "${bench[@]}" --device cuda --size paper --sections matmul,moe-layer,throughput --out $res
-step kit-full-eager-attention 90 "${bench[@]}" --device cuda --attention eager \
-  --sections matmul,throughput,profile,host-overhead \
-  --tag eager-attention --out $res
+step peer-paper-grouped-eager 120 "${peer[@]}" --size paper --moe-impl grouped-mm --modes eager \
+  --sections matmul,moe-layer,throughput
 step kit-full-loop 90 "${bench[@]}" --device cuda --moe-dispatch loop --sections matmul,moe-layer,throughput --tag loop \
   --out $res
 step peer-full-loop-eager 90 "${peer[@]}" --moe-impl loop --modes eager --sections matmul,moe-layer,throughput
-step peer-paper-grouped-eager 120 "${peer[@]}" --size paper --moe-impl grouped-mm --modes eager \
-  --sections matmul,moe-layer,throughput
-step demo-quick 120 "${kit[@]}" demo --quick --device cuda --output /tmp/demo-cuda
-cp /tmp/demo-cuda/results.csv $res/demo-quick-cuda-results.csv 2>/dev/null
+step kit-full-eager-attention 90 "${bench[@]}" --device cuda --attention eager \
+  --sections matmul,throughput,profile,host-overhead \
+  --tag eager-attention --out $res
+# torch.compile last: it spends most of a minute compiling each workload
+step peer-full-grouped-compile 240 "${peer[@]}" --moe-impl grouped-mm --modes compile \
+  --sections matmul,throughput,host-overhead --tag compile
 step peer-paper-grouped-compile 200 "${peer[@]}" --size paper --moe-impl grouped-mm --modes compile \
   --sections matmul,throughput --tag compile
 step interop 120 tests/interop/check-with-transformers.sh /tmp/interop dotnet /tmp/kit-app/app/MoeLpr.Cli.dll
