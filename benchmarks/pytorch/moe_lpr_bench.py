@@ -957,7 +957,8 @@ def main(argv=None):
                     help="as the kit's --attention: auto (default) = sdpa on CUDA, math elsewhere; math = the kit's "
                          "eager attention")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--repetitions", type=int, default=None,
+                    help="timed runs per workload (default as the kit: 20 after 3 warm-ups on CUDA, 3 after 1 elsewhere)")
     ap.add_argument("--layer-repetitions", type=int, default=7)
     ap.add_argument("--batch", type=int, default=None, help="override the size's batch (for a smaller CPU run; the report says so)")
     ap.add_argument("--out", default=None)
@@ -1033,10 +1034,12 @@ def main(argv=None):
         with open(os.path.join(out_dir, base + ".md"), "w") as f:
             f.write(to_markdown(report))
 
-    warmup = 1
+    # as the kit: a GPU step takes milliseconds and varies more from call to call than a CPU step of seconds
+    warmup, repetitions = (3, 20) if device.type == "cuda" else (1, 3)
+    repetitions = args.repetitions or repetitions
     if "matmul" in sections or "throughput" in sections:
         n, per = (8192, 20) if device.type == "cuda" else (2048, 3)
-        report["matmul_peak"] = matmul_peak(device, dtype, n, per, 2, args.repetitions)
+        report["matmul_peak"] = matmul_peak(device, dtype, n, per, 2, repetitions)
         log(f"matmul peak {n}×{n} {DTYPE_NAMES[dtype]}: {report['matmul_peak']['flops_per_second'] / 1e9:.1f} GFLOP/s")
         save()
 
@@ -1044,7 +1047,8 @@ def main(argv=None):
         target = report if mode == "eager" else report["torch_compile"]
         try:
             if "moe-layer" in sections:
-                layer = moe_layer_section(size, device, dtype, args.moe_impl, mode, 2 if mode == "compile" else warmup, args.layer_repetitions)
+                layer = moe_layer_section(size, device, dtype, args.moe_impl, mode, warmup + 1 if mode == "compile" else warmup,
+                                          args.layer_repetitions)  # compile: one more, its first call compiles
                 target["moe_layer"] = layer
                 log(f"[{mode}] MoE layer / dense MLP: forward {layer['forward_ratio']:.2f}× "
                     f"({layer['moe_forward']['median_seconds'] * 1000:.1f} vs {layer['dense_forward']['median_seconds'] * 1000:.1f} ms), "
@@ -1052,7 +1056,7 @@ def main(argv=None):
                     f"{layer['dense_forward_backward']['median_seconds'] * 1000:.1f} ms); tokens per expert {layer['tokens_per_expert']}")
                 save()
             if "host-overhead" in sections:
-                host = host_overhead_section(device, dtype, args.moe_impl, args.attention, mode, args.repetitions)
+                host = host_overhead_section(device, dtype, args.moe_impl, args.attention, mode, 3)  # 300 steps a sample
                 target["host_overhead"] = host
                 log(f"[{mode}] host overhead ({host['config']}): " + ", ".join(
                     f"stage {s['stage']} {s['median_seconds']:.0f} µs per step" for s in host["stages_microseconds"]))
@@ -1064,7 +1068,7 @@ def main(argv=None):
                         f"(executed {100 * r['executed_fraction_of_matmul_peak']:.1f}%), peak RSS {r['peak_rss_bytes'] >> 20} MiB, "
                         f"first call {r['first_call_seconds']:.1f} s")
                 rows = throughput_section(size, device, dtype, args.moe_impl, args.attention, mode,
-                                          report["matmul_peak"]["flops_per_second"], warmup, args.repetitions,
+                                          report["matmul_peak"]["flops_per_second"], warmup, repetitions,
                                           log_row)
                 target["throughput"] = rows
                 save()
