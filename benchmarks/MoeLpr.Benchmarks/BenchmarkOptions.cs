@@ -13,7 +13,8 @@ public sealed record BenchmarkOptions(
     string OutputDirectory, string Tag, int? Threads)
 {
     public static readonly string[] AllSections =
-        ["matmul", "moe-layer", "throughput", "profile", "host-overhead", "leak", HeldMemorySection];
+        ["dispatch-agreement", "matmul", "moe-layer", "throughput", "profile", "host-overhead", "leak",
+         HeldMemorySection];
 
     /// <summary>
     /// Runs alone, so not by default: after other sections the process serves a forward's tensors from memory it

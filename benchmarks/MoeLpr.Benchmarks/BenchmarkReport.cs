@@ -9,7 +9,7 @@ namespace MoeLpr.Benchmarks;
 /// <summary>Everything one run measured; written as JSON and as a Markdown summary.</summary>
 public sealed record BenchmarkReport(
     MachineDescription Machine, string Mode, string Attention, string MoeDispatch, ModelConfig Model, MoeConfig Moe,
-    int Batch, int SeqLen,
+    int Batch, int SeqLen, DispatchAgreementResult? DispatchAgreement,
     MatmulPeakResult? MatmulPeak, MoeLayerResult? MoeLayer, IReadOnlyList<ThroughputResult> Throughput,
     IReadOnlyList<ProfileResult> Profiles, HostOverheadResult? HostOverhead, LeakResult? Leak,
     HeldMemoryResult? HeldMemory, string FlopFormula)
@@ -60,6 +60,18 @@ public sealed record BenchmarkReport(
         md.AppendLine("- Times: median (min–max) wall-clock ms over the timed repetitions, after warm-up; CPU = " +
                       "median process CPU time (all threads), less sensitive than wall time to other " +
                       "processes on a shared machine\n");
+
+        if (DispatchAgreement is { } agreement)
+        {
+            md.AppendLine($"## Grouped experts against the per-expert loop ({agreement.DType}, {agreement.Tokens} " +
+                          $"tokens, top-{agreement.TopK} of {agreement.NumExperts} distinct experts, stage 1)\n");
+            md.AppendLine("| tensor | max \\|grouped − loop\\| | max \\|loop\\| | relative |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var t in agreement.Tensors)
+                md.AppendLine($"| {t.Tensor} | {t.MaxAbsDifference:0.0e+00} | {t.MaxAbsLoop:0.0e+00} | " +
+                              $"{t.Relative:0.0e+00} |");
+            md.AppendLine();
+        }
 
         if (MatmulPeak is { } p)
             md.AppendLine($"**Matmul peak** ({p.Size}×{p.Size} {p.DType}): {F(p.FlopsPerSecond / 1e9, "0.0")} " +

@@ -32,6 +32,7 @@ Console.WriteLine($"{machine.CpuModel}, {machine.LogicalCores} cores, torch thre
 void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
 string G(double flops) => (flops / 1e9).ToString("0.0", CultureInfo.InvariantCulture);
 
+DispatchAgreementResult? agreement = null;
 MatmulPeakResult? peak = null;
 MoeLayerResult? layer = null;
 var throughput = new List<ThroughputResult>();
@@ -39,6 +40,14 @@ var profiles = new List<ProfileResult>();
 HostOverheadResult? hostOverhead = null;
 LeakResult? leak = null;
 HeldMemoryResult? heldMemory = null;
+if (options.Runs("dispatch-agreement"))
+{
+    agreement = DispatchAgreement.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype);
+    Log($"grouped experts against the loop ({agreement.DType}): " + string.Join(", ", agreement.Tensors.Select(
+        t => $"{t.Tensor} max |diff| {t.MaxAbsDifference:0.0e+00} ({t.Relative:0.0e+00} of max |loop|)")));
+    Save();
+}
+
 if (options.Runs("matmul") || options.Runs("throughput"))
 {
     int size = device.type == DeviceType.CUDA ? 8192 : 2048;
@@ -139,5 +148,5 @@ string ReportName() =>
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
         options.Size, attention, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
-        models.SeqLen, peak, layer, throughput, profiles, hostOverhead, leak, heldMemory, FlopCounts.Formula)
+        models.SeqLen, agreement, peak, layer, throughput, profiles, hostOverhead, leak, heldMemory, FlopCounts.Formula)
     .Write(options.OutputDirectory, ReportName());

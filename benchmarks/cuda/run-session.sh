@@ -2,10 +2,10 @@
 # One GPU session, prepared to fit a short lease: on a machine with PyTorch (CUDA) and no .NET, from the project
 # root, with .device-bundle/ from ../shared/gpu/pack copied there. Runs, most important first, each under its own
 # time limit: `moelpr doctor`, the PyTorch peer's own checks (seconds, on the CPU), the kit's benchmark (benchmark
-# size, bf16, auto = sdpa attention and grouped experts), the PyTorch peer of the same configs minutes later (eager;
-# its auto attention is sdpa on CUDA too), demo --quick on CUDA, the paper's layer size, the kit and the peer with
-# the per-expert loop, the kit with eager attention, then the peer under torch.compile (minutes of compiling) and
-# the transformers/PEFT interop check.
+# size, bf16, auto = sdpa attention and grouped experts, which it first checks against the loop on the GPU), the
+# PyTorch peer of the same configs minutes later (eager; its auto attention is sdpa on CUDA too), demo --quick on
+# CUDA, the paper's layer size, the kit and the peer with the per-expert loop, the kit with eager attention, then the
+# peer under torch.compile (minutes of compiling) and the transformers/PEFT interop check.
 # Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
 # keeps what it finished.
 #
@@ -36,13 +36,15 @@ if ! step doctor 60 "${kit[@]}" doctor; then
 fi
 
 step peer-checks 60 python3 benchmarks/pytorch/check_moe_lpr_bench.py
-step kit-full 150 "${bench[@]}" --device cuda --sections matmul,moe-layer,throughput,profile,host-overhead \
+step kit-full 150 "${bench[@]}" --device cuda \
+  --sections dispatch-agreement,matmul,moe-layer,throughput,profile,host-overhead \
   --out $res
 step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eager \
   --sections matmul,moe-layer,throughput,host-overhead
 step demo-quick 120 "${kit[@]}" demo --quick --device cuda --output /tmp/demo-cuda
 cp /tmp/demo-cuda/results.csv $res/demo-quick-cuda-results.csv 2>/dev/null
-step kit-paper 120 "${bench[@]}" --device cuda --size paper --sections matmul,moe-layer,throughput --out $res
+step kit-paper 120 "${bench[@]}" --device cuda --size paper --sections dispatch-agreement,matmul,moe-layer,throughput \
+  --out $res
 step peer-paper-grouped-eager 120 "${peer[@]}" --size paper --moe-impl grouped-mm --modes eager \
   --sections matmul,moe-layer,throughput
 step kit-full-loop 90 "${bench[@]}" --device cuda --moe-dispatch loop --sections matmul,moe-layer,throughput --tag loop \

@@ -1,0 +1,71 @@
+using MoeLpr.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MoeLpr.Benchmarks;
+
+/// <summary>The largest |grouped − loop| of one kind of tensor, beside the largest |loop| for scale.</summary>
+public sealed record TensorAgreement(string Tensor, double MaxAbsDifference, double MaxAbsLoop)
+{
+    public double Relative => MaxAbsDifference / MaxAbsLoop;
+}
+
+public sealed record DispatchAgreementResult(string DType, long Tokens, int NumExperts, int TopK,
+    IReadOnlyList<TensorAgreement> Tensors);
+
+/// <summary>
+/// The grouped experts against the per-expert loop on the run's device and dtype, before anything is timed: the
+/// parity tests cover the CPU, where _grouped_mm is libtorch's fallback, and this covers the kernels a GPU runs.
+/// One block of the run's layer size whose experts all differ (identical upcycled copies would hide a mis-paired
+/// expert or weight), in stage 1 (expert 0 frozen, so the grouped autograd function runs), on the same tokens and
+/// output gradient.
+/// </summary>
+public static class DispatchAgreement
+{
+    public static DispatchAgreementResult Run(ModelConfig config, MoeConfig moe, long batch, long seqLen,
+        Device device, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(13);
+        var experts = Enumerable.Range(0, moe.NumExperts)
+            .Select(_ => new LlamaMLP(config.HiddenSize, config.IntermediateSize, dtype)).ToList();
+        experts.ForEach(e => e.to(device));
+        var block = new MoeBlock(experts[0], experts.Skip(1).ToList(), moe.TopK);
+        using (torch.no_grad()) nn.init.xavier_normal_(block.RouterWeight);
+        foreach (var (name, p) in block.named_parameters()) p.requires_grad = name.Contains("moe_");
+
+        using var generator = new Generator(17);
+        var x = torch.randn([batch, seqLen, config.HiddenSize], generator: generator).to(dtype, device);
+        var gradOut = torch.randn([batch, seqLen, config.HiddenSize], generator: generator).to(dtype, device);
+        var loop = ForwardBackward(block, ExpertDispatch.Loop, x, gradOut);
+        var grouped = ForwardBackward(block, ExpertDispatch.Grouped, x, gradOut);
+
+        var tensors = loop.Keys.Select(kind => new TensorAgreement(kind,
+                (grouped[kind] - loop[kind]).abs().max().ToDouble(), loop[kind].abs().max().ToDouble()))
+            .ToList();
+        return new DispatchAgreementResult(dtype.ToString(), batch * seqLen, moe.NumExperts, moe.TopK, tensors);
+    }
+
+    /// <summary>
+    /// Output, input gradient, router gradient and the new experts' gradients (flattened), in float32.
+    /// </summary>
+    static Dictionary<string, Tensor> ForwardBackward(MoeBlock block, ExpertDispatch dispatch, Tensor x,
+        Tensor gradOut)
+    {
+        block.Dispatch = dispatch;
+        block.zero_grad();
+        var input = x.detach().requires_grad_(true);
+        var output = block.forward(input).HiddenStates;
+        torch.autograd.backward([output], [gradOut]);
+        Tensor Gradients(Func<string, bool> which) => torch.cat(block.named_parameters()
+            .Where(p => p.parameter.requires_grad && which(p.name))
+            .Select(p => p.parameter.grad!.flatten()).ToList()).to_type(ScalarType.Float32);
+        return new()
+        {
+            ["output"] = output.detach().to_type(ScalarType.Float32),
+            ["input gradient"] = input.grad!.to_type(ScalarType.Float32),
+            ["router gradient"] = Gradients(name => name.Contains("moe_router")),
+            ["new experts' gradients"] = Gradients(name => name.Contains("moe_experts")),
+        };
+    }
+}
