@@ -24,6 +24,33 @@ public class ComponentTests
         }
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.BFloat16)]
+    public void RmsNormIsHfLlamaRmsNormBitForBitOnTheCpu(ScalarType dtype)
+    {
+        // HF's LlamaRMSNorm, op for op: the output and both gradients must not differ in a single bit, so that a model
+        // trained with the kit on a CPU is the model transformers computes.
+        using var scope = torch.NewDisposeScope();
+        var norm = new RMSNorm(64, eps: 1e-6, dtype);
+        using (torch.no_grad()) norm.parameters().Single().copy_(torch.randn(64, generator: new Generator(3)));
+        var x = torch.randn([3, 5, 64], generator: new Generator(4)).to_type(dtype).requires_grad_(true);
+        var xHf = x.detach().requires_grad_(true);
+        var weightHf = norm.parameters().Single().detach().requires_grad_(true);
+        var gradOut = torch.randn([3, 5, 64], generator: new Generator(5)).to_type(dtype);
+
+        var y = norm.forward(x);
+        var upcast = xHf.to_type(dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
+        var variance = upcast.pow(2).mean([-1], keepdim: true);
+        var yHf = weightHf * (upcast * torch.rsqrt(variance + 1e-6)).to_type(dtype);
+        torch.autograd.backward([y, yHf], [gradOut, gradOut]);
+
+        Assert.True(y.IsExactly(yHf), "output");
+        Assert.True(x.grad!.IsExactly(xHf.grad!), "input gradient");
+        Assert.True(norm.parameters().Single().grad!.IsExactly(weightHf.grad!), "weight gradient");
+    }
+
     [Fact]
     public void RotaryEmbeddingRotatesHalvesByPositionTimesInverseFrequency()
     {
