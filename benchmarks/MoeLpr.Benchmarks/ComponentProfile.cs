@@ -43,7 +43,7 @@ public static class ComponentProfile
         using var scope = torch.NewDisposeScope();
         using var generator = new Generator(5);
         var hidden = torch.randn([b, t, h], dtype: ScalarType.Float32, generator: generator).to(dtype, device);
-        var (cos, sin) = new RotaryEmbedding(config.HeadDim, config.RopeTheta).Compute(t, device, dtype);
+        var (cos, signedSin) = new RotaryEmbedding(config.HeadDim, config.RopeTheta).Compute(t, device, dtype);
         var routerLogits = Enumerable.Range(0, config.NumHiddenLayers)
             .Select(_ => torch.randn([tokens, moe.NumExperts], dtype: ScalarType.Float32, generator: generator)
                 .to(device)).ToList();
@@ -75,7 +75,7 @@ public static class ComponentProfile
             var prefix = $"model.layers.{i}.";
             bool inputGrad = i > 0;
             var attn = Module<nn.Module<LayerInput, Tensor>>(prefix + "self_attn");
-            attention = Plus(attention, Time(() => attn.forward(new LayerInput(Input(inputGrad), cos, sin))));
+            attention = Plus(attention, Time(() => attn.forward(new LayerInput(Input(inputGrad), cos, signedSin))));
             foreach (var norm in new[] { "input_layernorm", "post_attention_layernorm" })
             {
                 var module = Module<RMSNorm>(prefix + norm);

@@ -119,8 +119,8 @@ public sealed class LlamaAttention : nn.Module<LayerInput, Tensor>
         var q = q_proj.forward(x).view(batch, seqLen, _numHeads, _headDim).transpose(1, 2);
         var k = k_proj.forward(x).view(batch, seqLen, _numKeyValueHeads, _headDim).transpose(1, 2);
         var v = v_proj.forward(x).view(batch, seqLen, _numKeyValueHeads, _headDim).transpose(1, 2);
-        q = RotaryEmbedding.Apply(q, input.Cos, input.Sin);
-        k = RotaryEmbedding.Apply(k, input.Cos, input.Sin);
+        q = RotaryEmbedding.Apply(q, input.Cos, input.SignedSin);
+        k = RotaryEmbedding.Apply(k, input.Cos, input.SignedSin);
 
         // GQA: each key/value head serves numHeads / numKeyValueHeads query heads (no copy when that is 1).
         var groups = _numHeads / _numKeyValueHeads;

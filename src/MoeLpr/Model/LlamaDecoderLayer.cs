@@ -4,9 +4,10 @@ using static TorchSharp.torch;
 namespace MoeLpr.Model;
 
 /// <summary>
-/// What attention and a decoder layer read: hidden states [B, T, h] and the rotary tables [T, headDim] in their dtype.
+/// What attention and a decoder layer read: hidden states [B, T, h] and the rotary tables [T, headDim] in their dtype
+/// (<see cref="RotaryEmbedding.Compute"/>).
 /// </summary>
-public sealed record LayerInput(Tensor HiddenStates, Tensor Cos, Tensor Sin);
+public sealed record LayerInput(Tensor HiddenStates, Tensor Cos, Tensor SignedSin);
 
 /// <summary>
 /// A decoder layer's result; <see cref="RouterLogits"/> [B*T, N] float32 is set only for an MoE layer.

@@ -36,11 +36,11 @@ public sealed class LlamaModel : nn.Module<Tensor, LlamaModelOutput>
     {
         using var scope = torch.NewDisposeScope();
         var hidden = embed_tokens.forward(inputIds);
-        var (cos, sin) = _rotary.Compute(inputIds.shape[1], hidden.device, hidden.dtype);
+        var (cos, signedSin) = _rotary.Compute(inputIds.shape[1], hidden.device, hidden.dtype);
         var routerLogits = new List<Tensor>();
         foreach (var layer in layers)
         {
-            var output = layer.forward(new LayerInput(hidden, cos, sin));
+            var output = layer.forward(new LayerInput(hidden, cos, signedSin));
             hidden = output.HiddenStates;
             if (output.RouterLogits is not null) routerLogits.Add(output.RouterLogits.MoveToOuterDisposeScope());
         }

@@ -20,10 +20,11 @@ public sealed class RotaryEmbedding
     }
 
     /// <summary>
-    /// cos and sin tables [T, headDim] for positions 0..T-1 in the model's <paramref name="dtype"/>: computed in
-    /// float32 (float64 for float64 models) and cast once per forward, as HF does, not per layer.
+    /// Tables [T, headDim] for positions 0..T-1 in the model's <paramref name="dtype"/>: cos, and sin with its first
+    /// half negated (<see cref="Apply"/>). Computed in float32 (float64 for float64 models) and cast once per forward,
+    /// as HF does, not per layer.
     /// </summary>
-    public (Tensor Cos, Tensor Sin) Compute(long seqLen, Device device, ScalarType dtype)
+    public (Tensor Cos, Tensor SignedSin) Compute(long seqLen, Device device, ScalarType dtype)
     {
         using var scope = torch.NewDisposeScope();
         var computeDtype = Precision.AtLeastFloat32(dtype);
@@ -32,24 +33,23 @@ public sealed class RotaryEmbedding
         var positions = torch.arange(seqLen, dtype: computeDtype, device: device);
         var freqs = positions.unsqueeze(1) * invFreq.unsqueeze(0);         // [T, d/2]
         var angles = torch.cat([freqs, freqs], dim: -1);                   // [T, d]: both halves share angles
+        var (half, sin) = (_headDim / 2, angles.sin());
+        var signedSin = torch.cat([-sin.narrow(-1, 0, half), sin.narrow(-1, half, half)], dim: -1);
         return (angles.cos().to_type(dtype).MoveToOuterDisposeScope(),
-                angles.sin().to_type(dtype).MoveToOuterDisposeScope());
+                signedSin.to_type(dtype).MoveToOuterDisposeScope());
     }
 
-    /// <summary>Rotates <paramref name="x"/> [B, H, T, d] by tables in x's dtype (<see cref="Compute"/>).</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    /// <summary>
+    /// Rotates <paramref name="x"/> [B, H, T, d] by tables in x's dtype (<see cref="Compute"/>): HF's
+    /// x·cos + rotate_half(x)·sin, where rotate_half(x) = (−x2, x1), computed as x·cos + roll(x, d/2)·signedSin with
+    /// roll(x, d/2) = (x2, x1) and the sign in the table. The same values bit for bit (x2·(−s) is −(x2·s) in floating
+    /// point), and one kernel forward and one backward where the halves, the negation and the concatenation took two
+    /// and about six, for the query and key tensors of every layer.
+    /// </summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor signedSin)
     {
         using var scope = torch.NewDisposeScope();
-        var rotated = x * cos + RotateHalf(x) * sin;
+        var rotated = x * cos + x.roll(x.shape[^1] / 2, -1) * signedSin;
         return rotated.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>(x1, x2) → (−x2, x1) over the two halves of the last dimension.</summary>
-    private static Tensor RotateHalf(Tensor x)
-    {
-        var half = x.shape[^1] / 2;
-        var x1 = x.narrow(-1, 0, half);
-        var x2 = x.narrow(-1, half, half);
-        return torch.cat([-x2, x1], dim: -1);
     }
 }

@@ -51,6 +51,29 @@ public class ComponentTests
         Assert.True(norm.parameters().Single().grad!.IsExactly(weightHf.grad!), "weight gradient");
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void RotaryEmbeddingIsHfRotateHalfBitForBit(ScalarType dtype)
+    {
+        // HF: x·cos + rotate_half(x)·sin with rotate_half(x) = cat(−x2, x1); the kit rolls x and signs the table.
+        using var scope = torch.NewDisposeScope();
+        var (cos, signedSin) = new RotaryEmbedding(8, 10000).Compute(5, torch.CPU, dtype);
+        var angles = torch.arange(5, dtype: ScalarType.Float32).unsqueeze(1) *
+                     torch.pow(10000.0, torch.arange(0, 8, 2, dtype: ScalarType.Float32) / 8).reciprocal();
+        var sin = torch.cat([angles, angles], dim: -1).sin().to_type(dtype);
+        var x = torch.randn([2, 3, 5, 8], generator: new Generator(6)).to_type(dtype).requires_grad_(true);
+        var xHf = x.detach().requires_grad_(true);
+        var gradOut = torch.randn([2, 3, 5, 8], generator: new Generator(7)).to_type(dtype);
+
+        var y = RotaryEmbedding.Apply(x, cos, signedSin);
+        var yHf = xHf * cos + torch.cat([-xHf.narrow(-1, 4, 4), xHf.narrow(-1, 0, 4)], dim: -1) * sin;
+        torch.autograd.backward([y, yHf], [gradOut, gradOut]);
+
+        Assert.True(y.IsExactly(yHf), "output");
+        Assert.True(x.grad!.IsExactly(xHf.grad!), "input gradient");
+    }
+
     [Fact]
     public void RotaryEmbeddingRotatesHalvesByPositionTimesInverseFrequency()
     {
