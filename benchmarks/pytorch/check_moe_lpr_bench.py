@@ -7,6 +7,8 @@
    float64), for K = 1, 2, 3; frozen expert 0 gets no gradient; frozen experts read from the shared stacks in place
    give the loop's output after a training step changed them.
 3. A stage-1 and a stage-2 step leave every frozen parameter without a gradient.
+4. The kit's rotary (roll and a signed sin table) and RMSNorm (rms_norm, then the weight) give HF's forms bit for bit,
+   output and gradients, float32 and bfloat16 (on the CPU; PyTorch without rms_norm runs HF's ops for it anyway).
 """
 import copy
 import sys
@@ -109,6 +111,34 @@ def check_frozen():
         assert frozen == 0 and trained > 0
 
 
+def check_hf_forms():
+    for dtype in (torch.float32, torch.bfloat16):
+        torch.manual_seed(5)
+        x = torch.randn(2, 3, 5, 8).to(dtype)
+        g = torch.randn(2, 3, 5, 8).to(dtype)
+        cos, signed_sin = b.rotary_tables(8, 10000.0, 5, "cpu", dtype)
+        sin = torch.cat([-signed_sin[..., :4], signed_sin[..., 4:]], dim=-1)  # HF's table (negation is exact)
+        norm = b.RMSNorm(8, 1e-6, dtype)
+        with torch.no_grad():
+            norm.weight.copy_(torch.randn(8))
+
+        def hf(xi):
+            rotated = xi * cos + torch.cat([-xi[..., 4:], xi[..., :4]], dim=-1) * sin
+            xf = rotated.float()
+            return norm.weight * (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + 1e-6)).to(dtype)
+
+        results = []
+        for f in (lambda xi: norm(b.apply_rotary(xi, cos, signed_sin)), hf):
+            xi = x.clone().requires_grad_(True)
+            norm.weight.grad = None
+            y = f(xi)
+            y.backward(g)
+            results.append((y.detach(), xi.grad, norm.weight.grad))
+        same = all(torch.equal(u, v) for u, v in zip(*results))
+        print(f"rotary and RMSNorm vs HF's forms, {str(dtype)[6:]}: output and gradients bit for bit {same}")
+        assert same
+
+
 def reference_grouped_mm(a, b, offs):
     """torch._grouped_mm with group ends offs, as libtorch's CPU fallback computes it (one mm per group), for PyTorch
     builds without it: a 2-d a and a 3-d b (groups along a's rows), or a 2-d a and a 2-d b (groups along the shared
@@ -132,4 +162,5 @@ if __name__ == "__main__":
         check_batched("grouped-mm")
     check_frozen_experts_in_place("grouped-mm")
     check_frozen()
+    check_hf_forms()
     print("all checks passed")

@@ -127,29 +127,32 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(hidden, dtype=dtype))
 
     def forward(self, x):
-        xf = x.to(at_least_f32(x.dtype))
-        normed = (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
+        """The kit's: libtorch's rms_norm without a weight (HF's ops on the CPU, one fused kernel each way on CUDA,
+        PyTorch >= 2.9), the weight after the cast back as in HF; HF's ops where PyTorch has no rms_norm."""
+        if hasattr(torch, "rms_norm"):
+            normed = torch.rms_norm(x, [x.shape[-1]], None, self.eps)
+        else:
+            xf = x.to(at_least_f32(x.dtype))
+            normed = (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
         return self.weight * normed
 
 
 def rotary_tables(head_dim, theta, seq_len, device, dtype):
-    """In the model dtype: computed in float32 (float64) and cast once per forward, as the kit and HF."""
+    """cos and sin with its first half negated, in the model dtype: computed in float32 (float64) and cast once per
+    forward, as the kit and HF."""
     compute = at_least_f32(dtype)
     exponents = torch.arange(0, head_dim, 2, dtype=compute, device=device) / head_dim
     inv_freq = torch.pow(theta, exponents).reciprocal()
     positions = torch.arange(seq_len, dtype=compute, device=device)
     freqs = positions.unsqueeze(1) * inv_freq.unsqueeze(0)
     angles = torch.cat([freqs, freqs], dim=-1)
-    return angles.cos().to(dtype), angles.sin().to(dtype)
+    sin, half = angles.sin(), head_dim // 2
+    return angles.cos().to(dtype), torch.cat([-sin[..., :half], sin[..., half:]], dim=-1).to(dtype)
 
 
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
-
-
-def apply_rotary(x, cos, sin):
-    return x * cos + rotate_half(x) * sin
+def apply_rotary(x, cos, signed_sin):
+    """The kit's: HF's x·cos + rotate_half(x)·sin as x·cos + roll(x, d/2)·signed_sin, the same values bit for bit."""
+    return x * cos + x.roll(x.shape[-1] // 2, -1) * signed_sin
 
 
 class LlamaAttention(nn.Module):
@@ -163,12 +166,12 @@ class LlamaAttention(nn.Module):
         self.v_proj = nn.Linear(h, self.kv_heads * self.head_dim, bias=False, dtype=dtype)
         self.o_proj = nn.Linear(self.heads * self.head_dim, h, bias=False, dtype=dtype)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, signed_sin):
         b, t, _ = x.shape
         q = self.q_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        q, k = apply_rotary(q, cos, signed_sin), apply_rotary(k, cos, signed_sin)
         groups = self.heads // self.kv_heads
         if groups > 1:
             k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
@@ -377,8 +380,8 @@ class DecoderLayer(nn.Module):
         self.input_layernorm = RMSNorm(c["hidden_size"], c["rms_norm_eps"], dtype)
         self.post_attention_layernorm = RMSNorm(c["hidden_size"], c["rms_norm_eps"], dtype)
 
-    def forward(self, x, cos, sin):
-        hidden = x + self.self_attn(self.input_layernorm(x), cos, sin)
+    def forward(self, x, cos, signed_sin):
+        hidden = x + self.self_attn(self.input_layernorm(x), cos, signed_sin)
         normed = self.post_attention_layernorm(hidden)
         if isinstance(self.mlp, MoeBlock):
             ffn, router_logits = self.mlp(normed)
@@ -398,11 +401,11 @@ class LlamaModel(nn.Module):
     def forward(self, input_ids):
         hidden = self.embed_tokens(input_ids)
         c = self.config
-        cos, sin = rotary_tables(c["hidden_size"] // c["num_attention_heads"], c["rope_theta"], input_ids.shape[1],
+        cos, signed_sin = rotary_tables(c["hidden_size"] // c["num_attention_heads"], c["rope_theta"], input_ids.shape[1],
                                  hidden.device, hidden.dtype)
         router_logits = []
         for layer in self.layers:
-            hidden, r = layer(hidden, cos, sin)
+            hidden, r = layer(hidden, cos, signed_sin)
             if r is not None:
                 router_logits.append(r)
         return self.norm(hidden), router_logits
