@@ -68,24 +68,18 @@ public static class GroupedExperts
         int topK = (int)experts.shape[1];
 
         // Each token's K choices in ascending expert order, so that they are summed in that order below; for K ≤ 2
-        // the order cannot change the sum (a + b is b + a in floating point) and the sort is skipped. Then all T·K
-        // choices grouped by expert by one stable sort (choice i belongs to token i / K; within an expert the tokens
-        // stay ascending, as in the loop).
+        // the order cannot change the sum (a + b is b + a in floating point) and the sort is skipped.
         var (ascending, choiceWeights) = topK <= 2 ? (experts, weights) : AscendingChoices(experts, weights);
-        var (sortedExperts, order) = ascending.reshape(-1).sort(dim: 0, stable: true);
-        // Group ends by binary search in the sorted ids: bincount would read the ids' range back to the host.
-        var groupEnds = torch.searchsorted(sortedExperts,
-            torch.arange(1, block.NumExperts + 1, device: order.device), out_int32: true);
-
-        var sortedTokens = tokens.index_select(0, order.div(topK, rounding_mode: RoundingMode.floor));
-        var sortedOutput = SwiGLU(block, sortedTokens, groupEnds);
+        var choices = ChoicesByExpert.Sort(ascending, block.NumExperts);
+        var sortedOutput = SwiGLU(block, tokens.index_select(0, choices.TokenOfChoice),
+            choices.GroupEnds(block.NumExperts));
 
         // Back to choice order by writing each row where its choice was (order is a permutation: no two rows collide).
-        var outputOfChoice = torch.empty_like(sortedOutput).index_copy(0, order, sortedOutput);
+        var outputOfChoice = torch.empty_like(sortedOutput).index_copy(0, choices.Order, sortedOutput);
+        // One reduction over K, whose backward pass only broadcasts the gradient, where adding K selected slices
+        // would make it zero-fill and copy a [T, K, h] gradient per slice and add them up.
         var weighted = (outputOfChoice * choiceWeights.reshape(-1, 1)).view(count, topK, hidden);
-        var mixed = weighted.select(1, 0);
-        for (int k = 1; k < topK; k++) mixed = mixed + weighted.select(1, k);
-        return mixed.MoveToOuterDisposeScope();
+        return weighted.sum(1).MoveToOuterDisposeScope();
     }
 
     static (Tensor Experts, Tensor Weights) AscendingChoices(Tensor experts, Tensor weights)

@@ -162,26 +162,23 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
     Tensor LoopOverExperts(Tensor tokens, Tensor experts, Tensor weights)
     {
         using var scope = torch.NewDisposeScope();
-        // Group the B*T·K (token, choice) pairs by expert with one stable sort: choice i belongs to token i / K, and
-        // within an expert the tokens stay in ascending order. One host sync (the per-expert counts) sizes the groups;
-        // each chosen expert then runs once on its tokens (one gather, one scatter-add), in ascending expert order
-        // (the reference's summation order). Experts no token chose cost nothing.
-        var chosenExperts = experts.reshape(-1);                                  // [B*T·K]
-        var order = chosenExperts.sort(dim: 0, stable: true).Indices;
-        var tokenOfChoice = order.div(TopK, rounding_mode: RoundingMode.floor);  // grouped by expert
-        var weightOfChoice = weights.reshape(-1).index_select(0, order).unsqueeze(1);
-        var counts = chosenExperts.bincount(null, NumExperts).cpu().data<long>().ToArray();
+        // The (token, choice) pairs grouped by expert; one host sync (the per-expert counts) sizes the groups. Each
+        // chosen expert then runs once on its tokens (one gather, one scatter-add), in ascending expert order (the
+        // reference's summation order). Experts no token chose cost nothing.
+        var choices = ChoicesByExpert.Sort(experts, NumExperts);
+        var weightOfChoice = weights.reshape(-1).index_select(0, choices.Order).unsqueeze(1);
+        var counts = choices.SortedExperts.bincount(null, NumExperts).cpu().data<long>().ToArray();
 
         var mixed = torch.zeros_like(tokens);
         long start = 0;
-        for (int e = 0; e < NumExperts; e++)
+        foreach (var (e, count) in counts.Index())
         {
-            if (counts[e] == 0) continue;
-            var tokenIndex = tokenOfChoice.narrow(0, start, counts[e]);
+            if (count == 0) continue;
+            var tokenIndex = choices.TokenOfChoice.narrow(0, start, count);
             var output = Expert(e).forward(tokens.index_select(0, tokenIndex)) *
-                weightOfChoice.narrow(0, start, counts[e]);
+                weightOfChoice.narrow(0, start, count);
             mixed.index_add_(0, tokenIndex, output, alpha: 1);
-            start += counts[e];
+            start += count;
         }
         return mixed.MoveToOuterDisposeScope();
     }
