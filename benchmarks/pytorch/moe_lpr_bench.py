@@ -236,6 +236,15 @@ class SharedStackSwiGLU(torch.autograd.Function):
         return (dx, None, None, *per_weight)
 
 
+def choices_by_expert(selected, n):
+    """The kit's ChoicesByExpert.Sort: the T·K (token, choice) pairs grouped by expert by one stable sort of the chosen
+    ids, narrowed to uint8 first (a CUDA radix sort makes one pass per key byte: eight for int64 ids, one for uint8).
+    Returns the sorted ids, the order (choice at each sorted position) and each sorted choice's token (choice i / K)."""
+    keys = selected.reshape(-1).to(torch.uint8 if n <= 255 else torch.int32)
+    sorted_experts, order = keys.sort(dim=0, stable=True)
+    return sorted_experts, order, torch.div(order, selected.shape[1], rounding_mode="floor")
+
+
 class MoeBlock(nn.Module):
     """MoE-LPR layer: expert 0 = base_layer (the original MLP), experts 1..N-1 = moe_experts, router without bias.
 
@@ -291,12 +300,10 @@ class MoeBlock(nn.Module):
         return mixed.reshape(shape), logits
 
     def _loop(self, tokens, weights, selected):
-        k, n = self.topk, self.num_experts
-        chosen = selected.reshape(-1)
-        order = chosen.sort(dim=0, stable=True).indices
-        token_of_choice = torch.div(order, k, rounding_mode="floor")
+        n = self.num_experts
+        sorted_experts, order, token_of_choice = choices_by_expert(selected, n)
         weight_of_choice = weights.reshape(-1).index_select(0, order).unsqueeze(1)
-        counts = chosen.bincount(minlength=n).cpu().tolist()  # the one host sync
+        counts = sorted_experts.bincount(minlength=n).cpu().tolist()  # the one host sync
         mixed = torch.zeros_like(tokens)
         start = 0
         for e in range(n):
@@ -342,12 +349,11 @@ class MoeBlock(nn.Module):
         if k > 2:  # a token's K choices in ascending expert order, so that the final sum runs in that order
             selected, perm = selected.sort(dim=1)  # (for K <= 2 the order cannot change it: a + b == b + a)
             weights = weights.gather(1, perm)
-        chosen = selected.reshape(-1)
-        sorted_experts, order = chosen.sort(dim=0, stable=True)
-        token_of_choice = torch.div(order, k, rounding_mode="floor")
+        sorted_experts, order, token_of_choice = choices_by_expert(selected, n)
         x_sorted = tokens.index_select(0, token_of_choice)
         # group boundaries by binary search, not bincount (CUDA's bincount reads min and max back to the host)
-        boundaries = torch.searchsorted(sorted_experts, torch.arange(n + 1, device=order.device), out_int32=self.impl == "grouped-mm")
+        boundaries = torch.searchsorted(sorted_experts, torch.arange(n + 1, dtype=sorted_experts.dtype, device=order.device),
+                                        out_int32=self.impl == "grouped-mm")
         if self.impl == "grouped-mm":
             y_sorted = self.grouped_swiglu(x_sorted, boundaries[1:])
             y_choice = torch.empty_like(y_sorted).index_copy(0, order, y_sorted)  # back to choice order
@@ -356,8 +362,8 @@ class MoeBlock(nn.Module):
             wg, wu, wd = self.stacked_weights()
             capacity = int((boundaries[1:] - starts).max().item())  # the one host sync
             position = torch.empty_like(order).scatter_(0, order, torch.arange(order.numel(), device=order.device))
-            rank = torch.arange(order.numel(), device=order.device) - starts.index_select(0, sorted_experts)
-            slot = sorted_experts * capacity + rank
+            rank = torch.arange(order.numel(), device=order.device) - starts.index_select(0, sorted_experts.long())
+            slot = sorted_experts.long() * capacity + rank
             x_pad = torch.zeros(n * capacity, h, dtype=tokens.dtype, device=tokens.device).index_copy(0, slot, x_sorted)
             x_pad = x_pad.view(n, capacity, h)
             act = F.silu(x_pad.bmm(wg.transpose(1, 2))) * x_pad.bmm(wu.transpose(1, 2))
@@ -365,11 +371,8 @@ class MoeBlock(nn.Module):
             y_choice = y_pad.index_select(0, slot.index_select(0, position))
         else:
             raise ValueError(f"unknown MoE implementation {self.impl}")
-        y = (y_choice * weights.reshape(-1, 1)).view(bt, k, h)
-        mixed = y[:, 0]
-        for i in range(1, k):
-            mixed = mixed + y[:, i]
-        return mixed
+        # one reduction over K (its backward only broadcasts the gradient), as the kit
+        return (y_choice * weights.reshape(-1, 1)).view(bt, k, h).sum(1)
 
 
 class DecoderLayer(nn.Module):
