@@ -10,7 +10,8 @@ namespace MoeLpr.Model;
 /// <param name="SortedExperts">[T·K] the chosen ids in ascending order, as <see cref="KeyType"/>.</param>
 /// <param name="Order">[T·K] int64: which choice sits at each sorted position.</param>
 /// <param name="TokenOfChoice">[T·K] int64: the token of each sorted choice.</param>
-internal sealed record ChoicesByExpert(Tensor SortedExperts, Tensor Order, Tensor TokenOfChoice)
+/// <param name="NumExperts">N, the block's experts.</param>
+internal sealed record ChoicesByExpert(Tensor SortedExperts, Tensor Order, Tensor TokenOfChoice, int NumExperts)
 {
     /// <summary>
     /// The narrowest integer type holding the ids 0..<paramref name="numExperts"/> (group ends included): a radix
@@ -24,7 +25,8 @@ internal sealed record ChoicesByExpert(Tensor SortedExperts, Tensor Order, Tenso
     {
         var keys = experts.reshape(-1).to_type(KeyType(numExperts));
         var (sorted, order) = keys.sort(dim: 0, stable: true);
-        return new ChoicesByExpert(sorted, order, order.div(experts.shape[1], rounding_mode: RoundingMode.floor));
+        return new ChoicesByExpert(sorted, order, order.div(experts.shape[1], rounding_mode: RoundingMode.floor),
+            numExperts);
     }
 
     /// <summary>
@@ -32,6 +34,9 @@ internal sealed record ChoicesByExpert(Tensor SortedExperts, Tensor Order, Tenso
     /// end of e − 1 up to its own), found by binary search on the device: a bincount would read the ids' range back
     /// to the host on CUDA.
     /// </summary>
-    public Tensor GroupEnds(int numExperts) => searchsorted(SortedExperts,
-        arange(1, numExperts + 1, dtype: SortedExperts.dtype, device: SortedExperts.device), out_int32: true);
+    public Tensor GroupEnds() => searchsorted(SortedExperts,
+        arange(1, NumExperts + 1, dtype: SortedExperts.dtype, device: SortedExperts.device), out_int32: true);
+
+    /// <summary>[N] int64: each expert's number of choices (on CUDA, reading them back waits for the device).</summary>
+    public Tensor GroupSizes() => SortedExperts.bincount(null, NumExperts);
 }

@@ -55,8 +55,11 @@ public static class GroupedExperts
             LlamaMLP.ProjectionNames.All(name => block.Expert(e).Projection(name) is Linear));
 
     /// <summary>
-    /// Σ_k w_k · expert_k(x) for every token, the K terms added in ascending expert order (as the loop's
-    /// scatter-adds), by a gather rather than atomics, so the result is deterministic on every device.
+    /// Σ_k w_k · expert_k(x) for every token, the K terms in ascending expert order summed by one reduction (a gather
+    /// rather than atomics), so the result is deterministic on every device. On the CPU in float32 it is the loop's
+    /// result bit for bit; where the reduction adds in another order, or (bfloat16) adds in float32 and rounds once
+    /// where the loop's scatter-adds round after each term, K ≥ 3 can differ from the loop in the last bit (K ≤ 2
+    /// cannot: one addition, one rounding).
     /// </summary>
     /// <param name="tokens">[T, h].</param>
     /// <param name="experts">[T, K] chosen experts, any order.</param>
@@ -67,12 +70,11 @@ public static class GroupedExperts
         long count = tokens.shape[0], hidden = tokens.shape[1];
         int topK = (int)experts.shape[1];
 
-        // Each token's K choices in ascending expert order, so that they are summed in that order below; for K ≤ 2
-        // the order cannot change the sum (a + b is b + a in floating point) and the sort is skipped.
+        // Each token's K choices in ascending expert order, so that the sum below does not depend on the order the
+        // router lists them in; for K ≤ 2 the order cannot change the sum (a + b is b + a) and the sort is skipped.
         var (ascending, choiceWeights) = topK <= 2 ? (experts, weights) : AscendingChoices(experts, weights);
         var choices = ChoicesByExpert.Sort(ascending, block.NumExperts);
-        var sortedOutput = SwiGLU(block, tokens.index_select(0, choices.TokenOfChoice),
-            choices.GroupEnds(block.NumExperts));
+        var sortedOutput = SwiGLU(block, tokens.index_select(0, choices.TokenOfChoice), choices.GroupEnds());
 
         // Back to choice order by writing each row where its choice was (order is a permutation: no two rows collide).
         var outputOfChoice = torch.empty_like(sortedOutput).index_copy(0, choices.Order, sortedOutput);

@@ -167,7 +167,7 @@ public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
         // reference's summation order). Experts no token chose cost nothing.
         var choices = ChoicesByExpert.Sort(experts, NumExperts);
         var weightOfChoice = weights.reshape(-1).index_select(0, choices.Order).unsqueeze(1);
-        var counts = choices.SortedExperts.bincount(null, NumExperts).cpu().data<long>().ToArray();
+        var counts = choices.GroupSizes().cpu().data<long>().ToArray();
 
         var mixed = torch.zeros_like(tokens);
         long start = 0;

@@ -30,9 +30,11 @@ public class ChoicesByExpertTests
         Assert.True(choices.SortedExperts.to_type(ScalarType.Int64).IsExactly(expectedIds));
         Assert.True(choices.TokenOfChoice.IsExactly(expectedOrder.div(topK, rounding_mode: RoundingMode.floor)));
 
-        var ends = choices.GroupEnds(experts);
+        var expectedSizes = chosen.reshape(-1).bincount(null, experts);
+        Assert.True(choices.GroupSizes().IsExactly(expectedSizes), "group sizes differ from the per-expert counts");
+        var ends = choices.GroupEnds();
         Assert.Equal(ScalarType.Int32, ends.dtype);
-        var expectedEnds = chosen.reshape(-1).bincount(null, experts).cumsum(0).to_type(ScalarType.Int32);
-        Assert.True(ends.IsExactly(expectedEnds), "group ends differ from the cumulative per-expert counts");
+        Assert.True(ends.IsExactly(expectedSizes.cumsum(0).to_type(ScalarType.Int32)),
+            "group ends differ from the cumulative per-expert counts");
     }
 }
