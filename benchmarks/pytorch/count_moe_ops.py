@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Counts the ATen ops one MoE layer forward (and forward+backward) runs, per MoE implementation, with torch.profiler.
+"""Counts the ATen ops one MoE layer forward (and forward+backward) runs, per MoE implementation, with torch.profiler;
+on CUDA (--device cuda) also the CUDA kernels it launches and their GPU time, beside a dense MLP's.
 
 The kit's C# MoeBlock (its loop and its grouped dispatch, src/MoeLpr/Model/GroupedExperts.cs) calls the same ATen ops as moe_lpr_bench.py's
 MoeBlock implementations of the same names, so these counts stand for them too. "Kernel ops" are the ATen calls that
@@ -9,7 +10,15 @@ kernel launches: a few ops (sort, bincount, topk) run different internal kernels
 visible on a CPU profile (only explicit .item() calls are): they are listed per implementation from the code in
 benchmarks/README.md ("The MoE layer implementation").
 
+Each pass is profiled after one pass that is not, so that its gradients add to existing ones, as in every training step
+after the first (the kit zeroes gradients in place); on the CPU the kernel-op count of a forward+backward pass then
+varies by up to 2 between runs (PyTorch 1.13), the ATen calls do not. On CUDA the kernel counts are the launches
+themselves (a sort's digit passes included), and the time of each kernel is the GPU's, so a layer that waits for the
+host shows many short kernels and one that is compute-bound shows where its GPU time goes (grouped GEMMs against the
+dense GEMMs, gathers, the sort).
+
     python3 benchmarks/pytorch/count_moe_ops.py [--size full|paper|quick] [--impls loop,padded-bmm] [--json FILE]
+                                                [--device cpu|cuda] [--dtype float32|bfloat16]
 """
 import argparse
 import collections
@@ -45,19 +54,50 @@ def kernel_ops(prof):
     return [e for e in prof.events() if is_op(e) and e.name not in NO_KERNEL and not below(e)]
 
 
+def profiled(run, device):
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    run()  # warm-up: cuBLAS handles, allocator blocks, TorchScript/autotuning
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    with profile(activities=activities) as prof:
+        run()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    return prof
+
+
+def cuda_kernels(prof):
+    """The CUDA kernels the profiled run launched: count, total GPU milliseconds, and the five that took longest."""
+    kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    time_of = collections.Counter()
+    for e in kernels:
+        time_of[e.name] += e.device_time_total if hasattr(e, "device_time_total") else e.cuda_time_total
+    return {"cuda_kernels": len(kernels), "cuda_ms": sum(time_of.values()) / 1000,
+            "top_kernels_ms": {name[:80]: round(us / 1000, 4) for name, us in time_of.most_common(5)}}
+
+
+def summarize(prof, device):
+    calls = sum(1 for e in prof.events() if is_op(e))
+    kernels = collections.Counter(e.name for e in kernel_ops(prof))
+    result = {"aten_calls": calls, "kernel_ops": sum(kernels.values()),
+              "item_syncs": kernels.get("aten::_local_scalar_dense", 0), "by_name": dict(sorted(kernels.items()))}
+    return {**result, **cuda_kernels(prof)} if device.type == "cuda" else result
+
+
+def forward_and_backward(module, x, g):
+    inp = x.detach().requires_grad_(True)
+    y = module(inp)
+    torch.autograd.backward([y[0] if isinstance(y, tuple) else y], [g])
+
+
 def count(block, x, g, backward):
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    def run():
         if backward:
-            inp = x.detach().requires_grad_(True)
-            y, _ = block(inp)
-            torch.autograd.backward([y], [g])
+            forward_and_backward(block, x, g)
         else:
             with torch.no_grad():
                 block(x)
-    calls = sum(1 for e in prof.events() if is_op(e))
-    kernels = collections.Counter(e.name for e in kernel_ops(prof))
-    return {"aten_calls": calls, "kernel_ops": sum(kernels.values()), "item_syncs": kernels.get("aten::_local_scalar_dense", 0),
-            "by_name": dict(sorted(kernels.items()))}
+    return summarize(profiled(run, x.device), x.device)
 
 
 def main():
@@ -66,41 +106,52 @@ def main():
     ap.add_argument("--impls", default="loop,padded-bmm" + (",grouped-mm" if hasattr(torch, "_grouped_mm") else ""))
     ap.add_argument("--tokens", type=int, default=1024)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     args = ap.parse_args()
+    device, dtype = torch.device(args.device), getattr(torch, args.dtype)
     c, moe = b.SIZES[args.size]["model"], b.SIZES[args.size]["moe"]
     torch.manual_seed(7)
-    dense = b.LlamaMLP(c["hidden_size"], c["intermediate_size"], torch.float32)
-    out = {"torch": torch.__version__, "size": args.size, "tokens": args.tokens, "experts": moe["num_experts"], "topk": moe["topk"], "counts": {}}
-    x = torch.randn(args.tokens // 64, 64, c["hidden_size"])
+    dense = b.LlamaMLP(c["hidden_size"], c["intermediate_size"], dtype).to(device)
+    out = {"torch": torch.__version__, "size": args.size, "tokens": args.tokens, "experts": moe["num_experts"],
+           "topk": moe["topk"], "device": str(device), "dtype": args.dtype, "counts": {}}
+    x = torch.randn(args.tokens // 64, 64, c["hidden_size"]).to(device, dtype)
     g = torch.randn_like(x)
-    print(f"PyTorch {torch.__version__}, {args.size}: {moe['num_experts']} experts top-{moe['topk']}, {args.tokens} tokens")
-    print("| implementation | pass | ATen calls (all levels) | kernel ops | .item() |")
-    print("|---|---|---:|---:|---:|")
+    on_cuda = device.type == "cuda"
+    print(f"PyTorch {torch.__version__}, {args.size}: {moe['num_experts']} experts top-{moe['topk']}, {args.tokens} tokens, "
+          f"{args.dtype} on {device}")
+    cuda_header = " CUDA kernels | GPU ms | longest kernels (ms) |" if on_cuda else ""
+    print("| implementation | pass | ATen calls (all levels) | kernel ops | .item() |" + cuda_header)
+    print("|---|---|---:|---:|---:|" + ("---:|---:|---|" if on_cuda else ""))
+
+    def row(impl, label, r):
+        cuda = (f" {r['cuda_kernels']} | {r['cuda_ms']:.3f} | "
+                + ", ".join(f"{name} {ms}" for name, ms in r["top_kernels_ms"].items()) + " |") if on_cuda else ""
+        print(f"| {impl} | {label} | {r['aten_calls']} | {r['kernel_ops']} | {r['item_syncs']} |" + cuda)
+
     for impl in args.impls.split(","):
         block = b.MoeBlock(dense, [copy.deepcopy(dense) for _ in range(moe["num_experts"] - 1)], moe["topk"], impl)
         torch.nn.init.xavier_normal_(block.moe_router_embedding.weight)
         for mode in ("forward", "stage1"):
             for name, p in block.named_parameters():
                 p.requires_grad_("moe_" in name)
-            block(x)  # warm-up
             r = count(block, x, g, backward=mode != "forward")
             out["counts"][f"{impl}/{mode}"] = r
-            label = "forward (no_grad)" if mode == "forward" else "forward+backward, stage 1"
-            print(f"| {impl} | {label} | {r['aten_calls']} | {r['kernel_ops']} | {r['item_syncs']} |")
+            row(impl, "forward (no_grad)" if mode == "forward" else "forward+backward, stage 1", r)
+    for p in dense.parameters():
+        p.requires_grad_(False)
     dense_counts = {}
     for mode in ("forward", "backward"):
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
+        def run():
             if mode == "forward":
                 with torch.no_grad():
                     dense(x)
             else:
-                for p in dense.parameters():
-                    p.requires_grad_(False)
-                inp = x.detach().requires_grad_(True)
-                torch.autograd.backward([dense(inp)], [g])
-        dense_counts[mode] = len(kernel_ops(prof))
-    out["dense_mlp_kernel_ops"] = dense_counts
-    print(f"| dense MLP | forward / forward+backward (frozen) | | {dense_counts['forward']} / {dense_counts['backward']} | |")
+                forward_and_backward(dense, x, g)
+        dense_counts[mode] = summarize(profiled(run, device), device)
+    out["dense_mlp"] = dense_counts
+    row("dense MLP", "forward", dense_counts["forward"])
+    row("dense MLP", "forward+backward (frozen)", dense_counts["backward"])
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=2)
