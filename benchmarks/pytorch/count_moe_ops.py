@@ -118,8 +118,8 @@ def main():
     x = torch.randn(args.tokens // 64, 64, c["hidden_size"]).to(device, dtype)
     g = torch.randn_like(x)
     on_cuda = device.type == "cuda"
-    print(f"PyTorch {torch.__version__}, {args.size}: {moe['num_experts']} experts top-{moe['topk']}, {args.tokens} tokens, "
-          f"{args.dtype} on {device}")
+    print(f"PyTorch {torch.__version__}, {args.size}: {moe['num_experts']} experts top-{moe['topk']}, "
+          f"{args.tokens} tokens, {args.dtype} on {device}")
     cuda_header = " CUDA kernels | GPU ms | longest kernels (ms) |" if on_cuda else ""
     print("| implementation | pass | ATen calls (all levels) | kernel ops | .item() |" + cuda_header)
     print("|---|---|---:|---:|---:|" + ("---:|---:|---|" if on_cuda else ""))
