@@ -14,7 +14,7 @@ namespace MoeLpr.Model;
 internal sealed record ChoicesByExpert(Tensor SortedExperts, Tensor Order, Tensor TokenOfChoice, int NumExperts)
 {
     /// <summary>
-    /// The narrowest integer type holding the ids 0..<paramref name="numExperts"/> (group ends included): a radix
+    /// uint8 where the ids and the group ends (0..<paramref name="numExperts"/>) fit in a byte, else int32: a radix
     /// sort on CUDA makes one pass per byte of its keys, eight for the router's int64 ids and one for uint8.
     /// </summary>
     public static ScalarType KeyType(int numExperts) =>
