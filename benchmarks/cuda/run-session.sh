@@ -4,9 +4,10 @@
 # time limit: `moelpr doctor`, the PyTorch peer's own checks (seconds, on the CPU), the kit's benchmark (benchmark
 # size, bf16, auto = sdpa attention and grouped experts, which it first checks against the loop on the GPU), the
 # PyTorch peer of the same configs minutes later (eager; its auto attention is sdpa on CUDA too), demo --quick on
-# CUDA, the paper's layer size, the CUDA kernels of one MoE layer (count and GPU time, the peer's profiler), the kit
-# and the peer with the per-expert loop, the kit with eager attention, then the peer under torch.compile (minutes of
-# compiling) and the transformers/PEFT interop check.
+# CUDA, the paper's layer size, the CUDA kernels of one MoE layer (count and GPU time, the peer's profiler), whether
+# TorchScript fuses the element-wise chains of a layer on CUDA, the kit and the peer with the per-expert loop, the
+# kit with eager attention, then the peer under torch.compile (minutes of compiling) and the transformers/PEFT
+# interop check.
 # Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
 # keeps what it finished.
 #
@@ -53,6 +54,9 @@ for size in full paper; do
   step peer-kernels-$size 60 python3 benchmarks/pytorch/count_moe_ops.py --device cuda --dtype bfloat16 --size $size \
     --tokens 4096 --impls loop,grouped-mm --json $res/moe-layer-kernels-$size.json
 done
+# Whether TorchScript (the one route to fused kernels TorchSharp offers) fuses the kit's element-wise chains here
+step torchscript-fusion 60 python3 benchmarks/pytorch/probe_torchscript_fusion.py --device cuda --dtype bfloat16 \
+  --json $res/torchscript-fusion.json
 step kit-full-loop 90 "${bench[@]}" --device cuda --moe-dispatch loop --sections matmul,moe-layer,throughput --tag loop \
   --out $res
 step peer-full-loop-eager 90 "${peer[@]}" --moe-impl loop --modes eager --sections matmul,moe-layer,throughput
