@@ -67,13 +67,14 @@ def profiled(run, device):
 
 
 def cuda_kernels(prof):
-    """The CUDA kernels the profiled run launched: count, total GPU milliseconds, and the five that took longest."""
+    """The CUDA kernels the profiled run launched: count, total GPU milliseconds, and the five that took longest, by
+    full name: two CUTLASS kernels can share their first 80 characters."""
     kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
     time_of = collections.Counter()
     for e in kernels:
         time_of[e.name] += e.device_time_total if hasattr(e, "device_time_total") else e.cuda_time_total
     return {"cuda_kernels": len(kernels), "cuda_ms": sum(time_of.values()) / 1000,
-            "top_kernels_ms": {name[:80]: round(us / 1000, 4) for name, us in time_of.most_common(5)}}
+            "top_kernels_ms": {name: round(us / 1000, 4) for name, us in time_of.most_common(5)}}
 
 
 def summarize(prof, device):
@@ -126,7 +127,7 @@ def main():
 
     def row(impl, label, r):
         cuda = (f" {r['cuda_kernels']} | {r['cuda_ms']:.3f} | "
-                + ", ".join(f"{name} {ms}" for name, ms in r["top_kernels_ms"].items()) + " |") if on_cuda else ""
+                + ", ".join(f"{name[:80]} {ms}" for name, ms in r["top_kernels_ms"].items()) + " |") if on_cuda else ""
         print(f"| {impl} | {label} | {r['aten_calls']} | {r['kernel_ops']} | {r['item_syncs']} |" + cuda)
 
     for impl in args.impls.split(","):
