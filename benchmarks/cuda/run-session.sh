@@ -19,8 +19,9 @@
 #   mkdir -p /tmp/executed-hold && mv notebooks/executed/*.ipynb /tmp/executed-hold/   # put back after the call
 #   device run, carry .device-bundle: bash benchmarks/cuda/run-session.sh "$OUT"
 # It took about 4 minutes on the first H100 and would have taken about 10 on the second, whose host was slower (the
-# host-overhead sections a minute each, torch.compile 191 s): with a 15-minute lease, give the call 9 minutes and run
-# what it did not reach in a second call.
+# host-overhead sections a minute each, torch.compile 191 s). On the third a 520 s call (machine start not counted)
+# reached the paper-size torch.compile step, 486 s of steps: with a 15-minute lease, give the first call 8–9 minutes
+# and run what it did not reach, and repeats of the kit and the eager peer for their spread, in a second call.
 # Rehearsed on the CPU by sourcing device-env.sh with --libtorch at the NuGet CPU libtorch (the bundle's stock
 # libLibTorchSharp.so needs a newer libstdc++ than Debian 12's: copy the build's patched one over it for that).
 set -uo pipefail
