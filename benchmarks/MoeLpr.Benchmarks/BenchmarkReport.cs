@@ -64,7 +64,8 @@ public sealed record BenchmarkReport(
         if (DispatchAgreement is { } agreement)
         {
             md.AppendLine($"## Grouped experts against the per-expert loop ({agreement.DType}, {agreement.Tokens} " +
-                          $"tokens, top-{agreement.TopK} of {agreement.NumExperts} distinct experts, stage 1)\n");
+                          $"tokens, top-{agreement.TopK} of {agreement.NumExperts} distinct experts, stage 1; the " +
+                          $"largest difference over {agreement.GroupedPasses} grouped passes)\n");
             md.AppendLine("| tensor | max \\|grouped − loop\\| | max \\|loop\\| | relative |");
             md.AppendLine("|---|---:|---:|---:|");
             foreach (var t in agreement.Tensors)
