@@ -64,12 +64,12 @@ public sealed record BenchmarkReport(
         if (DispatchAgreement is { } agreement)
         {
             md.AppendLine($"## Grouped experts against the per-expert loop ({agreement.DType}, {agreement.Tokens} " +
-                          $"tokens, top-{agreement.TopK} of {agreement.NumExperts} distinct experts, stage 1; the " +
-                          $"largest difference over {agreement.GroupedPasses} grouped passes)\n");
-            md.AppendLine("| tensor | max \\|grouped − loop\\| | max \\|loop\\| | relative |");
-            md.AppendLine("|---|---:|---:|---:|");
+                          $"tokens, top-{agreement.TopK} of {agreement.NumExperts} distinct experts; the largest " +
+                          $"difference over {agreement.GroupedPasses} grouped passes)\n");
+            md.AppendLine("| stage | tensor | max \\|grouped − loop\\| | max \\|loop\\| | relative |");
+            md.AppendLine("|---|---|---:|---:|---:|");
             foreach (var t in agreement.Tensors)
-                md.AppendLine($"| {t.Tensor} | {t.MaxAbsDifference:0.0e+00} | {t.MaxAbsLoop:0.0e+00} | " +
+                md.AppendLine($"| {t.Stage} | {t.Tensor} | {t.MaxAbsDifference:0.0e+00} | {t.MaxAbsLoop:0.0e+00} | " +
                               $"{t.Relative:0.0e+00} |");
             md.AppendLine();
         }

@@ -45,7 +45,8 @@ if (options.Runs("dispatch-agreement"))
     agreement = DispatchAgreement.Run(models.Model, models.Moe, models.Batch, models.SeqLen, device, dtype);
     Log($"grouped experts ({agreement.GroupedPasses} passes) against the loop ({agreement.DType}): " +
         string.Join(", ", agreement.Tensors.Select(
-            t => $"{t.Tensor} max |diff| {t.MaxAbsDifference:0.0e+00} ({t.Relative:0.0e+00} of max |loop|)")));
+            t => $"{t.Stage} {t.Tensor} max |diff| {t.MaxAbsDifference:0.0e+00} ({t.Relative:0.0e+00} of max " +
+                 "|loop|)")));
     Save();
 }
 
