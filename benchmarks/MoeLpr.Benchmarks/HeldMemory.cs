@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using MoeLpr.Model;
+using MoeLpr.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,8 +42,8 @@ public static class HeldMemory
         var x = torch.randn(1, tokens, config.HiddenSize);
         var stages = new[] { 1, 2 }.Select(stage =>
         {
-            foreach (var (name, p) in block.named_parameters())
-                p.requires_grad = stage == 1 ? name.Contains("moe_") : name.Contains("moe_router");
+            TrainingPolicy policy = stage == 1 ? new Stage1Policy(moe) : new Stage2Policy(moe);
+            foreach (var (name, p) in block.named_parameters()) p.requires_grad = policy.IsTrainable(name);
             var samples = Enumerable.Range(0, 4).Select(_ => HeldByOneForward(block, x)).ToArray();
             return new StageHeldMemory(stage, samples.Skip(1).Order().ElementAt(1), samples);
         }).ToList();

@@ -1,4 +1,5 @@
 using MoeLpr.Model;
+using MoeLpr.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,11 +71,11 @@ public static class MoeLayerBenchmark
         var (denseForwardBackward, moeForwardBackward, forwardBackwardRatio) =
             Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp),
                 ForwardBackward(block, moeMlp));
-        Trainable(name => name.Contains("moe_"));
+        Trainable(new Stage1Policy(moe).IsTrainable);
         var (denseFrozen, stage1, stage1Ratio) =
             Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp),
                 ForwardBackward(block, moeMlp));
-        Trainable(name => name.Contains("moe_router_embedding"));
+        Trainable(new Stage2Policy(moe).IsTrainable);
         var (_, stage2, stage2Ratio) =
             Stopwatches.MeasurePair(device, warmup, repetitions, ForwardBackward(dense, denseMlp),
                 ForwardBackward(block, moeMlp));
