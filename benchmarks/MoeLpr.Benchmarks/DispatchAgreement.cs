@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MoeLpr.Benchmarks;
 
-/// <summary>The largest |grouped − loop| of one kind of tensor in a stage, beside the largest |loop| for scale.</summary>
+/// <summary>The largest |grouped − loop| of one kind of tensor in a stage, beside the largest |loop|.</summary>
 public sealed record TensorAgreement(string Stage, string Tensor, double MaxAbsDifference, double MaxAbsLoop)
 {
     public double Relative => MaxAbsDifference / MaxAbsLoop;
