@@ -31,11 +31,9 @@ def rms_norm_hf(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 
 def residual_rms_norm(h: torch.Tensor, attended: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """The residual add and the post-attention norm that follows it."""
+    """The residual add, then the norm of the sum, added back (a chain as long as a layer's)."""
     s = h + attended
-    s32 = s.float()
-    s32 = s32 * torch.rsqrt(s32.pow(2).mean(-1, keepdim=True) + 1e-6)
-    return s + weight * s32.to(s.dtype)
+    return s + rms_norm_hf(s, weight)
 
 
 def swiglu_activation(g: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
