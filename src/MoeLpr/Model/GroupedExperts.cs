@@ -56,10 +56,11 @@ public static class GroupedExperts
 
     /// <summary>
     /// Σ_k w_k · expert_k(x) for every token, the K terms in ascending expert order summed by one reduction (a gather
-    /// rather than atomics), so the result is deterministic on every device. On the CPU in float32 it is the loop's
-    /// result bit for bit; where the reduction adds in another order, or (bfloat16) adds in float32 and rounds once
-    /// where the loop's scatter-adds round after each term, K ≥ 3 can differ from the loop in the last bit (K ≤ 2
-    /// cannot: one addition, one rounding).
+    /// rather than atomics), so the result is deterministic on every device. On the CPU in float32 with one thread it
+    /// is the loop's result bit for bit (with more, MKL may split a small group's products otherwise than the loop's
+    /// matmul: a rounding apart); where the reduction adds in another order, or (bfloat16) adds in float32 and
+    /// rounds once where the loop's scatter-adds round after each term, K ≥ 3 can differ from the loop in the last
+    /// bit (K ≤ 2 cannot: one addition, one rounding).
     /// </summary>
     /// <param name="tokens">[T, h].</param>
     /// <param name="experts">[T, K] chosen experts, any order.</param>
