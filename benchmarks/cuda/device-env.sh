@@ -3,7 +3,8 @@
 # pack, then slim-bundle.sh) once per machine and defines `kit` and `bench` (the published CLI and benchmark, on the
 # machine's PyTorch libtorch, which the kit finds by itself) and `step NAME LIMIT COMMAND…`, which runs one step
 # under a time limit into $res/NAME.log and packs $res into $out/results.tgz after it, so a cut-off session keeps
-# what it finished.
+# what it finished. A step $res/steps.txt already lists as finished (rc 0) is skipped: a script run again on the same
+# machine goes on where it stopped.
 B=.device-bundle
 [ -x /tmp/dn/dotnet ] || { mkdir -p /tmp/dn && tar -C /tmp/dn -xJf $B/dotnet.tar.xz; }
 [ -d /tmp/kit-app/app ] || { mkdir -p /tmp/kit-app && tar -C /tmp/kit-app -xJf $B/app.tar.xz; }
@@ -14,6 +15,7 @@ bench=(dotnet /tmp/kit-app/app/MoeLpr.Benchmarks.dll)
 
 step() {
   local name=$1 limit=$2; shift 2
+  if grep -q "^$name: rc 0," "$res/steps.txt" 2>/dev/null; then echo "$name: finished in an earlier call"; return 0; fi
   local start=$(date +%s)
   timeout "$limit" "$@" > "$res/$name.log" 2>&1
   local rc=$?

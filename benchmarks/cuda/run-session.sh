@@ -6,10 +6,12 @@
 # PyTorch peer of the same configs minutes later (eager; its auto attention is sdpa on CUDA too), demo --quick on
 # CUDA, the paper's layer size, the CUDA kernels of one MoE layer (count and GPU time, the peer's profiler), whether
 # TorchScript fuses the element-wise chains of a layer on CUDA, the kit and the peer with the per-expert loop, the
-# kit with eager attention, then the peer under torch.compile (minutes of compiling) and the transformers/PEFT
-# interop check.
+# kit with eager attention, then the peer under torch.compile (minutes of compiling), repeats of the kit and the
+# eager peer, the paper size under torch.compile and the transformers/PEFT interop check.
 # Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
-# keeps what it finished.
+# keeps what it finished. Run again on the same (still warm) machine, it goes on: the steps that finished are skipped
+# and the rest run, then repeats of the kit and the eager peer for their spread. Where the grouped experts differ from
+# the loop, it also runs that check with TorchScript's fuser off, to tell whether fused kernels make the difference.
 #
 #   benchmarks/cuda/run-session.sh OUT
 #
@@ -21,13 +23,14 @@
 # It took about 4 minutes on the first H100 and would have taken about 10 on the second, whose host was slower (the
 # host-overhead sections a minute each, torch.compile 191 s). On the third a 520 s call (machine start not counted)
 # reached the paper-size torch.compile step, 486 s of steps: with a 15-minute lease, give the first call 8–9 minutes
-# and run what it did not reach, and repeats of the kit and the eager peer for their spread, in a second call.
+# and the same command, at once, the rest of the lease.
 # Rehearsed on the CPU by sourcing device-env.sh with --libtorch at the NuGet CPU libtorch (the bundle's stock
 # libLibTorchSharp.so needs a newer libstdc++ than Debian 12's: copy the build's patched one over it for that).
 set -uo pipefail
 out=$1
-res=/tmp/cuda-session; rm -rf $res; mkdir -p $res "$out"
+res=/tmp/cuda-session; mkdir -p $res "$out"   # kept on the machine: a second call goes on from the first
 source benchmarks/cuda/device-env.sh
+echo "# call started $(date -u +%H:%M:%S)" >> $res/steps.txt
 peer=(python3 benchmarks/pytorch/moe_lpr_bench.py --device cuda --out $res)
 
 { nvidia-smi -L; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
@@ -42,6 +45,11 @@ step peer-checks 60 python3 benchmarks/pytorch/check_moe_lpr_bench.py
 step kit-full 150 "${bench[@]}" --device cuda \
   --sections dispatch-agreement,matmul,moe-layer,throughput,profile,host-overhead \
   --out $res
+# libtorch reads PYTORCH_TENSOREXPR once, at its first fusion pass: set in the environment, it turns the fuser off
+if python3 benchmarks/cuda/agreement-differs.py $res/benchmark-cuda.json; then
+  step kit-agreement-no-fuser 60 env PYTORCH_TENSOREXPR=0 "${bench[@]}" --device cuda --sections dispatch-agreement \
+    --tag no-fuser --out $res
+fi
 step peer-full-grouped-eager 120 "${peer[@]}" --moe-impl grouped-mm --modes eager \
   --sections matmul,moe-layer,throughput,host-overhead
 step demo-quick 120 "${kit[@]}" demo --quick --device cuda --output /tmp/demo-cuda
@@ -64,9 +72,15 @@ step peer-full-loop-eager 90 "${peer[@]}" --moe-impl loop --modes eager --sectio
 step kit-full-eager-attention 90 "${bench[@]}" --device cuda --attention eager \
   --sections matmul,throughput,profile,host-overhead \
   --tag eager-attention --out $res
-# torch.compile last: it spends most of a minute compiling each workload
+# torch.compile late: it spends most of a minute compiling each workload
 step peer-full-grouped-compile 240 "${peer[@]}" --moe-impl grouped-mm --modes compile \
   --sections matmul,throughput,host-overhead --tag compile
+# The host's step times spread by about ±15 % from run to run: repeats give each ratio its range
+for run in 2 3; do
+  step kit-full-$run 60 "${bench[@]}" --device cuda --sections moe-layer,throughput --tag run$run --out $res
+  step peer-full-grouped-eager-$run 60 "${peer[@]}" --moe-impl grouped-mm --modes eager \
+    --sections moe-layer,throughput --tag run$run
+done
 step peer-paper-grouped-compile 200 "${peer[@]}" --size paper --moe-impl grouped-mm --modes compile \
   --sections matmul,throughput --tag compile
 step interop 120 tests/interop/check-with-transformers.sh /tmp/interop dotnet /tmp/kit-app/app/MoeLpr.Cli.dll
