@@ -9,9 +9,9 @@
 # kit with eager attention, then the peer under torch.compile (minutes of compiling), repeats of the kit and the
 # eager peer, the paper size under torch.compile and the transformers/PEFT interop check.
 # Every step's log and reports land in RESULTS_DIR, packed into OUT/results.tgz after each step, so a cut-off run
-# keeps what it finished. Run again on the same (still warm) machine, it goes on: the steps that finished are skipped
-# and the rest run, then repeats of the kit and the eager peer for their spread. Where the grouped experts differ from
-# the loop, it also runs that check with TorchScript's fuser off, to tell whether fused kernels make the difference.
+# keeps what it finished. Run again on the same (still warm) machine, it goes on: the steps that finished are skipped.
+# Where the grouped experts differ from the loop, it also runs that check with TorchScript's fuser off, to tell
+# whether fused kernels make the difference.
 #
 #   benchmarks/cuda/run-session.sh OUT
 #
