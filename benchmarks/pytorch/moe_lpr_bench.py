@@ -5,7 +5,8 @@ Same configurations, same model (LLaMA with RMSNorm in float32, rotary half-spli
 float32, SwiGLU MLP), same MoE-LPR routing (p = softmax_fp32(W_r x) over all N experts, top-K, renormalised when
 K > 1, experts summed in ascending expert order), same training steps (stage 1: routers + experts 1..N-1,
 LM + 0.01 L_bal; stage 2: routers only, LM + 0.1 L_LPR with -log p0 on old-language tokens, half the rows old;
-AdamW lr 1e-4 wd 0 over the trainable parameters only, global-norm clipping at 1) and the same FLOP conventions.
+AdamW lr 1e-4 wd 0 over the trainable parameters only, through float32 masters where they are bfloat16, global-norm
+clipping at 1) and the same FLOP conventions.
 The JSON uses the C# benchmark's field names wherever a field means the same thing, so both reports sit side by
 side (``--compare benchmark-cpu.json`` prints the table).
 
@@ -114,6 +115,9 @@ def mlp_forward_flops(hidden, intermediate, tokens):
 # --------------------------------------------------------------------------------------------------------------------
 # The model (src/MoeLpr/Model), module and parameter names as the HF / PEFT state-dict keys
 # --------------------------------------------------------------------------------------------------------------------
+
+
+NARROW_DTYPES = (torch.bfloat16, torch.float16)
 
 
 def at_least_f32(dtype):
@@ -711,16 +715,32 @@ def training_step(model, moe, stage, mode, ids, labels, old):
     model.zero_grad(set_to_none=True)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
+    # The kit's MultiTensorAdamW: a parameter narrower than float32 is updated through a float32 master, its gradient
+    # widened before clipping and the master rounded back into it (pure bfloat16 AdamW drops most small steps).
+    masters = [p.detach().float().requires_grad_() if p.dtype in NARROW_DTYPES else p for p in params]
+    widened = [(p, m) for p, m in zip(params, masters) if m is not p]
+    optimizer = torch.optim.AdamW(masters, lr=1e-4, weight_decay=0.0)
     loss_fn = maybe_compile(lambda i, l, o: stage_loss(stage, moe, model(i, l), o), mode)
     last = [None]
 
     def step():
         loss = loss_fn(ids, labels, old)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        for p, m in widened:   # a master's gradient buffer is kept from step to step, as the kit's
+            if p.grad is None:
+                m.grad = None
+            elif m.grad is None:
+                m.grad = torch.empty_like(m)
+        with_grad = [(p, m) for p, m in widened if p.grad is not None]
+        if with_grad:
+            torch._foreach_copy_([m.grad for _, m in with_grad], [p.grad for p, _ in with_grad])
+        torch.nn.utils.clip_grad_norm_(masters, 1.0)
         optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        if with_grad:
+            with torch.no_grad():
+                torch._foreach_copy_([p for p, _ in with_grad], [m for _, m in with_grad])
+        for p in params:
+            p.grad = None
         last[0] = loss.item()
     return step, last
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,9 +14,18 @@ namespace MoeLpr.Training;
 /// 19.5 ms stage-1 step on an H100, where the host, not the GPU, sets the pace.
 /// </summary>
 /// <remarks>
-/// TorchSharp's <see cref="AdamW"/> keeps the moments and step counts, so checkpoints save and restore them as before;
-/// this class only replaces its <c>step</c> and <c>zero_grad</c>. TorchSharp binds no <c>_foreach_</c> op, so they run
-/// as TorchScript.
+/// <para>
+/// A parameter narrower than float32 (bfloat16, float16) is updated through a float32 master copy, as mixed-precision
+/// training does (DeepSpeed's ZeRO optimizers, which the reference trains bfloat16 with): its gradient is widened to
+/// float32 before clipping, AdamW updates the master with float32 moments, and the parameter receives the master
+/// rounded. Updated in place, a bfloat16 weight would lose every step under half its spacing: at a learning rate of
+/// 5e-5 (AdamW's steps are about the learning rate) every weight above 0.016 in magnitude would never move.
+/// </para>
+/// <para>
+/// TorchSharp's <see cref="AdamW"/>, built over the masters, keeps the moments and step counts, so checkpoints save and
+/// restore them as before, with <see cref="MasterWeights"/> beside them; this class only replaces its <c>step</c> and
+/// <c>zero_grad</c>. TorchSharp binds no <c>_foreach_</c> op, so they run as TorchScript.
+/// </para>
 /// </remarks>
 public sealed class MultiTensorAdamW : IDisposable
 {
@@ -43,19 +53,69 @@ public sealed class MultiTensorAdamW : IDisposable
         def zero_(grads: List[Tensor]):
             torch._foreach_zero_(grads)
 
+        def copy_(destinations: List[Tensor], sources: List[Tensor]):
+            torch._foreach_copy_(destinations, sources)
+
         """;
 
     static readonly Lazy<torch.jit.CompilationUnit> Compiled = new(() => torch.jit.compile(Script));
 
+    readonly IReadOnlyList<Parameter> parameters;
+    readonly Parameter[] masters;   // what AdamW updates: a narrower parameter's float32 copy, otherwise the parameter
+    bool gradientsWidened;          // this step's gradients are in the masters (clipping scales them there)
+
     public MultiTensorAdamW(IReadOnlyList<Parameter> parameters, double learningRate, double beta1 = 0.9,
         double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.0)
     {
-        Optimizer = torch.optim.AdamW(parameters, lr: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+        this.parameters = parameters;
+        using (torch.no_grad())
+            masters = parameters.Select(p => IsNarrow(p) ? new Parameter(p.to_type(ScalarType.Float32)) : p).ToArray();
+        Optimizer = torch.optim.AdamW(masters, lr: learningRate, beta1: beta1, beta2: beta2, eps: eps,
             weight_decay: weightDecay);
     }
 
-    /// <summary>TorchSharp's AdamW: holds the options, moments and step counts that checkpoints save.</summary>
+    /// <summary>
+    /// TorchSharp's AdamW over the parameters (their float32 masters where they are narrower): holds the options,
+    /// moments and step counts that checkpoints save.
+    /// </summary>
     public AdamW Optimizer { get; }
+
+    static bool IsNarrow(Tensor parameter) => parameter.dtype is ScalarType.BFloat16 or ScalarType.Float16;
+
+    IEnumerable<(Parameter Parameter, Parameter Master)> NarrowParameters() =>
+        parameters.Zip(masters).Where(pair => !ReferenceEquals(pair.First, pair.Second));
+
+    /// <summary>
+    /// The float32 masters of the parameters narrower than float32, keyed by the parameter's index (the order of the
+    /// optimizer's state); empty when every parameter is at least float32. Checkpoints save them: the weights alone
+    /// hold the masters rounded.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> MasterWeights() => Enumerable.Range(0, masters.Length)
+        .Where(i => !ReferenceEquals(parameters[i], masters[i]))
+        .ToDictionary(i => i.ToString(CultureInfo.InvariantCulture), i => (Tensor)masters[i]);
+
+    /// <summary>
+    /// Sets the masters after a checkpoint's weights were loaded into the parameters: to <paramref name="saved"/>
+    /// (from <see cref="MasterWeights"/>, read from <paramref name="source"/>), or, where there is none (a checkpoint
+    /// of a float32 run), to the parameters widened.
+    /// </summary>
+    public void RestoreMasterWeights(IReadOnlyDictionary<string, Tensor>? saved, string source)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var expected = MasterWeights();
+        if (saved is not null && !saved.Keys.Order().SequenceEqual(expected.Keys.Order()))
+            throw new InvalidDataException($"{source}: holds masters of parameters [{string.Join(", ", saved.Keys)}] " +
+                $"where this run keeps [{string.Join(", ", expected.Keys)}]: a checkpoint of another model or dtype");
+        foreach (var (key, master) in expected)
+        {
+            var value = saved?[key] ?? parameters[int.Parse(key, CultureInfo.InvariantCulture)];
+            if (!value.shape.SequenceEqual(master.shape))
+                throw new InvalidDataException($"{source}: master {key} has shape [{string.Join(", ", value.shape)}] " +
+                    $"where its parameter has [{string.Join(", ", master.shape)}]");
+            master.copy_(value);
+        }
+    }
 
     AdamW.ParamGroup Group => (AdamW.ParamGroup)Optimizer.ParamGroups.Single();
 
@@ -63,15 +123,17 @@ public sealed class MultiTensorAdamW : IDisposable
     /// Scales the gradients so that their global 2-norm is at most <paramref name="maxNorm"/> (+∞: unchanged) and
     /// returns the norm before scaling, as libtorch's <c>clip_grad_norm_</c>, as a 0-dim tensor on the gradients'
     /// device (reading it is the caller's choice of when to wait for the device); 0 when no parameter has a gradient.
+    /// A narrower parameter's gradient is clipped in float32, in its master.
     /// </summary>
     public Tensor ClipGradNorm(double maxNorm)
     {
         using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        WidenGradients();
         var grads = Group.Parameters.Select(p => p.grad).OfType<Tensor>().ToArray();
         if (grads.Length == 0)
             return torch.zeros([], device: Group.Parameters.FirstOrDefault()?.device).MoveToOuterDisposeScope();
         using var bound = maxNorm.ToScalar();   // kept alive through the call (dotnet/TorchSharp#1434)
-        using var noGrad = torch.no_grad();
         return ((Tensor)Compiled.Value.invoke("clip_grad_norm_", grads, bound)!).MoveToOuterDisposeScope();
     }
 
@@ -83,6 +145,8 @@ public sealed class MultiTensorAdamW : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        WidenGradients();
+        gradientsWidened = false;
         var group = Group;
         group.LearningRate = learningRate;
         var options = group.Options;
@@ -107,8 +171,34 @@ public sealed class MultiTensorAdamW : IDisposable
                 sameStep.Select(entry => entry.state.exp_avg_sq).ToArray(), .. scalars]);
             foreach (var scalar in scalars) scalar.Dispose();
         }
-        if (updated.Count > 0) Compiled.Value.invoke("zero_", [updated.Select(entry => entry.grad!).ToArray()]);
+        var narrow = NarrowParameters().Where(pair => pair.Parameter.grad is not null).ToList();
+        if (narrow.Count > 0)
+            Compiled.Value.invoke("copy_", [narrow.Select(pair => (Tensor)pair.Parameter).ToArray(),
+                narrow.Select(pair => (Tensor)pair.Master).ToArray()]);
+        if (updated.Count > 0)
+            Compiled.Value.invoke("zero_", [updated.Select(entry => entry.grad!)
+                .Concat(narrow.Select(pair => pair.Parameter.grad!)).ToArray()]);
     }
 
-    public void Dispose() => Optimizer.Dispose();
+    /// <summary>
+    /// Gives each master its parameter's gradient in float32, once per step (clipping then scales the master's copy):
+    /// a buffer made at the parameter's first gradient, refilled by one multi-tensor copy.
+    /// </summary>
+    void WidenGradients()
+    {
+        if (gradientsWidened) return;
+        gradientsWidened = true;
+        var narrow = NarrowParameters().Where(pair => pair.Parameter.grad is not null).ToList();
+        if (narrow.Count == 0) return;
+        foreach (var (_, master) in narrow.Where(pair => pair.Master.grad is null))
+            master.grad = torch.zeros_like(master);
+        Compiled.Value.invoke("copy_", [narrow.Select(pair => pair.Master.grad!).ToArray(),
+            narrow.Select(pair => pair.Parameter.grad!).ToArray()]);
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        foreach (var (_, master) in NarrowParameters()) master.Dispose();
+    }
 }

@@ -8,13 +8,15 @@ namespace MoeLpr.Training;
 
 /// <summary>
 /// A resumable checkpoint folder <c>checkpoint-{step}</c>: the policy's weights (PEFT adapter or HF model folder),
-/// <c>optimizer.bin</c> (TorchSharp's AdamW state: step counts and both moments, bit-exact), <c>rng_state.bin</c>
-/// (libtorch's default generator) and <c>trainer_state.json</c>. Written in a staging folder and renamed into place,
-/// so a crash mid-write never leaves a checkpoint that looks complete.
+/// <c>optimizer.bin</c> (TorchSharp's AdamW state: step counts and both moments, bit-exact), in a bfloat16 or float16
+/// run <c>master_weights.safetensors</c> (the float32 weights AdamW updates, keyed by parameter index),
+/// <c>rng_state.bin</c> (libtorch's default generator) and <c>trainer_state.json</c>. Written in a staging folder and
+/// renamed into place, so a crash mid-write never leaves a checkpoint that looks complete.
 /// </summary>
 internal static partial class TrainingCheckpoint
 {
     public const string OptimizerFileName = "optimizer.bin";
+    public const string MasterWeightsFileName = "master_weights.safetensors";
     public const string RngFileName = "rng_state.bin";
 
     [GeneratedRegex(@"^checkpoint-(\d+)$")]
@@ -22,13 +24,15 @@ internal static partial class TrainingCheckpoint
 
     public static string PathFor(string outputDir, int step) => Path.Combine(outputDir, $"checkpoint-{step}");
 
-    public static void Save(string dir, LlamaForCausalLM model, TrainingPolicy policy, OptimizerHelper optimizer,
+    public static void Save(string dir, LlamaForCausalLM model, TrainingPolicy policy, MultiTensorAdamW optimizer,
         TrainerState state)
     {
         AtomicDirectory.Write(dir, staging =>
         {
             policy.SaveWeights(model, staging);
-            optimizer.save_state_dict(Path.Combine(staging, OptimizerFileName));
+            optimizer.Optimizer.save_state_dict(Path.Combine(staging, OptimizerFileName));
+            if (optimizer.MasterWeights() is { Count: > 0 } masters)
+                SafeTensors.Save(Path.Combine(staging, MasterWeightsFileName), masters);
             using (var rng = torch.get_rng_state())
                 File.WriteAllBytes(Path.Combine(staging, RngFileName), rng.bytes.ToArray());
             state.Save(Path.Combine(staging, TrainerState.FileName)); // last: its presence marks a complete folder
@@ -36,16 +40,21 @@ internal static partial class TrainingCheckpoint
     }
 
     /// <summary>
-    /// Loads weights, optimizer and RNG state from <paramref name="dir"/> and returns its trainer state.
+    /// Loads weights, optimizer (its masters included) and RNG state from <paramref name="dir"/> and returns its
+    /// trainer state.
     /// </summary>
     public static TrainerState Restore(string dir, LlamaForCausalLM model, TrainingPolicy policy,
-        OptimizerHelper optimizer)
+        MultiTensorAdamW optimizer)
     {
         var state = TrainerState.Load(Path.Combine(dir, TrainerState.FileName));
         policy.LoadWeights(model, dir);
         string optimizerPath = Path.Combine(dir, OptimizerFileName);
         if (!File.Exists(optimizerPath)) throw new InvalidDataException($"{optimizerPath}: optimizer state not found");
-        optimizer.load_state_dict(optimizerPath);
+        optimizer.Optimizer.load_state_dict(optimizerPath);
+        string mastersPath = Path.Combine(dir, MasterWeightsFileName);
+        using (torch.NewDisposeScope())
+            optimizer.RestoreMasterWeights(File.Exists(mastersPath) ? SafeTensors.Load(mastersPath) : null,
+                mastersPath);
         string rngPath = Path.Combine(dir, RngFileName);
         if (!File.Exists(rngPath)) throw new InvalidDataException($"{rngPath}: RNG state not found");
         var bytes = File.ReadAllBytes(rngPath);

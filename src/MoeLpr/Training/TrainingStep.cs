@@ -56,8 +56,8 @@ public sealed class TrainingStep : IDisposable
 
     public IReadOnlyList<Parameter> Trainable { get; }
 
-    /// <summary>The AdamW state (moments, step counts) that checkpoints save and restore.</summary>
-    public AdamW Optimizer => adamW.Optimizer;
+    /// <summary>The optimizer: checkpoints save and restore its moments, step counts and float32 masters.</summary>
+    public MultiTensorAdamW Optimizer => adamW;
 
     /// <summary>
     /// Forward, loss and backward of each micro-batch (each loss scaled by 1/count), then the update at

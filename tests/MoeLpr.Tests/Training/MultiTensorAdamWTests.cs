@@ -9,7 +9,9 @@ namespace MoeLpr.Tests.Training;
 /// <summary>
 /// The multi-tensor update against what it replaces, run side by side on copies of the same parameters with the same
 /// gradients: libtorch's <c>clip_grad_norm_</c> and TorchSharp's <c>AdamW.step</c> + <c>zero_grad</c>. On the CPU
-/// they must agree bit for bit: parameters, both moments, step counts and the returned norm.
+/// they must agree bit for bit: parameters, both moments, step counts and the returned norm. Narrower parameters
+/// (bfloat16, float16) are compared with the reference run on float32 copies, fed the same gradients widened, as mixed
+/// precision does: the master must be that copy bit for bit, and the parameter that copy rounded.
 /// </summary>
 public class MultiTensorAdamWTests
 {
@@ -20,11 +22,15 @@ public class MultiTensorAdamWTests
     [InlineData(ScalarType.Float32, 0.1)]
     [InlineData(ScalarType.Float64, 0.0)]
     [InlineData(ScalarType.BFloat16, 0.0)]
+    [InlineData(ScalarType.BFloat16, 0.1)]
+    [InlineData(ScalarType.Float16, 0.0)]
     public void Update_IsBitIdenticalToClipGradNormAndTorchSharpAdamW(ScalarType dtype, double weightDecay)
     {
         torch.manual_seed(7);
-        var reference = Shapes.Select(shape => new Parameter(torch.randn(shape).to_type(dtype))).ToList();
-        var candidate = reference.Select(p => new Parameter(p.detach().clone())).ToList();
+        bool narrow = dtype is ScalarType.BFloat16 or ScalarType.Float16;
+        var masterType = narrow ? ScalarType.Float32 : dtype;
+        var candidate = Shapes.Select(shape => new Parameter(torch.randn(shape).to_type(dtype))).ToList();
+        var reference = candidate.Select(p => new Parameter(p.detach().to_type(masterType).clone())).ToList();
         using var adamW = torch.optim.AdamW(reference, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8,
                                             weight_decay: weightDecay);
         using var multiTensor = new MultiTensorAdamW(candidate, 1e-2, weightDecay: weightDecay);
@@ -41,7 +47,7 @@ public class MultiTensorAdamWTests
             {
                 if (i == 1 && step < 2) continue;
                 var gradient = (torch.randn(Shapes[i]) * (step + 1)).to_type(dtype);
-                Backward(reference[i], gradient);
+                Backward(reference[i], gradient.to_type(masterType));
                 Backward(candidate[i], gradient);
             }
 
@@ -55,9 +61,12 @@ public class MultiTensorAdamWTests
             Assert.Equal(expectedNorm, norm);
             var expectedStates = adamW.state_dict().State.Cast<AdamW.State>().ToList();
             var states = multiTensor.Optimizer.state_dict().State.Cast<AdamW.State>().ToList();
+            var masters = multiTensor.MasterWeights();
+            Assert.Equal(narrow ? Shapes.Length : 0, masters.Count);
             for (int i = 0; i < Shapes.Length; i++)
             {
-                AssertSameBits(reference[i], candidate[i], $"parameter {i} after step {step + 1}");
+                AssertSameBits(reference[i].to_type(dtype), candidate[i], $"parameter {i} after step {step + 1}");
+                if (narrow) AssertSameBits(reference[i], masters[$"{i}"], $"master {i} after step {step + 1}");
                 AssertSameBits(expectedStates[i].exp_avg, states[i].exp_avg, $"exp_avg {i} after step {step + 1}");
                 AssertSameBits(expectedStates[i].exp_avg_sq, states[i].exp_avg_sq,
                                $"exp_avg_sq {i} after step {step + 1}");
@@ -68,6 +77,61 @@ public class MultiTensorAdamWTests
             }
         }
         Assert.Equal(3, multiTensor.Optimizer.state_dict().State.Cast<AdamW.State>().ElementAt(1).step);
+    }
+
+    /// <summary>
+    /// The reason for the masters: AdamW's steps are about the learning rate, 5e-5 here, under half the bfloat16
+    /// spacing at 0.02 (2⁻¹³ ≈ 1.2e-4). Updated in place the weight never moves; through its master it moves by the
+    /// sum of the steps.
+    /// </summary>
+    [Fact]
+    public void Bfloat16Weights_TakeStepsSmallerThanTheirSpacing()
+    {
+        const double learningRate = 5e-5;
+        var initial = torch.full(4, 0.02, dtype: ScalarType.BFloat16);
+        var inPlace = new Parameter(initial.clone());
+        var mixed = new Parameter(initial.clone());
+        using var adamW = torch.optim.AdamW([inPlace], lr: learningRate, weight_decay: 0);
+        using var multiTensor = new MultiTensorAdamW([mixed], learningRate);
+        for (int step = 0; step < 10; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            Backward(inPlace, torch.ones(4, dtype: ScalarType.BFloat16));
+            Backward(mixed, torch.ones(4, dtype: ScalarType.BFloat16));
+            adamW.step();
+            adamW.zero_grad();
+            multiTensor.Step(learningRate);
+        }
+
+        AssertSameBits(initial, inPlace, "the weight updated in place (expected to stay put)");
+        var master = multiTensor.MasterWeights()["0"];
+        var expected = initial.to_type(ScalarType.Float32) - 10 * learningRate;
+        Assert.True(torch.allclose(master, expected, rtol: 0, atol: 1e-7), $"master {master.max().item<float>()}");
+        AssertSameBits(master.to_type(ScalarType.BFloat16), mixed, "the weight updated through its master");
+        Assert.True(mixed.max().ToSingle() < initial.max().ToSingle(), "the bfloat16 weight moved");
+    }
+
+    [Fact]
+    public void RestoreMasterWeights_TakesTheSavedMasters_OrTheWeights_AndNamesTheFileOfAMismatch()
+    {
+        const string source = "checkpoint-3/master_weights.safetensors";
+        var parameter = new Parameter(torch.ones(3, dtype: ScalarType.BFloat16));
+        using var multiTensor = new MultiTensorAdamW([parameter], 1e-2);
+        var master = multiTensor.MasterWeights()["0"];
+
+        multiTensor.RestoreMasterWeights(new Dictionary<string, Tensor> { ["0"] = torch.full(3, 1.001f) }, source);
+        AssertSameBits(torch.full(3, 1.001f), master, "the saved master");
+        using (torch.no_grad()) parameter.fill_(2);
+        multiTensor.RestoreMasterWeights(null, source);
+        AssertSameBits(torch.full(3, 2f), master, "the master taken from the weight");
+
+        var otherParameter = Assert.Throws<InvalidDataException>(() => multiTensor.RestoreMasterWeights(
+            new Dictionary<string, Tensor> { ["1"] = torch.ones(3) }, source));
+        Assert.StartsWith(source, otherParameter.Message);
+        var otherShape = Assert.Throws<InvalidDataException>(() => multiTensor.RestoreMasterWeights(
+            new Dictionary<string, Tensor> { ["0"] = torch.ones(4) }, source));
+        Assert.StartsWith(source, otherShape.Message);
+        Assert.Contains("[4]", otherShape.Message);
     }
 
     [Fact]

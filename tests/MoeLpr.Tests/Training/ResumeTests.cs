@@ -6,14 +6,18 @@ using MoeLpr.Training;
 
 namespace MoeLpr.Tests.Training;
 
-/// <summary>An interrupted run, resumed, ends bit-identical to one that was never interrupted (CPU, float32).</summary>
+/// <summary>
+/// An interrupted run, resumed, ends bit-identical to one that was never interrupted (CPU; float32, and bfloat16, whose
+/// float32 master weights the checkpoint keeps).
+/// </summary>
 public class ResumeTests
 {
     [Theory]
-    [InlineData(TrainingStage.Stage1)]
-    [InlineData(TrainingStage.Full)]
-    [InlineData(TrainingStage.Lora)]
-    public void CancelledRun_Resumed_EqualsUninterruptedRun_AcrossAnEpochBoundary(TrainingStage stage)
+    [InlineData(TrainingStage.Stage1, "float32")]
+    [InlineData(TrainingStage.Stage1, "bfloat16")]
+    [InlineData(TrainingStage.Full, "float32")]
+    [InlineData(TrainingStage.Lora, "float32")]
+    public void CancelledRun_Resumed_EqualsUninterruptedRun_AcrossAnEpochBoundary(TrainingStage stage, string dtype)
     {
         using var ws = new TinyTrainingWorkspace();
         // 14 steps × 2 micro-batches × 2 blocks needs more blocks than one epoch has, so the resumed run also
@@ -21,6 +25,7 @@ public class ResumeTests
         var options = ws.Options(stage, ws.Output("whole"), "new_text") with
         {
             Optimization = TinyTrainingWorkspace.FastOptimization with { MaxSteps = 14, GradientAccumulationSteps = 2 },
+            Dtype = dtype,
         };
         string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName
             : MoeAdapter.WeightsFileName;
@@ -35,8 +40,10 @@ public class ResumeTests
             Assert.False(stopped.Completed);
             Assert.Equal(1, stopped.GlobalStep);
         }
-        Assert.True(
-            File.Exists(Path.Combine(TrainingCheckpoint.PathFor(interrupted.OutputDir, 1), TrainerState.FileName)));
+        string checkpoint = TrainingCheckpoint.PathFor(interrupted.OutputDir, 1);
+        Assert.True(File.Exists(Path.Combine(checkpoint, TrainerState.FileName)));
+        Assert.Equal(dtype == "bfloat16",
+            File.Exists(Path.Combine(checkpoint, TrainingCheckpoint.MasterWeightsFileName)));
         Assert.False(File.Exists(Path.Combine(interrupted.OutputDir, weightsFile)));
         var resumed = TrainingRun.Run(interrupted with { Resume = true }, TextWriter.Null);
         Assert.True(resumed.Completed);
