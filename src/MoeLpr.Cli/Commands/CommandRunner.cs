@@ -7,12 +7,18 @@ namespace MoeLpr.Cli.Commands;
 /// </summary>
 internal static class CommandRunner
 {
-    public static int Run(ParseResult parseResult, Action body)
+    public static int Run(ParseResult parseResult, Action body) => Run(parseResult, () =>
+    {
+        body();
+        return 0;
+    });
+
+    /// <summary>Runs a body that chooses its own exit code.</summary>
+    public static int Run(ParseResult parseResult, Func<int> body)
     {
         try
         {
-            body();
-            return 0;
+            return body();
         }
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException
             or IOException or NotSupportedException)

@@ -5,7 +5,8 @@ namespace MoeLpr.Cli.Commands;
 
 /// <summary>
 /// <c>moelpr train --stage 1|2|full|lora</c>: fills <see cref="TrainingOptions"/> and calls <see cref="TrainingRun"/>.
-/// Ctrl+C stops after the current step and writes a checkpoint.
+/// Ctrl+C or SIGTERM stops after the current step, writes a checkpoint and exits with
+/// <see cref="StopSignals.StoppedExitCode"/>, so that a script does not go on as if the run had finished.
 /// </summary>
 public static class TrainCommand
 {
@@ -27,11 +28,9 @@ public static class TrainCommand
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var options = device.Apply(training.Read(parse), parse) with { Resume = parse.GetValue(resume) };
-            using var stop = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
-            Console.CancelKeyPress += onCancel;
-            try { TrainingRun.Run(options, parse.InvocationConfiguration.Output, stop.Token); }
-            finally { Console.CancelKeyPress -= onCancel; }
+            using var stop = new StopSignals();
+            var result = TrainingRun.Run(options, parse.InvocationConfiguration.Output, stop.Token);
+            return result.Completed ? 0 : StopSignals.StoppedExitCode;
         }));
         return command;
     }

@@ -97,6 +97,52 @@ public class ResumeTests
         AssertSameLosses(whole, killed);
     }
 
+    /// <summary>
+    /// SIGTERM (what <c>timeout</c>, <c>docker stop</c> and schedulers send) stops <c>train</c> as Ctrl+C does: after the
+    /// current step, with a checkpoint of it, the run lock released and exit code 130, not 0, so that a script does
+    /// not go on as if the run had finished; <c>--resume</c> then finishes it.
+    /// </summary>
+    [Fact]
+    public void TerminatedTrainProcess_StopsWithACheckpointAndExitCode130()
+    {
+        using var ws = new TinyTrainingWorkspace();
+        string output = ws.Output("terminated");
+        string[] args =
+        [
+            "train", "--stage", "1", "--model", ws.ModelDir, "--dataset", "new_text", "--dataset-info", ws.DatasetInfo,
+            "--output", output, "--num-experts", "3", "--cutoff-len", "32", "--batch-size", "2", "--lr", "0.01",
+            "--max-steps", "60", "--save-steps", "2", "--logging-steps", "1", "--seed", "7", "--device", "cpu",
+            "--threads", "1",
+        ];
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        var printed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using (var child = Process.Start(start)!)
+        {
+            child.OutputDataReceived += (_, e) => { if (e.Data is not null) printed.Enqueue(e.Data); };
+            child.ErrorDataReceived += (_, e) => { if (e.Data is not null) printed.Enqueue(e.Data); };
+            child.BeginOutputReadLine();
+            child.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (TrainingCheckpoint.FindLatest(output) is null && !child.HasExited && DateTime.UtcNow < deadline)
+                Thread.Sleep(5);
+            Assert.False(child.HasExited, "the child finished or failed before the signal");
+            using (var kill = Process.Start("kill", ["-TERM", child.Id.ToString()])) kill.WaitForExit();
+            Assert.True(child.WaitForExit(60_000), "the child did not stop after SIGTERM");
+            child.WaitForExit();   // the output handlers have run
+            Assert.True(child.ExitCode == 130, $"exit code {child.ExitCode}: {string.Join('\n', printed)}");
+        }
+
+        var stopped = printed.Single(line => line.StartsWith("stopped at step", StringComparison.Ordinal));
+        var latest = TrainingCheckpoint.FindLatest(output)!;
+        Assert.EndsWith(Path.GetFileName(latest), stopped);
+        Assert.False(File.Exists(Path.Combine(output, RunLock.FileName)), "the run lock is released");
+        Assert.False(File.Exists(Path.Combine(output, TrainerState.FileName)), "the run is not marked finished");
+        var resumed = CliRunner.Run([.. args, "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+    }
+
     static void AssertSameWeights(string expectedDir, string actualDir, string weightsFile)
     {
         var expected = SafeTensors.Load(Path.Combine(expectedDir, weightsFile));
