@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using MoeLpr.Checkpoints;
 using MoeLpr.Model;
@@ -19,7 +20,7 @@ internal static partial class TrainingCheckpoint
     public const string MasterWeightsFileName = "master_weights.safetensors";
     public const string RngFileName = "rng_state.bin";
 
-    [GeneratedRegex(@"^checkpoint-(\d+)$")]
+    [GeneratedRegex(@"^checkpoint-(\d{1,9})$")]   // a step count fits an int
     private static partial Regex CheckpointName();
 
     public static string PathFor(string outputDir, int step) => Path.Combine(outputDir, $"checkpoint-{step}");
@@ -50,7 +51,14 @@ internal static partial class TrainingCheckpoint
         policy.LoadWeights(model, dir);
         string optimizerPath = Path.Combine(dir, OptimizerFileName);
         if (!File.Exists(optimizerPath)) throw new InvalidDataException($"{optimizerPath}: optimizer state not found");
-        optimizer.Optimizer.load_state_dict(optimizerPath);
+        try
+        {
+            optimizer.Optimizer.load_state_dict(optimizerPath);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or ExternalException)
+        {
+            throw new InvalidDataException($"{optimizerPath}: not this run's optimizer state ({e.Message})", e);
+        }
         string mastersPath = Path.Combine(dir, MasterWeightsFileName);
         using (torch.NewDisposeScope())
             optimizer.RestoreMasterWeights(File.Exists(mastersPath) ? SafeTensors.Load(mastersPath) : null,
@@ -58,6 +66,10 @@ internal static partial class TrainingCheckpoint
         string rngPath = Path.Combine(dir, RngFileName);
         if (!File.Exists(rngPath)) throw new InvalidDataException($"{rngPath}: RNG state not found");
         var bytes = File.ReadAllBytes(rngPath);
+        using (var current = torch.get_rng_state())
+            if (bytes.Length != current.numel())   // libtorch would abort the process
+                throw new InvalidDataException(
+                    $"{rngPath}: {bytes.Length} bytes, where libtorch's generator state has {current.numel()}");
         using var rng = torch.tensor(bytes, dtype: torch.ScalarType.Byte);
         torch.set_rng_state(rng);
         return state;

@@ -148,4 +148,36 @@ public class TrainCommandTests
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already holds checkpoint-2", again.Error);
     }
+
+    /// <summary>
+    /// A damaged file in the checkpoint <c>--resume</c> takes is one error naming it (a truncated RNG state used to
+    /// abort the process inside libtorch), and a folder named like a checkpoint past any step count is not taken for
+    /// one.
+    /// </summary>
+    [Fact]
+    public void ResumeFromADamagedCheckpoint_IsAOneLineErrorNamingTheFile()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        string output = ws.Output("run");
+        string[] resume = [.. Train(ws, "1", "new_text", output, "--save-steps", "1"), "--resume"];
+        Assert.Equal(0, CliRunner.Run(Train(ws, "1", "new_text", output, "--save-steps", "1")).ExitCode);
+        string checkpoint = TrainingCheckpoint.PathFor(output, 2);
+        var beyond = Directory.CreateDirectory(Path.Combine(output, "checkpoint-99999999999")).FullName;
+        File.Copy(Path.Combine(checkpoint, TrainerState.FileName), Path.Combine(beyond, TrainerState.FileName));
+        var resumed = CliRunner.Run(resume);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains($"resuming {checkpoint}", resumed.Output);
+
+        foreach (var file in new[] { TrainingCheckpoint.RngFileName, TrainingCheckpoint.OptimizerFileName })
+        {
+            string path = Path.Combine(checkpoint, file);
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+            var damaged = CliRunner.Run(resume);
+            Assert.Equal(1, damaged.ExitCode);
+            Assert.StartsWith($"error: {path}: ", damaged.Error);
+            Assert.Single(damaged.Error.TrimEnd().Split('\n'));
+            File.WriteAllBytes(path, bytes);
+        }
+    }
 }
