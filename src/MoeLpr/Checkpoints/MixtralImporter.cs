@@ -14,9 +14,8 @@ namespace MoeLpr.Checkpoints;
 /// </summary>
 public static class MixtralImporter
 {
-    static readonly string[] RequiredPositiveFields =
-        ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-            "num_local_experts", "num_experts_per_tok"];
+    /// <summary>The fields a Mixtral config.json gives besides a dense model's, each a positive integer.</summary>
+    static readonly string[] MoeFields = ["num_local_experts", "num_experts_per_tok"];
 
     public static LlamaForCausalLM Load(string dir, ScalarType? dtype = null)
     {
@@ -61,9 +60,7 @@ public static class MixtralImporter
         string? modelType = json["model_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         if (modelType != "mixtral")
             throw new InvalidDataException($"{path}: model_type is '{modelType}', expected 'mixtral'");
-        foreach (var field in RequiredPositiveFields)
-            if (json[field] is not JsonValue value || !value.TryGetValue<int>(out var number) || number <= 0)
-                throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
+        ConfigFile.RequirePositiveIntegers(json, path, [.. ModelConfig.RequiredFields, .. MoeFields]);
 
         var moe = new MoeConfig
         {

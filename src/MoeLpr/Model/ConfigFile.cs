@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 
 namespace MoeLpr.Model;
@@ -16,5 +17,21 @@ internal static class ConfigFile
                 ?? throw new InvalidDataException($"{path}: empty {what}");
         }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+    }
+
+    /// <summary>
+    /// Checks that each of <paramref name="fields"/> is present in <paramref name="json"/> as a positive integer: one
+    /// error naming the file and the field, and saying whether it is missing or what it holds instead.
+    /// </summary>
+    public static void RequirePositiveIntegers(JsonObject json, string path, IEnumerable<string> fields)
+    {
+        foreach (var field in fields)
+        {
+            var node = json[field];
+            if (node is null) throw new InvalidDataException($"{path}: missing field '{field}'");
+            if (node is not JsonValue value || !value.TryGetValue<int>(out var number) || number <= 0)
+                throw new InvalidDataException(
+                    $"{path}: field '{field}' must be a positive integer, not {node.ToJsonString()}");
+        }
     }
 }

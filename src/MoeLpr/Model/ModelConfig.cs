@@ -14,6 +14,10 @@ public sealed record ModelConfig
 {
     public static readonly string[] SupportedModelTypes = ["llama", "mistral", "qwen2"];
 
+    /// <summary>The fields every config.json must give, each a positive integer.</summary>
+    public static readonly string[] RequiredFields =
+        ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"];
+
     [JsonPropertyName("model_type")] public string ModelType { get; init; } = "llama";
     [JsonPropertyName("architectures")] public string[]? Architectures { get; init; }
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; }
@@ -63,10 +67,7 @@ public sealed record ModelConfig
             throw new InvalidDataException(
                 $"{path}: unsupported model_type '{modelType}' (supported: " +
                 $"{string.Join(", ", SupportedModelTypes)})");
-        foreach (var field in new[] { "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
-            "num_attention_heads" })
-            if (root[field] is not JsonValue v || !v.TryGetValue<long>(out var number) || number <= 0)
-                throw new InvalidDataException($"{path}: missing or non-positive field '{field}'");
+        ConfigFile.RequirePositiveIntegers(root, path, RequiredFields);
         return FromJson(root, path);
     }
 
@@ -98,6 +99,15 @@ public sealed record ModelConfig
 
     public void Validate(string source)
     {
+        if (NumKeyValueHeads is < 1)
+            throw new InvalidDataException($"{source}: num_key_value_heads must be at least 1 (got {NumKeyValueHeads})");
+        if (HeadDimOverride is { } headDim && (headDim < 2 || headDim % 2 != 0))
+            throw new InvalidDataException(
+                $"{source}: head_dim must be a positive even number (rotary embeddings pair its halves; got {headDim})");
+        if (!(RopeTheta > 0) || !double.IsFinite(RopeTheta))
+            throw new InvalidDataException($"{source}: rope_theta must be a positive number (got {RopeTheta})");
+        if (!(RmsNormEps >= 0) || !double.IsFinite(RmsNormEps))
+            throw new InvalidDataException($"{source}: rms_norm_eps must be a non-negative number (got {RmsNormEps})");
         if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)
             throw new InvalidDataException(
                 $"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");

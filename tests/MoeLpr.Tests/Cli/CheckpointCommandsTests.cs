@@ -100,7 +100,8 @@ public class CheckpointCommandsTests
     /// </summary>
     public static TheoryData<string> MalformedCases => new()
     {
-        "missing config field", "unsupported model_type", "wrong weight shape", "missing key",
+        "missing config field", "config field of the wrong type", "no key-value heads", "odd head_dim",
+        "rope_theta of 0", "unsupported model_type", "wrong weight shape", "missing key",
         "corrupt safetensors header", "missing shard", "unsupported torch_dtype",
     };
 
@@ -132,7 +133,19 @@ public class CheckpointCommandsTests
         {
             case "missing config field":
                 EditConfig(config, json => json.Remove("hidden_size"));
-                return (config, "missing or non-positive field 'hidden_size'");
+                return (config, "missing field 'hidden_size'");
+            case "config field of the wrong type":
+                EditConfig(config, json => json["hidden_size"] = "32");
+                return (config, "field 'hidden_size' must be a positive integer, not \"32\"");
+            case "no key-value heads":
+                EditConfig(config, json => json["num_key_value_heads"] = 0);
+                return (config, "num_key_value_heads must be at least 1 (got 0)");
+            case "odd head_dim":
+                EditConfig(config, json => json["head_dim"] = 7);
+                return (config, "head_dim must be a positive even number");
+            case "rope_theta of 0":
+                EditConfig(config, json => json["rope_theta"] = 0);
+                return (config, "rope_theta must be a positive number (got 0)");
             case "unsupported model_type":
                 EditConfig(config, json => json["model_type"] = "gpt2");
                 return (config, "unsupported model_type 'gpt2'");
