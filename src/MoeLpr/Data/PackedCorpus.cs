@@ -34,6 +34,10 @@ public sealed class PackedCorpus
 
     public long OldLanguageTokens => OldLanguage.Sum(mask => (long)mask.Count(old => old));
 
+    /// <summary>The largest token id in the blocks (-1 when there is none), to check against a model's vocabulary.
+    /// </summary>
+    public int MaxTokenId => Blocks.Count == 0 ? -1 : Blocks.Max(block => block.Max());
+
     /// <summary>
     /// The chosen blocks as <c>input_ids</c> [B,T] int64 and <c>old_language_mask</c> [B,T] bool (CPU).
     /// </summary>

@@ -23,7 +23,8 @@ public static class EvaluationRun
     public static PerplexityReport Run(EvaluationOptions options)
     {
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
-        var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
+        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
+        var setup = RunSetup.Start(options, tokenizerDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         var sets = setup.PackEach(options)
             .Select(d => new EvaluationSet(d.Dataset.Name, d.Dataset.IsOldLanguage, d.Corpus)).ToList();
@@ -31,6 +32,7 @@ public static class EvaluationRun
         var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (model)
         {
+            model.Config.RequireTokenId(sets.Max(set => set.Corpus.MaxTokenId), tokenizerDir);
             model.to(setup.Device);
             options.ChooseKernels(model);
             return PerplexityEvaluator.Evaluate(model, sets, options.BatchSize,

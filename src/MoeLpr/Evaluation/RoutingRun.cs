@@ -24,8 +24,10 @@ public static class RoutingRun
     {
         if (options.BatchSize < 1)
             throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
-        var setup = RunSetup.Start(options, options.TokenizerDir ?? options.ModelDir);
-        var batches = setup.PackEach(options)
+        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
+        var setup = RunSetup.Start(options, tokenizerDir);
+        var packed = setup.PackEach(options);
+        var batches = packed
             .SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
                 .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds)))
             .ToList();
@@ -39,6 +41,7 @@ public static class RoutingRun
                       "(peft_type MOE) or a Mixtral folder"
                     : $"{options.ModelDir}: a dense model has no router; routing statistics need an MoE adapter " +
                       "(--adapter) or a Mixtral folder");
+            model.Config.RequireTokenId(packed.Max(d => d.Corpus.MaxTokenId), tokenizerDir);
             model.to(setup.Device);
             options.ChooseKernels(model);
             return RoutingStatistics.Collect(model, batches);

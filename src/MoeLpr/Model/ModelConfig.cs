@@ -119,5 +119,17 @@ public sealed record ModelConfig
                 $"{source}: hidden_act '{HiddenAct}' is not supported (LLaMA-family models use 'silu')");
     }
 
+    /// <summary>
+    /// Throws when a tokenizer produced an id the embedding table does not have (a tokenizer of another model), before
+    /// the embedding lookup would fail inside libtorch.
+    /// </summary>
+    /// <param name="source">The tokenizer's folder, or what the ids are, for the message.</param>
+    public void RequireTokenId(int maxId, string source)
+    {
+        if (maxId >= VocabSize)
+            throw new InvalidDataException($"{source}: the tokenizer produces id {maxId}, but the model has " +
+                                           $"vocab_size {VocabSize} (a tokenizer of another model?)");
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, Json.ModelConfig);
 }

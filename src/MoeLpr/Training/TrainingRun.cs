@@ -26,13 +26,17 @@ public static class TrainingRun
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         torch.manual_seed(options.Optimization.Seed);
         bool needLanguage = options.Stage == TrainingStage.Stage2;
-        var corpus = setup.Pack(setup.Load(options, needLanguage, options.ReplayMaxSamples), options, needLanguage);
+        var datasets = setup.Load(options, needLanguage, options.ReplayMaxSamples);
+        var corpus = setup.Pack(datasets, options, needLanguage);
+        if (corpus.Count == 0)
+            throw new InvalidDataException($"{string.Join(", ", datasets.Select(d => d.FilePath))}: fewer than " +
+                                           $"cutoff_len = {options.CutoffLen} tokens in all, not one block to train on");
 
         var loaded = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (var model = loaded.Model)
         {
             RequireTrainable(options, loaded);
-            RequireVocabularyFits(corpus, model.Config.VocabSize, tokenizerDir, options.ModelDir);
+            model.Config.RequireTokenId(corpus.MaxTokenId, tokenizerDir);
             var policy = CreatePolicy(options, model, loaded.Moe);
             options.ChooseKernels(model);
             if (options.Stage == TrainingStage.Stage2 && corpus.OldLanguageTokens == 0)
@@ -111,13 +115,5 @@ public static class TrainingRun
             default:
                 return new FullFineTunePolicy();
         }
-    }
-
-    static void RequireVocabularyFits(PackedCorpus corpus, int vocabSize, string tokenizerDir, string modelDir)
-    {
-        int maxId = corpus.Blocks.Max(b => b.Max());
-        if (maxId >= vocabSize)
-            throw new InvalidDataException($"{tokenizerDir}: the tokenizer produces id {maxId}, " +
-                                           $"but the model in {modelDir} has vocab_size {vocabSize}");
     }
 }

@@ -1,5 +1,6 @@
 using MoeLpr.Checkpoints;
 using MoeLpr.Model;
+using MoeLpr.Tests.Data;
 using MoeLpr.Tests.TestSupport;
 using MoeLpr.Training;
 using MoeLpr.Upcycling;
@@ -179,5 +180,47 @@ public class TrainCommandTests
             Assert.Single(damaged.Error.TrimEnd().Split('\n'));
             File.WriteAllBytes(path, bytes);
         }
+    }
+
+    /// <summary>
+    /// A tokenizer of another model (the shipped 8,000-token tokenizer with the 4,096-token base model) is one error
+    /// naming it in every command that pairs them, where the embedding lookup used to fail inside libtorch.
+    /// </summary>
+    [Fact]
+    public void ATokenizerOfAnotherModel_IsOneErrorNamingIt()
+    {
+        using var temp = new TempDirectory();
+        string data = Path.Combine(DataTestFiles.RepoRoot, "data"), tokenizer = Path.Combine(data, "tokenizer");
+        string[] pair = ["--model", Path.Combine(data, "base-model"), "--tokenizer", tokenizer, "--device", "cpu"];
+        string[] dataset = ["--dataset", "en_test", "--dataset-info", Path.Combine(data, "dataset_info.json")];
+        var runs = new[]
+        {
+            CliRunner.Run(["eval", .. pair, .. dataset]),
+            CliRunner.Run(["train", "--stage", "full", .. pair, .. dataset, "--output", temp.File("full"),
+                "--max-steps", "1"]),
+            CliRunner.Run(["tasks", .. pair, "--task", Path.Combine(data, "tasks", "next_sentence.jsonl"),
+                "--output", temp.File("tasks")]),
+        };
+        Assert.All(runs, run =>
+        {
+            Assert.Equal(1, run.ExitCode);
+            Assert.Single(run.Error.TrimEnd().Split('\n'));
+            Assert.Contains("but the model has vocab_size 4096", run.Error);
+        });
+        Assert.StartsWith($"error: {tokenizer}: the tokenizer produces id ", runs[0].Error);
+        Assert.StartsWith($"error: {tokenizer}: the tokenizer produces id ", runs[1].Error);
+    }
+
+    [Fact]
+    public void ADatasetShorterThanOneBlock_IsOneErrorNamingItsFile()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        var args = Train(ws, "1", "new_text", ws.Output("short"));
+        args[Array.IndexOf(args, "--cutoff_len") + 1] = "100000";
+        var run = CliRunner.Run(args);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Single(run.Error.TrimEnd().Split('\n'));
+        Assert.Contains("fewer than cutoff_len = 100000 tokens in all", run.Error);
+        Assert.Contains(".jsonl", run.Error);
     }
 }
