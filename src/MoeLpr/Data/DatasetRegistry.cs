@@ -35,14 +35,6 @@ public sealed class DatasetRegistry
             throw new InvalidDataException($"{infoPath}: not a valid dataset_info.json ({e.Message})");
         }
         if (entries is null) throw new InvalidDataException($"{infoPath}: empty dataset_info.json");
-        foreach (var (name, entry) in entries)
-        {
-            if (string.IsNullOrWhiteSpace(entry.FileName))
-                throw new InvalidDataException($"{infoPath}: dataset '{name}' has no file_name");
-            if (entry.Language is not (null or DatasetEntry.OldLanguage or DatasetEntry.NewLanguage))
-                throw new InvalidDataException(
-                    $"{infoPath}: dataset '{name}' has language '{entry.Language}', expected 'old' or 'new'");
-        }
         return new DatasetRegistry(Path.GetFullPath(infoPath), entries);
     }
 
@@ -50,11 +42,24 @@ public sealed class DatasetRegistry
     public static IReadOnlyList<string> ParseNames(string names) =>
         names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    public DatasetEntry Get(string name) =>
-        Entries.TryGetValue(name, out var entry)
-            ? entry
-            : throw new InvalidDataException($"{InfoPath}: unknown dataset '{name}' (known: " +
-                                             $"{string.Join(", ", Entries.Keys.Order(StringComparer.Ordinal))})");
+    /// <summary>
+    /// The entry of <paramref name="name"/>, checked when it is asked for: a registry in LLaMA-Factory's format may also
+    /// list datasets the kit cannot read (hub datasets), which must not stop a run on the others.
+    /// </summary>
+    public DatasetEntry Get(string name)
+    {
+        if (!Entries.TryGetValue(name, out var entry))
+            throw new InvalidDataException($"{InfoPath}: unknown dataset '{name}' (known: " +
+                                           $"{string.Join(", ", Entries.Keys.Order(StringComparer.Ordinal))})");
+        if (entry is null) throw new InvalidDataException($"{InfoPath}: dataset '{name}' is null, not an object");
+        if (string.IsNullOrWhiteSpace(entry.FileName))
+            throw new InvalidDataException($"{InfoPath}: dataset '{name}' has no file_name (the kit reads local " +
+                                           "JSON/JSONL files; hub datasets such as hf_hub_url are not supported)");
+        if (entry.Language is not (null or DatasetEntry.OldLanguage or DatasetEntry.NewLanguage))
+            throw new InvalidDataException(
+                $"{InfoPath}: dataset '{name}' has language '{entry.Language}', expected 'old' or 'new'");
+        return entry;
+    }
 
     public string PathOf(string name) =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(InfoPath)!, Get(name).FileName!));

@@ -100,13 +100,35 @@ public class DatasetRegistryTests
             Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
         File.WriteAllText(info, "{\"x\": {\"file_name\": \"x.jsonl\", \"language\": \"ancient\"}}");
         Assert.Equal($"{info}: dataset 'x' has language 'ancient', expected 'old' or 'new'",
-            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
         File.WriteAllText(info, "{\"x\": {\"language\": \"old\"}}");
-        Assert.Equal($"{info}: dataset 'x' has no file_name",
-            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+        Assert.StartsWith($"{info}: dataset 'x' has no file_name",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
+        File.WriteAllText(info, "{\"x\": null}");
+        Assert.Equal($"{info}: dataset 'x' is null, not an object",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
         File.WriteAllText(info, "{\"x\": ");
         Assert.StartsWith($"{info}: not a valid dataset_info.json",
             Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+    }
+
+    /// <summary>
+    /// LLaMA-Factory's registries also list hub datasets (no file_name); the kit cannot read them, but they must not
+    /// stop a run on the local ones.
+    /// </summary>
+    [Fact]
+    public void EntriesTheKitCannotRead_StopOnlyARunThatAsksForThem()
+    {
+        var (info, _) = MakeRegistry();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(info))!.AsObject();
+        json["hub"] = System.Text.Json.Nodes.JsonNode.Parse("{\"hf_hub_url\": \"someone/corpus\"}");
+        json["nothing"] = null;
+        File.WriteAllText(info, json.ToJsonString());
+
+        var registry = DatasetRegistry.Open(info);
+        Assert.NotEmpty(registry.Load("el").Documents);
+        Assert.Contains("hub datasets such as hf_hub_url are not supported",
+            Assert.Throws<InvalidDataException>(() => registry.Load("hub")).Message);
     }
 
     [Fact]
