@@ -21,7 +21,7 @@ internal static class CommandRunner
             return body();
         }
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException
-            or IOException or NotSupportedException)
+            or IOException or UnauthorizedAccessException or NotSupportedException)
         {
             parseResult.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
             return 1;

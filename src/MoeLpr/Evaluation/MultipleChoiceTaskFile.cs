@@ -47,7 +47,8 @@ public static class MultipleChoiceTaskFile
         if (choices.Count < 2)
             throw new InvalidDataException($"{where}: needs at least 2 choices (got {choices.Count})");
         if (choices.Any(c => c.Length == 0)) throw new InvalidDataException($"{where}: a choice is empty");
-        if (!row.TryGetProperty("gold", out var goldElement) || !goldElement.TryGetInt32(out int gold))
+        if (!row.TryGetProperty("gold", out var goldElement) || goldElement.ValueKind != JsonValueKind.Number ||
+            !goldElement.TryGetInt32(out int gold))
             throw new InvalidDataException($"{where}: \"gold\" must be an integer index into \"choices\"");
         if (gold < 0 || gold >= choices.Count)
             throw new InvalidDataException($"{where}: gold {gold} is outside 0..{choices.Count - 1}");

@@ -37,8 +37,12 @@ public sealed record TrainerOptions
 
     public void Validate()
     {
-        if (LearningRate <= 0 || !double.IsFinite(LearningRate))
-            throw new ArgumentException($"learning rate must be a positive number (got {LearningRate})");
+        // The update scales float32 weights by it: a rate past float32's range cannot be applied.
+        if (!(LearningRate > 0 && LearningRate <= float.MaxValue))
+            throw new ArgumentException(
+                $"learning rate must be a positive number within float32's range (got {LearningRate})");
+        if (!(MaxGradNorm >= 0) || double.IsPositiveInfinity(MaxGradNorm))
+            throw new ArgumentException($"max grad norm must be 0 (off) or a positive number (got {MaxGradNorm})");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {BatchSize})");
         if (GradientAccumulationSteps < 1)
             throw new ArgumentException(

@@ -76,6 +76,7 @@ public static class TrainingRun
         }
         if (options.CutoffLen < 2)
             throw new ArgumentException($"cutoff_len must be at least 2 (got {options.CutoffLen})");
+        options.Optimization.Validate();   // before any data is read and hashed
     }
 
     /// <summary>Every stage starts from a dense HF folder; stages 1 and 2 continue MoE adapters only.</summary>

@@ -27,6 +27,8 @@ public class MultipleChoiceTaskFileTests
     [Theory]
     [InlineData("{\"context\":\"c\",\"choices\":[\"a\",\"b\"],\"gold\":2,\"language\":\"en\"}",
         "gold 2 is outside 0..1")]
+    [InlineData("{\"context\":\"c\",\"choices\":[\"a\",\"b\"],\"gold\":\"1\",\"language\":\"en\"}",
+        "\"gold\" must be an integer index into \"choices\"")]
     [InlineData("{\"context\":\"c\",\"choices\":[\"a\"],\"gold\":0,\"language\":\"en\"}", "at least 2 choices")]
     [InlineData("{\"context\":\"c\",\"choices\":[\"a\",\"b\"],\"gold\":0}", "\"language\"")]
     [InlineData("{\"context\":\"c\",\"choices\":[\"a\",3],\"gold\":0,\"language\":\"en\"}",

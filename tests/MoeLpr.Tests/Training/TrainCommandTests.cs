@@ -112,6 +112,11 @@ public class TrainCommandTests
         Assert.Equal(1, badForm.ExitCode);
         Assert.Contains("--lpr-loss-form: 'kl' is not nll or reference", badForm.Error);
 
+        // Past float32's range the update could not be applied (libtorch failed at the first step).
+        var hugeRate = CliRunner.Run(Train(ws, "full", "new_text", ws.Output("f"), "--lr", "1e39"));
+        Assert.Equal(1, hugeRate.ExitCode);
+        Assert.Contains("learning rate must be a positive number within float32's range", hugeRate.Error);
+
         // An adapter made for a model with another hidden size.
         string foreign = ws.Output("foreign");
         using (var other = TinyTrainingWorkspace.NewModel(
@@ -131,7 +136,12 @@ public class TrainCommandTests
         Assert.Equal(1, evalUnknown.ExitCode);
         Assert.Contains("unknown dataset 'nope'", evalUnknown.Error);
 
-        Assert.All(new[] { unknown, noAdapter, badStage, badForm, mismatch, evalUnknown },
+        var csvIsAFolder = CliRunner.Run("eval", "--model", ws.ModelDir, "--dataset", "new_text", "--dataset-info",
+            ws.DatasetInfo, "--cutoff_len", "32", "--output", ws.ModelDir);
+        Assert.Equal(1, csvIsAFolder.ExitCode);
+        Assert.Contains(ws.ModelDir, csvIsAFolder.Error);
+
+        Assert.All(new[] { unknown, noAdapter, badStage, badForm, hugeRate, mismatch, evalUnknown, csvIsAFolder },
             r => Assert.Single(r.Error.TrimEnd().Split('\n')));
     }
 
