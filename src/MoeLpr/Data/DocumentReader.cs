@@ -14,7 +14,8 @@ public static class DocumentReader
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: file not found");
         if (maxSamples is < 0)
-            throw new ArgumentOutOfRangeException(nameof(maxSamples), "max samples cannot be negative");
+            throw new ArgumentOutOfRangeException(null,
+                $"max samples (--max-samples) cannot be negative (got {maxSamples})");
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".jsonl" => ReadJsonLines(path, column, maxSamples),

@@ -50,6 +50,15 @@ public static partial class TokenizerLoader
         }
     }
 
+    /// <summary>
+    /// Where a model's tokenizer is: <paramref name="tokenizerDir"/> when given, else the model folder, whose absence
+    /// is then reported as the model's (not as a missing tokenizer folder).
+    /// </summary>
+    public static string FolderFor(string? tokenizerDir, string modelDir) =>
+        tokenizerDir ?? (Directory.Exists(modelDir)
+            ? modelDir
+            : throw new InvalidDataException($"{modelDir}: model folder not found"));
+
     public static LoadedTokenizer Load(string directory)
     {
         if (!Directory.Exists(directory)) throw new InvalidDataException($"{directory}: tokenizer directory not found");

@@ -55,7 +55,8 @@ public static class DeviceSelector
     /// <summary>Sets libtorch's intra-op thread count (use the core count, or 1 when tests run in parallel).</summary>
     public static void SetThreads(int n)
     {
-        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "the thread count must be at least 1");
+        if (n < 1)
+            throw new ArgumentOutOfRangeException(null, $"the thread count (--threads) must be at least 1 (got {n})");
         torch.set_num_threads(n);
     }
 

@@ -23,7 +23,7 @@ public static class EvaluationRun
     public static PerplexityReport Run(EvaluationOptions options)
     {
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
-        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
+        string tokenizerDir = TokenizerLoader.FolderFor(options.TokenizerDir, options.ModelDir);
         var setup = RunSetup.Start(options, tokenizerDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         var sets = setup.PackEach(options)

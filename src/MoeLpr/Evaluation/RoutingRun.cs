@@ -1,4 +1,5 @@
 using MoeLpr.Checkpoints;
+using MoeLpr.Data;
 using MoeLpr.Training;
 using TorchSharp;
 
@@ -24,7 +25,7 @@ public static class RoutingRun
     {
         if (options.BatchSize < 1)
             throw new ArgumentException($"batch size must be at least 1 (got {options.BatchSize})");
-        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
+        string tokenizerDir = TokenizerLoader.FolderFor(options.TokenizerDir, options.ModelDir);
         var setup = RunSetup.Start(options, tokenizerDir);
         var packed = setup.PackEach(options);
         var batches = packed

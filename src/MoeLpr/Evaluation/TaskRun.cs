@@ -35,7 +35,7 @@ public static class TaskRun
         var items = MultipleChoiceTaskFile.Load(options.TaskFile);
         var pool = options.FewShotTaskFile is string poolPath ? MultipleChoiceTaskFile.Load(poolPath) : null;
         var device = options.Start();
-        var tokenizer = TokenizerLoader.Load(options.TokenizerDir ?? options.ModelDir);
+        var tokenizer = TokenizerLoader.Load(TokenizerLoader.FolderFor(options.TokenizerDir, options.ModelDir));
         var (model, _) = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir,
             TorchDtypeName.Parse(options.Dtype, "--dtype"));
         using (model)

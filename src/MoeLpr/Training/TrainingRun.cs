@@ -21,7 +21,7 @@ public static class TrainingRun
         console ??= Console.Out;
         RequireConsistent(options);
         using var runLock = RunLock.Acquire(options.OutputDir);
-        string tokenizerDir = options.TokenizerDir ?? options.ModelDir;
+        string tokenizerDir = TokenizerLoader.FolderFor(options.TokenizerDir, options.ModelDir);
         var setup = RunSetup.Start(options, tokenizerDir);
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         torch.manual_seed(options.Optimization.Seed);

@@ -136,12 +136,23 @@ public class TrainCommandTests
         Assert.Equal(1, evalUnknown.ExitCode);
         Assert.Contains("unknown dataset 'nope'", evalUnknown.Error);
 
+        var noModel = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("g")).Select(
+            arg => arg == ws.ModelDir ? ws.ModelDir + "-missing" : arg).ToArray());
+        Assert.Equal(1, noModel.ExitCode);
+        Assert.StartsWith($"error: {ws.ModelDir}-missing: model folder not found", noModel.Error);
+        var noThreads = CliRunner.Run([.. Train(ws, "1", "new_text", ws.Output("h")).SkipLast(2), "--threads", "0"]);
+        Assert.Equal(1, noThreads.ExitCode);
+        Assert.StartsWith("error: the thread count (--threads) must be at least 1 (got 0)", noThreads.Error);
+
         var csvIsAFolder = CliRunner.Run("eval", "--model", ws.ModelDir, "--dataset", "new_text", "--dataset-info",
             ws.DatasetInfo, "--cutoff_len", "32", "--output", ws.ModelDir);
         Assert.Equal(1, csvIsAFolder.ExitCode);
         Assert.Contains(ws.ModelDir, csvIsAFolder.Error);
 
-        Assert.All(new[] { unknown, noAdapter, badStage, badForm, hugeRate, mismatch, evalUnknown, csvIsAFolder },
+        Assert.All(new[]
+            {
+                unknown, noAdapter, badStage, badForm, hugeRate, mismatch, evalUnknown, noModel, noThreads, csvIsAFolder,
+            },
             r => Assert.Single(r.Error.TrimEnd().Split('\n')));
     }
 
