@@ -172,6 +172,24 @@ public class TrainCommandTests
     }
 
     /// <summary>
+    /// A finished run without checkpoints (the default: no --save-steps) is not overwritten either: a second train
+    /// into its folder, such as stage 2 writing over the stage-1 adapter it trains, is refused.
+    /// </summary>
+    [Fact]
+    public void FreshRunIntoAFolderWithAFinishedRun_IsRefused()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        string output = ws.Output("stage1");
+        Assert.Equal(0, CliRunner.Run(Train(ws, "1", "new_text", output)).ExitCode);
+        var weights = File.ReadAllBytes(Path.Combine(output, MoeAdapter.WeightsFileName));
+
+        var over = CliRunner.Run(Train(ws, "2", "new_text,old_text", output, "--adapter", output));
+        Assert.Equal(1, over.ExitCode);
+        Assert.Contains($"{output}: already holds a finished run", over.Error);
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(output, MoeAdapter.WeightsFileName)));
+    }
+
+    /// <summary>
     /// A damaged file in the checkpoint <c>--resume</c> takes is one error naming it (a truncated RNG state used to
     /// abort the process inside libtorch), and a folder named like a checkpoint past any step count is not taken for
     /// one.
