@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MoeLpr.Checkpoints;
 using MoeLpr.Model;
+using MoeLpr.Training;
 using MoeLpr.Upcycling;
 
 namespace MoeLpr.Cli.Commands;
@@ -45,9 +46,12 @@ public static class UpcycleCommand
                 BaseModelNameOrPath = Path.GetFullPath(modelDir),
             };
             config.Validate("--num-experts/--topk");
+            string outputDir = parse.GetValue(output)!;
+            TrainerState.RequireNoFinishedRun(outputDir);   // a trained adapter is not replaced by a fresh one
+            using var writing = RunLock.Acquire(outputDir);
             using var llm = HfModelDirectory.Load(modelDir);
             Upcycler.Upcycle(llm, config, parse.GetValue(seed));
-            MoeAdapter.Save(llm, config, parse.GetValue(output)!);
+            MoeAdapter.Save(llm, config, outputDir);
             parse.InvocationConfiguration.Output.WriteLine(
                 $"wrote {parse.GetValue(output)}: {llm.MoeBlocks.Count} MoE layers, " +
                 $"{config.NumExperts} experts, top-{config.TopK}");

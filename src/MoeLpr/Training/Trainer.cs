@@ -55,9 +55,7 @@ public sealed class Trainer
         if (!resume && latest is not null)
             throw new InvalidOperationException(
                 $"{outputDir}: already holds {Path.GetFileName(latest)}; resume it or choose a new output folder");
-        if (!resume && File.Exists(Path.Combine(outputDir, TrainerState.FileName)))
-            throw new InvalidOperationException(
-                $"{outputDir}: already holds a finished run ({TrainerState.FileName}); choose a new output folder");
+        if (!resume) TrainerState.RequireNoFinishedRun(outputDir);
 
         using var step = new TrainingStep(model, policy, options);
         var state = new TrainerState

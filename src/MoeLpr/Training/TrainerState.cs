@@ -9,7 +9,7 @@ namespace MoeLpr.Training;
 /// order itself is <see cref="BlockOrder.ForEpoch"/>(seed, epoch). The remaining fields describe the run so a resume
 /// with different settings is refused instead of silently training something else.
 /// </summary>
-internal sealed record TrainerState
+public sealed record TrainerState
 {
     public const string FileName = "trainer_state.json";
 
@@ -31,6 +31,17 @@ internal sealed record TrainerState
     static readonly TrainingJson Json = new(new JsonSerializerOptions { WriteIndented = true });
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json.TrainerState));
+
+    /// <summary>
+    /// Throws when <paramref name="outputDir"/> holds a finished run (its <see cref="FileName"/>), which a new run or a
+    /// fresh upcycle writing there would silently replace.
+    /// </summary>
+    public static void RequireNoFinishedRun(string outputDir)
+    {
+        if (File.Exists(Path.Combine(outputDir, FileName)))
+            throw new InvalidOperationException(
+                $"{outputDir}: already holds a finished run ({FileName}); choose a new output folder");
+    }
 
     public static TrainerState Load(string path)
     {

@@ -173,7 +173,8 @@ public class TrainCommandTests
 
     /// <summary>
     /// A finished run without checkpoints (the default: no --save-steps) is not overwritten either: a second train
-    /// into its folder, such as stage 2 writing over the stage-1 adapter it trains, is refused.
+    /// into its folder, such as stage 2 writing over the stage-1 adapter it trains, is refused, and so is an upcycle,
+    /// which would replace the trained experts with copies of the MLP.
     /// </summary>
     [Fact]
     public void FreshRunIntoAFolderWithAFinishedRun_IsRefused()
@@ -186,6 +187,9 @@ public class TrainCommandTests
         var over = CliRunner.Run(Train(ws, "2", "new_text,old_text", output, "--adapter", output));
         Assert.Equal(1, over.ExitCode);
         Assert.Contains($"{output}: already holds a finished run", over.Error);
+        var upcycle = CliRunner.Run("upcycle", "--model", ws.ModelDir, "--output", output, "--num-experts", "3");
+        Assert.Equal(1, upcycle.ExitCode);
+        Assert.Contains($"{output}: already holds a finished run", upcycle.Error);
         Assert.Equal(weights, File.ReadAllBytes(Path.Combine(output, MoeAdapter.WeightsFileName)));
     }
 
