@@ -14,12 +14,15 @@ public sealed class Stage1Policy(MoeConfig adapterConfig)
     : MoeAdapterPolicy(adapterConfig with
         { AuxLossCoef = adapterConfig.AuxLossCoef ?? MoeConfig.ReferenceAuxLossCoef, LprLossCoef = null })
 {
-    /// <summary>The balance loss's name in the logs, as the reference logs it.</summary>
+    /// <summary>The balance loss's name in the logs (the reference's trainer logs it as <c>load_balance__loss</c>).
+    /// </summary>
     public const string AuxLossName = "aux_loss";
 
     public double AuxLossCoef => AdapterConfig.AuxLossCoef!.Value;
 
     public override string Name => "stage1";
+
+    public override string LossSettings => FormattableString.Invariant($"aux_loss_coef {AuxLossCoef:R}");
 
     public override bool IsTrainable(string parameterName) => parameterName.Contains("moe_");
 

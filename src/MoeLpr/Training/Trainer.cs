@@ -63,7 +63,7 @@ public sealed class Trainer
             Policy = policy.Name, PlannedSteps = PlannedSteps, Seed = options.Seed, Blocks = corpus.Count,
             CutoffLen = corpus.CutoffLen, BatchSize = options.BatchSize,
             GradientAccumulationSteps = options.GradientAccumulationSteps, LearningRate = options.LearningRate,
-            WarmupSteps = options.WarmupSteps,
+            WarmupSteps = options.WarmupSteps, MaxGradNorm = options.MaxGradNorm, LossSettings = policy.LossSettings,
         };
         if (resume)
         {

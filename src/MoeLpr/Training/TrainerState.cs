@@ -25,6 +25,10 @@ public sealed record TrainerState
     [JsonPropertyName("gradient_accumulation_steps")] public int GradientAccumulationSteps { get; init; }
     [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
     [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; }
+    /// <summary>Null in checkpoints written before it was recorded.</summary>
+    [JsonPropertyName("max_grad_norm")] public double? MaxGradNorm { get; init; }
+    /// <summary>The policy's <see cref="TrainingPolicy.LossSettings"/>; null in older checkpoints.</summary>
+    [JsonPropertyName("loss_settings")] public string? LossSettings { get; init; }
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
     [JsonPropertyName("completed")] public bool Completed { get; init; }
 
@@ -74,5 +78,8 @@ public sealed record TrainerState
         Same("gradient accumulation steps", checkpoint.GradientAccumulationSteps, GradientAccumulationSteps);
         Same("learning rate", checkpoint.LearningRate, LearningRate);
         Same("warmup steps", checkpoint.WarmupSteps, WarmupSteps);
+        if (checkpoint.MaxGradNorm is not null) Same("max grad norm", checkpoint.MaxGradNorm, MaxGradNorm);
+        if (checkpoint.LossSettings is not null)
+            Same("loss settings", $"'{checkpoint.LossSettings}'", $"'{LossSettings}'");
     }
 }

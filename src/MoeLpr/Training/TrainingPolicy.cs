@@ -27,6 +27,12 @@ public abstract class TrainingPolicy
     public abstract string Name { get; }
 
     /// <summary>
+    /// The settings of the loss beyond the LM term (e.g. "aux_loss_coef 0.01"), written to trainer_state.json so that
+    /// a resume under another loss is refused; empty when the loss is the LM loss alone.
+    /// </summary>
+    public virtual string LossSettings => "";
+
+    /// <summary>
     /// Changes the model's structure before training, e.g. adds adapter modules. Called once, before freezing.
     /// </summary>
     public virtual void Prepare(LlamaForCausalLM model) { }

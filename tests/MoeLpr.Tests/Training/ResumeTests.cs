@@ -54,6 +54,30 @@ public class ResumeTests
         AssertSameLosses(options.OutputDir, interrupted.OutputDir);
     }
 
+    /// <summary>A resume under another loss or clipping would silently train something else: it is refused.</summary>
+    [Fact]
+    public void ResumeUnderAnotherLossOrClipping_IsRefused()
+    {
+        using var ws = new TinyTrainingWorkspace();
+        var options = ws.Options(TrainingStage.Stage1, ws.Output("run"), "new_text") with { AuxLossCoef = 0.01 };
+        using (var cancelled = new CancellationTokenSource())
+        {
+            cancelled.Cancel();
+            Assert.False(TrainingRun.Run(options, TextWriter.Null, cancelled.Token).Completed);
+        }
+
+        var otherLoss = Assert.Throws<InvalidDataException>(() =>
+            TrainingRun.Run(options with { AuxLossCoef = 5, Resume = true }, TextWriter.Null));
+        Assert.Contains("made with loss settings 'aux_loss_coef 0.01', this run has 'aux_loss_coef 5'",
+            otherLoss.Message);
+        var otherClipping = Assert.Throws<InvalidDataException>(() => TrainingRun.Run(options with
+        {
+            Optimization = options.Optimization with { MaxGradNorm = 0 }, Resume = true,
+        }, TextWriter.Null));
+        Assert.Contains("made with max grad norm 1, this run has 0", otherClipping.Message);
+        Assert.True(TrainingRun.Run(options with { Resume = true }, TextWriter.Null).Completed);
+    }
+
     [Fact]
     public void KilledTrainProcess_ResumedWithCli_EqualsUninterruptedRun()
     {
