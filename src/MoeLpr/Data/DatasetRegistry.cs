@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace MoeLpr.Data;
 
@@ -7,10 +8,13 @@ namespace MoeLpr.Data;
 /// (which only warns), a <c>file_sha1</c> mismatch is an error unless the caller allows it, so an experiment can
 /// never silently train on different data than it registered.
 /// </summary>
-public sealed class DatasetRegistry
+public sealed partial class DatasetRegistry
 {
     /// <summary>Where the kit's own registry sits, relative to the checkout.</summary>
     public const string DefaultInfoPath = "data/dataset_info.json";
+
+    [GeneratedRegex("^[0-9a-fA-F]{40}$")]
+    private static partial Regex Sha1Digest();
 
     public string InfoPath { get; }
     public IReadOnlyDictionary<string, DatasetEntry> Entries { get; }
@@ -55,6 +59,9 @@ public sealed class DatasetRegistry
         if (string.IsNullOrWhiteSpace(entry.FileName))
             throw new InvalidDataException($"{InfoPath}: dataset '{name}' has no file_name (the kit reads local " +
                                            "JSON/JSONL files; hub datasets such as hf_hub_url are not supported)");
+        if (entry.FileSha1 is not null && !Sha1Digest().IsMatch(entry.FileSha1))
+            throw new InvalidDataException(
+                $"{InfoPath}: dataset '{name}' has file_sha1 '{entry.FileSha1}', which is not 40 hexadecimal digits");
         if (entry.Language is not (null or DatasetEntry.OldLanguage or DatasetEntry.NewLanguage))
             throw new InvalidDataException(
                 $"{InfoPath}: dataset '{name}' has language '{entry.Language}', expected 'old' or 'new'");
@@ -79,7 +86,7 @@ public sealed class DatasetRegistry
         if (entry.FileSha1 is not null && !allowSha1Mismatch &&
             !string.Equals(entry.FileSha1, sha1, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{path}: SHA-1 is {sha1} but dataset '{name}' in {InfoPath} expects " +
-                                           $"{entry.FileSha1} (file changed? allow the mismatch to use it anyway)");
+                                           $"{entry.FileSha1} (file changed? --allow-sha1-mismatch uses it anyway)");
         var documents = DocumentReader.Read(path, entry.TextColumn, maxSamples);
         if (documents.Count == 0) throw new InvalidDataException($"{path}: dataset '{name}' has no documents");
         bool? isOld = entry.Language is null ? null : entry.Language == DatasetEntry.OldLanguage;

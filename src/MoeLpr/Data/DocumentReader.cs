@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace MoeLpr.Data;
@@ -8,6 +9,9 @@ namespace MoeLpr.Data;
 /// </summary>
 public static class DocumentReader
 {
+    /// <summary>UTF-8 that throws on invalid bytes, where the default would replace them with U+FFFD unnoticed.</summary>
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The first <paramref name="maxSamples"/> documents (all when null), in file order: the reference takes
     /// <c>select(range(max_samples))</c> without shuffling.</summary>
     public static List<string> Read(string path, string column, int? maxSamples = null)
@@ -29,18 +33,27 @@ public static class DocumentReader
     {
         var documents = new List<string>();
         int lineNumber = 0;
-        foreach (string line in File.ReadLines(path))
+        try
         {
-            lineNumber++;
-            if (documents.Count == maxSamples) break;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonElement row;
-            try { row = JsonDocument.Parse(line).RootElement; }
-            catch (JsonException e)
+            foreach (string line in File.ReadLines(path, StrictUtf8))
             {
-                throw new InvalidDataException($"{path}:{lineNumber}: malformed JSON ({FirstSentence(e.Message)})");
+                lineNumber++;
+                if (documents.Count == maxSamples) break;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                JsonElement row;
+                try { row = JsonDocument.Parse(line).RootElement; }
+                catch (JsonException e)
+                {
+                    throw new InvalidDataException(
+                        $"{path}:{lineNumber}: malformed JSON ({FirstSentence(e.Message)})");
+                }
+                documents.Add(TextOf(row, column, $"{path}:{lineNumber}"));
             }
-            documents.Add(TextOf(row, column, $"{path}:{lineNumber}"));
+        }
+        catch (DecoderFallbackException)
+        {
+            // The reader decodes ahead of the lines it has returned: the bad bytes lie after this line, not on it.
+            throw new InvalidDataException($"{path}: not valid UTF-8 after line {lineNumber}");
         }
         return documents;
     }
@@ -48,7 +61,8 @@ public static class DocumentReader
     static List<string> ReadJsonArray(string path, string column, int? maxSamples)
     {
         JsonDocument document;
-        try { document = JsonDocument.Parse(File.ReadAllText(path)); }
+        try { document = JsonDocument.Parse(File.ReadAllText(path, StrictUtf8)); }
+        catch (DecoderFallbackException) { throw new InvalidDataException($"{path}: not valid UTF-8"); }
         catch (JsonException e)
         {
             long line = (e.LineNumber ?? 0) + 1;

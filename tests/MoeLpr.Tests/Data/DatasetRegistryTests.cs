@@ -104,6 +104,9 @@ public class DatasetRegistryTests
         File.WriteAllText(info, "{\"x\": {\"language\": \"old\"}}");
         Assert.StartsWith($"{info}: dataset 'x' has no file_name",
             Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
+        File.WriteAllText(info, "{\"x\": {\"file_name\": \"x.jsonl\", \"file_sha1\": \"abc\"}}");
+        Assert.Equal($"{info}: dataset 'x' has file_sha1 'abc', which is not 40 hexadecimal digits",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
         File.WriteAllText(info, "{\"x\": null}");
         Assert.Equal($"{info}: dataset 'x' is null, not an object",
             Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);

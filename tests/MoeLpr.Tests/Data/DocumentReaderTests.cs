@@ -34,6 +34,23 @@ public class DocumentReaderTests
         Assert.StartsWith($"{path}:3: malformed JSON", error.Message);
     }
 
+    /// <summary>Bytes that are not UTF-8 are an error, where decoding used to turn them into U+FFFD unnoticed.</summary>
+    [Fact]
+    public void InvalidUtf8IsAnError()
+    {
+        var bytes = "{\"text\": \"a\"}\n{\"text\": \"b"u8.ToArray().Concat(new byte[] { 0xC3, 0x28 })
+            .Concat("\"}\n"u8.ToArray()).ToArray();
+        foreach (var name in new[] { "bad.jsonl", "bad.json" })
+        {
+            string path = Write(name, "");
+            File.WriteAllBytes(path, name.EndsWith(".json")
+                ? [.. "[{\"text\": \"a"u8.ToArray(), 0xC3, 0x28, .. "\"}]"u8.ToArray()]
+                : bytes);
+            var error = Assert.Throws<InvalidDataException>(() => DocumentReader.Read(path, "text"));
+            Assert.StartsWith($"{path}: not valid UTF-8", error.Message);
+        }
+    }
+
     [Fact]
     public void MissingColumnIsReportedWithItsName()
     {
