@@ -76,6 +76,20 @@ public sealed partial class DatasetRegistry
     public LoadedDataset Load(string name, int? maxSamples = null, bool requireLanguage = false,
         bool allowSha1Mismatch = false)
     {
+        var (entry, path, sha1) = Verify(name, requireLanguage, allowSha1Mismatch);
+        var documents = DocumentReader.Read(path, entry.TextColumn, maxSamples);
+        if (documents.Count == 0) throw new InvalidDataException($"{path}: dataset '{name}' has no documents");
+        bool? isOld = entry.Language is null ? null : entry.Language == DatasetEntry.OldLanguage;
+        return new LoadedDataset(name, path, sha1, isOld, documents);
+    }
+
+    /// <summary>
+    /// A dataset's entry and file, checked before anything reads it: its language where masks need one, the file
+    /// there, and its SHA-1 the registered one (unless the mismatch is allowed).
+    /// </summary>
+    public (DatasetEntry Entry, string Path, string Sha1) Verify(string name, bool requireLanguage,
+        bool allowSha1Mismatch)
+    {
         var entry = Get(name);
         string path = PathOf(name);
         if (requireLanguage && entry.Language is null)
@@ -87,10 +101,7 @@ public sealed partial class DatasetRegistry
             !string.Equals(entry.FileSha1, sha1, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{path}: SHA-1 is {sha1} but dataset '{name}' in {InfoPath} expects " +
                                            $"{entry.FileSha1} (file changed? --allow-sha1-mismatch uses it anyway)");
-        var documents = DocumentReader.Read(path, entry.TextColumn, maxSamples);
-        if (documents.Count == 0) throw new InvalidDataException($"{path}: dataset '{name}' has no documents");
-        bool? isOld = entry.Language is null ? null : entry.Language == DatasetEntry.OldLanguage;
-        return new LoadedDataset(name, path, sha1, isOld, documents);
+        return (entry, path, sha1);
     }
 
     public IReadOnlyList<LoadedDataset> LoadMany(IEnumerable<string> names, int? maxSamples = null,

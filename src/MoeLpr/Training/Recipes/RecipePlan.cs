@@ -58,19 +58,8 @@ internal sealed record RecipePlan(
     /// <summary>The entry as LLaMA-Factory needs it: the file there, its SHA-1 checked (unless allowed).</summary>
     static RecipeDataset Dataset(DatasetRegistry registry, string name, TrainingOptions run)
     {
-        var entry = registry.Get(name);
-        if (run.Stage == TrainingStage.Stage2 && entry.Language is null)
-            throw new InvalidDataException(
-                $"{registry.InfoPath}: dataset '{name}' has no \"language\" (\"old\" or \"new\"), " +
-                "which language masks need");
-        string path = registry.PathOf(name);
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: file of dataset '{name}' not found");
-        string sha1 = FileHashes.Sha1(path);
-        if (entry.FileSha1 is not null && !run.AllowSha1Mismatch
-            && !string.Equals(entry.FileSha1, sha1, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException(
-                $"{path}: SHA-1 is {sha1} but dataset '{name}' in {registry.InfoPath} expects {entry.FileSha1} " +
-                "(file changed? allow the mismatch to use it anyway)");
+        var (entry, path, sha1) = registry.Verify(name, requireLanguage: run.Stage == TrainingStage.Stage2,
+            run.AllowSha1Mismatch);
         var columns = entry.Columns ?? new DatasetColumns { Prompt = "text" };
         return new RecipeDataset(name, entry with { FileSha1 = sha1, Columns = columns }, path);
     }
