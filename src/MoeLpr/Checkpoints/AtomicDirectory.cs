@@ -2,8 +2,9 @@ namespace MoeLpr.Checkpoints;
 
 /// <summary>
 /// Writes a checkpoint folder all-or-nothing: the files are produced in a hidden staging folder next to the target,
-/// and only when all of them exist are they moved in (files in subfolders too). A failure leaves the target exactly
-/// as it was.
+/// and only when all of them exist are they moved in (files in subfolders too). A failure while they are produced
+/// leaves the target exactly as it was. A new folder arrives in one rename; into an existing one each file is renamed
+/// over its old version, so a crash between two of those renames can leave old and new files side by side.
 /// </summary>
 internal static class AtomicDirectory
 {

@@ -205,7 +205,9 @@ public static class SafeTensors
             throw new ArgumentException($"{path}: '{MetadataKey}' is reserved and cannot name a tensor");
         var header = BuildHeader(names, tensors, metadata);
         string fullPath = System.IO.Path.GetFullPath(path);
-        string temporary = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(fullPath)!,
+        string folder = System.IO.Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(folder);   // else the error would name the temporary file, not the one asked for
+        string temporary = System.IO.Path.Combine(folder,
             $".{System.IO.Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {

@@ -29,6 +29,8 @@ public sealed class RunLock : IDisposable
     /// <summary>Takes <paramref name="outputDir"/> (created if absent) for this run, or says who holds it.</summary>
     public static RunLock Acquire(string outputDir)
     {
+        if (File.Exists(outputDir))
+            throw new IOException($"{outputDir}: is a file; the output of a run is a folder");
         bool created = !Directory.Exists(outputDir);
         Directory.CreateDirectory(outputDir);
         string path = System.IO.Path.Combine(outputDir, FileName);

@@ -43,8 +43,13 @@ public static class TrainingRun
                 console.WriteLine("warning: no old-language tokens in the data; the LPR loss stays 0 and only the LM " +
                                   "loss trains the routers");
             foreach (var d in corpus.Datasets)
+            {
                 console.WriteLine($"dataset {d.Name} ({(d.IsOldLanguage ? "old" : "new")}): {d.Documents} documents, " +
                                   $"{d.Tokens} tokens, {d.Blocks} blocks");
+                if (d.Blocks == 0)
+                    console.WriteLine($"warning: dataset {d.Name} has fewer than cutoff_len = {corpus.CutoffLen} " +
+                                      "tokens; nothing of it is trained on");
+            }
             var trainer = new Trainer(model, policy, corpus,
                 options.ToTrainerOptions(setup.Tokenizer.EosId, setup.Device), options.OutputDir, console);
             var experts = MoeBlock.ExpertDispatchOf(model, setup.Device.type);

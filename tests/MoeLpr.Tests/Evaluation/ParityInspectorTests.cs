@@ -34,7 +34,7 @@ public class ParityInspectorTests
     {
         using var root = new TempDirectory();
         var (baseDir, adapterDir) = WriteModelAndAdapter(root);
-        string output = root.File("parity.safetensors");
+        string output = Path.Combine(root.File("not-yet"), "parity.safetensors");   // its folder is made
 
         var result = CliRunner.Run("inspect", "--model", baseDir, "--adapter", adapterDir,
             "--ids", string.Join(",", Ids), "--old-mask", string.Join(",", OldMask.Select(b => b ? 1 : 0)),

@@ -66,6 +66,17 @@ public class RunLockTests
     }
 
     [Fact]
+    public void AnOutputThatIsAFile_IsOneErrorSayingSo()
+    {
+        using var ws = new TinyTrainingWorkspace();
+        string file = ws.Output("a-file");
+        File.WriteAllText(file, "not a folder");
+        var run = CliRunner.Run(Train(ws, file));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"error: {file}: is a file; the output of a run is a folder", run.Error.TrimEnd());
+    }
+
+    [Fact]
     public void LockOfAKilledRun_DoesNotBlockResume()
     {
         using var ws = new TinyTrainingWorkspace(documents: 12);
