@@ -17,8 +17,8 @@ internal static class ContinuationScorer
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "batch size must be at least 1");
         int limit = maxLength ?? model.Config.MaxPositionEmbeddings;
-        model.Config.RequireTokenId(requests.Select(r => r.Context.Concat(r.Continuation).DefaultIfEmpty(-1).Max())
-            .DefaultIfEmpty(-1).Max(), "the contexts and continuations");
+        model.Config.RequireTokenId(requests.SelectMany(r => r.Context.Concat(r.Continuation)).DefaultIfEmpty(-1).Max(),
+            "the contexts and continuations");
         var device = model.parameters().First().device;
         var scores = new double[requests.Count];
         var order = Enumerable.Range(0, requests.Count)

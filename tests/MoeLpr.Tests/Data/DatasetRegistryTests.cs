@@ -98,18 +98,17 @@ public class DatasetRegistryTests
         string info = Path.Combine(dir, "dataset_info.json");
         Assert.Equal($"{info}: dataset_info.json not found",
             Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
-        File.WriteAllText(info, "{\"x\": {\"file_name\": \"x.jsonl\", \"language\": \"ancient\"}}");
+        string ErrorOfEntry(string registry)
+        {
+            File.WriteAllText(info, registry);
+            return Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message;
+        }
         Assert.Equal($"{info}: dataset 'x' has language 'ancient', expected 'old' or 'new'",
-            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
-        File.WriteAllText(info, "{\"x\": {\"language\": \"old\"}}");
-        Assert.StartsWith($"{info}: dataset 'x' has no file_name",
-            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
-        File.WriteAllText(info, "{\"x\": {\"file_name\": \"x.jsonl\", \"file_sha1\": \"abc\"}}");
+            ErrorOfEntry("{\"x\": {\"file_name\": \"x.jsonl\", \"language\": \"ancient\"}}"));
+        Assert.StartsWith($"{info}: dataset 'x' has no file_name", ErrorOfEntry("{\"x\": {\"language\": \"old\"}}"));
         Assert.Equal($"{info}: dataset 'x' has file_sha1 'abc', which is not 40 hexadecimal digits",
-            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
-        File.WriteAllText(info, "{\"x\": null}");
-        Assert.Equal($"{info}: dataset 'x' is null, not an object",
-            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info).Get("x")).Message);
+            ErrorOfEntry("{\"x\": {\"file_name\": \"x.jsonl\", \"file_sha1\": \"abc\"}}"));
+        Assert.Equal($"{info}: dataset 'x' is null, not an object", ErrorOfEntry("{\"x\": null}"));
         File.WriteAllText(info, "{\"x\": ");
         Assert.StartsWith($"{info}: not a valid dataset_info.json",
             Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);

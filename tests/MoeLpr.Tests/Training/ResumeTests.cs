@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using MoeLpr.Checkpoints;
 using MoeLpr.Cli.Commands;
@@ -94,20 +95,8 @@ public class ResumeTests
         var result = CliRunner.Run(Args(whole));
         Assert.True(result.ExitCode == 0, result.Error);
 
-        string cli = Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(cli);
-        foreach (var arg in Args(killed)) start.ArgumentList.Add(arg);
-        using (var child = Process.Start(start)!)
+        using (var child = StartUntilFirstCheckpoint(Args(killed), killed, new ConcurrentQueue<string>()))
         {
-            child.OutputDataReceived += (_, _) => { };
-            child.ErrorDataReceived += (_, _) => { };
-            child.BeginOutputReadLine();
-            child.BeginErrorReadLine();
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (TrainingCheckpoint.FindLatest(killed) is null && !child.HasExited && DateTime.UtcNow < deadline)
-                Thread.Sleep(5);
-            Assert.False(child.HasExited, "the child finished or failed before it could be killed");
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
         }
@@ -138,20 +127,9 @@ public class ResumeTests
             "--max-steps", "60", "--save-steps", "2", "--logging-steps", "1", "--seed", "7", "--device", "cpu",
             "--threads", "1",
         ];
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        var printed = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using (var child = Process.Start(start)!)
+        var printed = new ConcurrentQueue<string>();
+        using (var child = StartUntilFirstCheckpoint(args, output, printed))
         {
-            child.OutputDataReceived += (_, e) => { if (e.Data is not null) printed.Enqueue(e.Data); };
-            child.ErrorDataReceived += (_, e) => { if (e.Data is not null) printed.Enqueue(e.Data); };
-            child.BeginOutputReadLine();
-            child.BeginErrorReadLine();
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (TrainingCheckpoint.FindLatest(output) is null && !child.HasExited && DateTime.UtcNow < deadline)
-                Thread.Sleep(5);
-            Assert.False(child.HasExited, "the child finished or failed before the signal");
             using (var kill = Process.Start("kill", ["-TERM", child.Id.ToString()])) kill.WaitForExit();
             Assert.True(child.WaitForExit(60_000), "the child did not stop after SIGTERM");
             child.WaitForExit();   // the output handlers have run
@@ -165,6 +143,27 @@ public class ResumeTests
         Assert.False(File.Exists(Path.Combine(output, TrainerState.FileName)), "the run is not marked finished");
         var resumed = CliRunner.Run([.. args, "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
+    }
+
+    /// <summary>
+    /// Starts the CLI with <paramref name="args"/> in its own process, its output lines going to
+    /// <paramref name="printed"/>, and returns it still running once it has written its first checkpoint.
+    /// </summary>
+    static Process StartUntilFirstCheckpoint(string[] args, string output, ConcurrentQueue<string> printed)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        var child = Process.Start(start)!;
+        child.OutputDataReceived += (_, e) => { if (e.Data is not null) printed.Enqueue(e.Data); };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is not null) printed.Enqueue(e.Data); };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (TrainingCheckpoint.FindLatest(output) is null && !child.HasExited && DateTime.UtcNow < deadline)
+            Thread.Sleep(5);
+        Assert.False(child.HasExited, "the child finished or failed before its first checkpoint was seen");
+        return child;
     }
 
     static void AssertSameWeights(string expectedDir, string actualDir, string weightsFile)
