@@ -47,8 +47,8 @@ public sealed partial class DatasetRegistry
         names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
-    /// The entry of <paramref name="name"/>, checked when it is asked for: a registry in LLaMA-Factory's format may also
-    /// list datasets the kit cannot read (hub datasets), which must not stop a run on the others.
+    /// The entry of <paramref name="name"/>, checked when it is asked for: a registry in LLaMA-Factory's format may
+    /// also list datasets the kit cannot read (hub datasets), which must not stop a run on the others.
     /// </summary>
     public DatasetEntry Get(string name)
     {

@@ -9,7 +9,7 @@ namespace MoeLpr.Data;
 /// </summary>
 public static class DocumentReader
 {
-    /// <summary>UTF-8 that throws on invalid bytes, where the default would replace them with U+FFFD unnoticed.</summary>
+    /// <summary>UTF-8 that throws on invalid bytes, where the default replaces them with U+FFFD unnoticed.</summary>
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The first <paramref name="maxSamples"/> documents (all when null), in file order: the reference takes

@@ -100,10 +100,12 @@ public sealed record ModelConfig
     public void Validate(string source)
     {
         if (NumKeyValueHeads is < 1)
-            throw new InvalidDataException($"{source}: num_key_value_heads must be at least 1 (got {NumKeyValueHeads})");
+            throw new InvalidDataException(
+                $"{source}: num_key_value_heads must be at least 1 (got {NumKeyValueHeads})");
         if (HeadDimOverride is { } headDim && (headDim < 2 || headDim % 2 != 0))
             throw new InvalidDataException(
-                $"{source}: head_dim must be a positive even number (rotary embeddings pair its halves; got {headDim})");
+                $"{source}: head_dim must be a positive even number (rotary embeddings pair its halves; " +
+                $"got {headDim})");
         if (!(RopeTheta > 0) || !double.IsFinite(RopeTheta))
             throw new InvalidDataException($"{source}: rope_theta must be a positive number (got {RopeTheta})");
         if (!(RmsNormEps >= 0) || !double.IsFinite(RmsNormEps))

@@ -30,7 +30,7 @@ public static class TrainingRun
         var corpus = setup.Pack(datasets, options, needLanguage);
         if (corpus.Count == 0)
             throw new InvalidDataException($"{string.Join(", ", datasets.Select(d => d.FilePath))}: fewer than " +
-                                           $"cutoff_len = {options.CutoffLen} tokens in all, not one block to train on");
+                                           $"cutoff_len = {options.CutoffLen} tokens in all, no block to train on");
 
         var loaded = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (var model = loaded.Model)

@@ -34,7 +34,7 @@ public class DocumentReaderTests
         Assert.StartsWith($"{path}:3: malformed JSON", error.Message);
     }
 
-    /// <summary>Bytes that are not UTF-8 are an error, where decoding used to turn them into U+FFFD unnoticed.</summary>
+    /// <summary>Bytes that are not UTF-8 are an error, where decoding turned them into U+FFFD unnoticed.</summary>
     [Fact]
     public void InvalidUtf8IsAnError()
     {

@@ -111,8 +111,8 @@ public class ResumeTests
     }
 
     /// <summary>
-    /// SIGTERM (what <c>timeout</c>, <c>docker stop</c> and schedulers send) stops <c>train</c> as Ctrl+C does: after the
-    /// current step, with a checkpoint of it, the run lock released and exit code 130, not 0, so that a script does
+    /// SIGTERM (what <c>timeout</c>, <c>docker stop</c> and schedulers send) stops <c>train</c> as Ctrl+C does: after
+    /// the current step, with a checkpoint of it, the run lock released and exit code 130, not 0, so that a script does
     /// not go on as if the run had finished; <c>--resume</c> then finishes it.
     /// </summary>
     [Fact]

@@ -151,7 +151,8 @@ public class TrainCommandTests
 
         Assert.All(new[]
             {
-                unknown, noAdapter, badStage, badForm, hugeRate, mismatch, evalUnknown, noModel, noThreads, csvIsAFolder,
+                unknown, noAdapter, badStage, badForm, hugeRate, mismatch, evalUnknown, noModel, noThreads,
+                csvIsAFolder,
             },
             r => Assert.Single(r.Error.TrimEnd().Split('\n')));
     }
