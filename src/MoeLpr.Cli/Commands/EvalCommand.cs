@@ -29,9 +29,10 @@ public static class EvalCommand
         device.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
+            string modelDir = model.ModelDir(parse);
             var options = new EvaluationOptions
             {
-                ModelDir = model.ModelDir(parse), Datasets = data.Datasets(parse), BatchSize = parse.GetValue(batch),
+                ModelDir = modelDir, Datasets = data.Datasets(parse), BatchSize = parse.GetValue(batch),
             };
             var report = EvaluationRun.Run(device.Apply(data.Apply(model.Apply(options, parse), parse), parse));
             parse.InvocationConfiguration.Output.Write(report.ToTable());
@@ -40,6 +41,11 @@ public static class EvalCommand
                 DataFrameExport.WriteCsv(report.ToDataFrame(), csv);
                 parse.InvocationConfiguration.Output.WriteLine($"wrote {csv}");
             }
+            // NaN is a broken model (NaN weights, a config it cannot run with), not a score: fail after showing it.
+            var broken = report.Rows.Where(row => row.Kind == "dataset" && double.IsNaN(row.MeanNll)).ToList();
+            if (broken.Count > 0)
+                throw new InvalidDataException($"{modelDir}: the mean NLL is NaN on " +
+                    $"{string.Join(", ", broken.Select(row => row.Name))} (NaN in the weights or the adapter?)");
         }));
         return command;
     }

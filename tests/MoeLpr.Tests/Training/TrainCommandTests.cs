@@ -280,4 +280,26 @@ public class TrainCommandTests
         Assert.Contains("fewer than cutoff_len = 100000 tokens in all", run.Error);
         Assert.Contains(".jsonl", run.Error);
     }
+
+    /// <summary>NaN perplexity is a broken model, not a score: eval shows the table, then fails naming the model.</summary>
+    [Fact]
+    public void EvalOfAModelWithNaNWeights_ShowsTheTableAndFails()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        string broken = ws.Output("nan-model");
+        Directory.CreateDirectory(broken);
+        foreach (var file in Directory.GetFiles(ws.ModelDir))
+            File.Copy(file, Path.Combine(broken, Path.GetFileName(file)));
+        string weights = Path.Combine(broken, HfModelDirectory.WeightsFileName);
+        var tensors = SafeTensors.Load(weights);
+        tensors["model.norm.weight"].fill_(float.NaN);
+        SafeTensors.Save(weights, tensors);
+
+        var run = CliRunner.Run("eval", "--model", broken, "--dataset", "new_text", "--dataset-info", ws.DatasetInfo,
+            "--cutoff_len", "32", "--device", "cpu", "--threads", "1");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("new_text", run.Output);
+        Assert.Equal($"error: {broken}: the mean NLL is NaN on new_text (NaN in the weights or the adapter?)",
+            run.Error.TrimEnd());
+    }
 }
