@@ -81,15 +81,18 @@ public sealed record ModelConfig
         if (!json.ContainsKey("torch_dtype") && json["dtype"] is JsonValue dtype
             && dtype.TryGetValue<string>(out var name))
             json["torch_dtype"] = name;
-        if (json["rope_parameters"] is JsonObject rope)
-        {
-            var ropeType = rope["rope_type"] ?? rope["type"];
-            if (ropeType is JsonValue t && t.TryGetValue<string>(out var kind) && kind != "default")
-                throw new InvalidDataException(
-                    $"{path}: rope_parameters.rope_type '{kind}' is not supported (only 'default')");
-            if (!json.ContainsKey("rope_theta") && rope["rope_theta"] is JsonValue theta)
-                json["rope_theta"] = theta.DeepClone();
-        }
+        // transformers 5 names the RoPE settings rope_parameters, 4.x rope_scaling (Llama 3.1's "llama3", ...).
+        foreach (var key in new[] { "rope_parameters", "rope_scaling" })
+            if (json[key] is JsonObject rope)
+            {
+                var ropeType = rope["rope_type"] ?? rope["type"];
+                if (ropeType is JsonValue t && t.TryGetValue<string>(out var kind) && kind != "default")
+                    throw new InvalidDataException(
+                        $"{path}: {key}.rope_type '{kind}' is not supported (only 'default'): the rotary embedding " +
+                        "would not be the model's");
+                if (!json.ContainsKey("rope_theta") && rope["rope_theta"] is JsonValue theta)
+                    json["rope_theta"] = theta.DeepClone();
+            }
         ModelConfig config;
         try { config = json.Deserialize(Json.ModelConfig)!; }
         catch (JsonException e) { throw new InvalidDataException($"{path}: a field has the wrong type ({e.Message})"); }

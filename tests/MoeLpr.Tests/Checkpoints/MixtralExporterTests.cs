@@ -147,8 +147,9 @@ public class MixtralExporterTests
         File.WriteAllText(dir.File("config.json"), config.ToJsonString());
 
         var error = Assert.Throws<InvalidDataException>(() => MixtralImporter.Load(dir.Path));
-        Assert.Equal($"{dir.File("config.json")}: rope_parameters.rope_type 'yarn' is not supported (only 'default')",
-                     error.Message);
+        Assert.StartsWith(
+            $"{dir.File("config.json")}: rope_parameters.rope_type 'yarn' is not supported (only 'default')",
+            error.Message);
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public class CheckpointCommandsTests
     public static TheoryData<string> MalformedCases => new()
     {
         "missing config field", "config field of the wrong type", "no key-value heads", "odd head_dim",
-        "rope_theta of 0", "unsupported model_type", "wrong weight shape", "missing key",
+        "rope_theta of 0", "Llama 3.1's rope_scaling", "unsupported model_type", "wrong weight shape", "missing key",
         "corrupt safetensors header", "missing shard", "unsupported torch_dtype",
     };
 
@@ -146,6 +146,11 @@ public class CheckpointCommandsTests
             case "rope_theta of 0":
                 EditConfig(config, json => json["rope_theta"] = 0);
                 return (config, "rope_theta must be a positive number (got 0)");
+            case "Llama 3.1's rope_scaling":
+                EditConfig(config, json => json["rope_scaling"] = JsonNode.Parse(
+                    "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, " +
+                    "\"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"));
+                return (config, "rope_scaling.rope_type 'llama3' is not supported (only 'default')");
             case "unsupported model_type":
                 EditConfig(config, json => json["model_type"] = "gpt2");
                 return (config, "unsupported model_type 'gpt2'");
