@@ -16,6 +16,7 @@ public sealed class LlamaModel : nn.Module<Tensor, LlamaModelOutput>
     private readonly ModuleList<LlamaDecoderLayer> layers;
     private readonly RMSNorm norm;
     private readonly RotaryEmbedding _rotary;
+    private readonly int? _attentionWindow;
 
     public LlamaModel(ModelConfig config, ScalarType dtype) : base(nameof(LlamaModel))
     {
@@ -24,6 +25,7 @@ public sealed class LlamaModel : nn.Module<Tensor, LlamaModelOutput>
             Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(config, dtype)).ToArray());
         norm = new RMSNorm(config.HiddenSize, config.RmsNormEps, dtype);
         _rotary = new RotaryEmbedding(config.HeadDim, config.RopeTheta);
+        _attentionWindow = config.AttentionWindow;
         RegisterComponents();
     }
 
@@ -34,6 +36,10 @@ public sealed class LlamaModel : nn.Module<Tensor, LlamaModelOutput>
 
     public override LlamaModelOutput forward(Tensor inputIds)
     {
+        if (inputIds.shape[1] > _attentionWindow)
+            throw new ArgumentException($"a sequence of {inputIds.shape[1]} tokens is longer than the model's " +
+                $"sliding_window {_attentionWindow}, which the kit does not implement (it attends over the whole " +
+                "sequence): use at most that many tokens (cutoff_len)");
         using var scope = torch.NewDisposeScope();
         var hidden = embed_tokens.forward(inputIds);
         var (cos, signedSin) = _rotary.Compute(inputIds.shape[1], hidden.device, hidden.dtype);

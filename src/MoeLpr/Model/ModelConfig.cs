@@ -32,6 +32,10 @@ public sealed record ModelConfig
     [JsonPropertyName("rms_norm_eps")] public double RmsNormEps { get; init; } = 1e-6;
     [JsonPropertyName("rope_theta")] public double RopeTheta { get; init; } = 10000.0;
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; }
+    [JsonPropertyName("sliding_window"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? SlidingWindow { get; init; }
+    [JsonPropertyName("use_sliding_window"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? UseSlidingWindow { get; init; }
     /// <summary>
     /// LLaMA's optional q/k/v/o bias; Qwen2 always has q/k/v bias (see <see cref="HasQkvBias"/>). Written only when
     /// true: only <c>LlamaConfig</c> declares the field.
@@ -44,6 +48,13 @@ public sealed record ModelConfig
     [JsonPropertyName("pad_token_id")] public int? PadTokenId { get; init; }
 
     [JsonIgnore] public int KeyValueHeads => NumKeyValueHeads ?? NumAttentionHeads;
+
+    /// <summary>
+    /// The window the model's attention was trained with, where it has one: Mistral's <c>sliding_window</c>, Qwen2's
+    /// only with <c>use_sliding_window</c>. The kit attends over the whole sequence, which is the same attention for
+    /// sequences of at most this many tokens.
+    /// </summary>
+    [JsonIgnore] public int? AttentionWindow => ModelType == "qwen2" && UseSlidingWindow != true ? null : SlidingWindow;
     [JsonIgnore] public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
     [JsonIgnore] public bool HasQkvBias => ModelType == "qwen2" || AttentionBias;
     [JsonIgnore] public bool HasOutputBias => ModelType != "qwen2" && AttentionBias;

@@ -193,4 +193,23 @@ public class ComponentTests
         Assert.True(diff < relativeTolerance * scale, $"max diff {diff} vs scale {scale}");
         Assert.True(diff > 0, "the half-precision path should round somewhere");
     }
+
+    /// <summary>
+    /// The kit attends over the whole sequence: a model trained with a sliding window (Mistral's sliding_window,
+    /// Qwen2's with use_sliding_window) runs only sequences the window covers, where the two attentions agree.
+    /// </summary>
+    [Fact]
+    public void ASequenceLongerThanTheModelsSlidingWindow_IsRefused()
+    {
+        using var mistral = new LlamaForCausalLM(TinyModels.Llama with { ModelType = "mistral", SlidingWindow = 8 });
+        using var _ = torch.no_grad();
+        mistral.forward(new CausalLMInput(TinyModels.RandomIds(TinyModels.Llama, 1, 8, seed: 1))).Logits.Dispose();
+        var error = Assert.Throws<ArgumentException>(() =>
+            mistral.forward(new CausalLMInput(TinyModels.RandomIds(TinyModels.Llama, 1, 9, seed: 1))));
+        Assert.StartsWith("a sequence of 9 tokens is longer than the model's sliding_window 8", error.Message);
+
+        using var qwen2 = new LlamaForCausalLM(TinyModels.Qwen2 with { SlidingWindow = 8, UseSlidingWindow = false });
+        qwen2.forward(new CausalLMInput(TinyModels.RandomIds(TinyModels.Qwen2, 1, 9, seed: 1))).Logits.Dispose();
+        Assert.Equal(8, (TinyModels.Qwen2 with { SlidingWindow = 8, UseSlidingWindow = true }).AttentionWindow);
+    }
 }
