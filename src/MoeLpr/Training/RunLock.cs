@@ -29,6 +29,7 @@ public sealed class RunLock : IDisposable
     /// <summary>Takes <paramref name="outputDir"/> (created if absent) for this run, or says who holds it.</summary>
     public static RunLock Acquire(string outputDir)
     {
+        if (string.IsNullOrWhiteSpace(outputDir)) throw new ArgumentException("the output folder (--output) is empty");
         if (File.Exists(outputDir))
             throw new IOException($"{outputDir}: is a file; the output of a run is a folder");
         bool created = !Directory.Exists(outputDir);

@@ -81,6 +81,10 @@ public static class TrainingRun
         }
         if (options.CutoffLen < 2)
             throw new ArgumentException($"cutoff_len must be at least 2 (got {options.CutoffLen})");
+        // float16's small range makes gradients underflow without dynamic loss scaling, which the kit does not do.
+        if (TorchDtypeName.Parse(options.Dtype, "--dtype") == torch.ScalarType.Float16)
+            throw new ArgumentException("--dtype float16: training in float16 needs loss scaling, which the kit does " +
+                                        "not implement; train in bfloat16 (as the reference does) or float32");
         options.Optimization.Validate();   // before any data is read and hashed
     }
 

@@ -125,6 +125,10 @@ public class TrainCommandTests
         Assert.Equal(1, badForm.ExitCode);
         Assert.Contains("--lpr-loss-form: 'kl' is not nll or reference", badForm.Error);
 
+        var float16 = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("i"), "--dtype", "float16"));
+        Assert.Equal(1, float16.ExitCode);
+        Assert.Contains("training in float16 needs loss scaling", float16.Error);
+
         // Past float32's range the update could not be applied (libtorch failed at the first step).
         var hugeRate = CliRunner.Run(Train(ws, "full", "new_text", ws.Output("f"), "--lr", "1e39"));
         Assert.Equal(1, hugeRate.ExitCode);
@@ -164,7 +168,7 @@ public class TrainCommandTests
 
         Assert.All(new[]
             {
-                unknown, noAdapter, badStage, badForm, hugeRate, mismatch, evalUnknown, noModel, noThreads,
+                unknown, noAdapter, badStage, badForm, float16, hugeRate, mismatch, evalUnknown, noModel, noThreads,
                 csvIsAFolder,
             },
             r => Assert.Single(r.Error.TrimEnd().Split('\n')));

@@ -96,8 +96,8 @@ internal sealed record RecipePlan(
             "bfloat16" => "`--bf16` loads the weights in bf16, as the kit's `--dtype bfloat16`; the authors' " +
                           "ds_config.json has no bf16 block, so DeepSpeed's own bf16 mode stays off (as in their " +
                           "runs).",
-            "float16" => "`--fp16` turns on DeepSpeed's fp16 mode with dynamic loss scaling; the kit trains fp16 " +
-                         "weights without loss scaling.",
+            "float16" => "`--fp16` turns on DeepSpeed's fp16 mode with dynamic loss scaling; the kit's `train` " +
+                         "refuses float16, having no loss scaling.",
             _ => "The kit's run is float32 and so is this one (no `--bf16`); the authors trained with `--bf16` " +
                  "(`--dtype bfloat16` in the kit).",
         });
