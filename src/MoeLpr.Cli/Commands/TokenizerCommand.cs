@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using MoeLpr.Checkpoints;
 using MoeLpr.Data;
 
 namespace MoeLpr.Cli.Commands;
@@ -31,6 +32,7 @@ public static class TokenizerCommand
             train.Options.Add(option);
         train.SetAction(parse => CommandRunner.Run(parse, () =>
         {
+            AtomicDirectory.RequireNewOrEmpty(parse.GetValue(output)!);   // e.g. not a model's folder
             var registry = DatasetRegistry.Open(parse.GetValue(info)!);
             var loaded = registry.LoadMany(DatasetRegistry.ParseNames(parse.GetValue(datasets)!),
                 parse.GetValue(maxSamples));

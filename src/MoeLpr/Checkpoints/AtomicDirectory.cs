@@ -6,8 +6,20 @@ namespace MoeLpr.Checkpoints;
 /// leaves the target exactly as it was. A new folder arrives in one rename; into an existing one each file is renamed
 /// over its old version, so a crash between two of those renames can leave old and new files side by side.
 /// </summary>
-internal static class AtomicDirectory
+public static class AtomicDirectory
 {
+    /// <summary>
+    /// Throws unless <paramref name="dir"/> is absent or empty: a command that writes a whole folder (an export, a
+    /// recipe, a tokenizer) must not merge its files into, or over, someone else's.
+    /// </summary>
+    public static void RequireNewOrEmpty(string dir)
+    {
+        if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("the output folder is empty");
+        if (File.Exists(dir)) throw new IOException($"{dir}: is a file; the output is a folder");
+        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+            throw new IOException($"{dir}: the output folder is not empty; choose a new one (nothing was written)");
+    }
+
     /// <param name="dir">The target folder; created if absent.</param>
     /// <param name="fill">Writes every file into the staging folder it is given.</param>
     /// <param name="replacedPatterns">
@@ -15,7 +27,7 @@ internal static class AtomicDirectory
     /// <paramref name="dir"/> that the new write did not produce are removed, so a sharded save over a single-file
     /// checkpoint (or the reverse) does not leave stale weights behind.
     /// </param>
-    public static void Write(string dir, Action<string> fill, params string[] replacedPatterns)
+    internal static void Write(string dir, Action<string> fill, params string[] replacedPatterns)
     {
         string target = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
         string parent = Path.GetDirectoryName(target)

@@ -21,6 +21,7 @@ public static class MixtralExporter
     /// </summary>
     public static void Export(string modelDir, string adapterDir, string outputDir, long? maxShardBytes = null)
     {
+        AtomicDirectory.RequireNewOrEmpty(outputDir);
         using var model = HfModelDirectory.Load(modelDir);
         var config = MoeAdapter.Load(model, adapterDir);
         Export(model, config, outputDir, maxShardBytes);

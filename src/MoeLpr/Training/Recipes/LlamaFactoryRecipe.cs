@@ -74,6 +74,7 @@ public static class LlamaFactoryRecipe
             [Path.Combine(DataFolder, "dataset_info.json")] = DatasetInfo(plan.Datasets),
             [ReadmeFileName] = RecipeReadme.Write(plan),
         };
+        AtomicDirectory.RequireNewOrEmpty(folder);
         AtomicDirectory.Write(folder, staging =>
         {
             foreach (var (name, text) in files)
