@@ -20,7 +20,7 @@ internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Load
                                         PackedCorpus corpus, int steps, double learningRate)
     {
         string runDir = RunDir(options.OutputDir, key);
-        if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+        ClearRunDir(runDir);
         var trainerOptions = TrainerOptionsFor(options, steps, learningRate) with
         {
             MaskedLabelTokenId = tokenizer.EosId, Device = device,
@@ -64,6 +64,20 @@ internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Load
                              g => g.Average(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0));
         }
         finally { model.train(wasTraining); }
+    }
+
+    /// <summary>
+    /// Deletes a previous run's folder so that the run starts afresh, but only a training run's (it has a
+    /// metrics.jsonl) or an empty one: under an --output the user reused it may be their own folder.
+    /// </summary>
+    internal static void ClearRunDir(string runDir)
+    {
+        if (!Directory.Exists(runDir)) return;
+        bool trainingRun = File.Exists(Path.Combine(runDir, MetricsFile.FileName));
+        if (!trainingRun && Directory.EnumerateFileSystemEntries(runDir).Any())
+            throw new IOException($"{runDir}: holds files that are not a training run of the demo, which would " +
+                                  "replace this folder; choose another --output");
+        Directory.Delete(runDir, recursive: true);
     }
 
     public static string RunDir(string outputDir, string key) => Path.Combine(outputDir, DemoPipeline.RunsFolder, key);
