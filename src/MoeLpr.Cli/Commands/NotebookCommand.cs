@@ -63,7 +63,12 @@ public static class NotebookCommand
             var variables = NotebookParameters.ToVariables(parameters);
             foreach (var path in paths)
             {
-                var outputPath = outputFolder is null ? null : Path.Combine(outputFolder, Path.GetFileName(path));
+                // Absolute before the runner moves into the notebook's folder, where a relative path would land.
+                var outputPath = outputFolder is null
+                    ? null
+                    : Path.Combine(Path.GetFullPath(outputFolder), Path.GetFileName(path));
+                if (outputPath == Path.GetFullPath(path))
+                    throw new ArgumentException($"{path}: --output {outputFolder} would overwrite the notebook itself");
                 var started = DateTime.UtcNow;
                 var result = await NotebookRunner.RunAsync(path,
                     new NotebookRunOptions(outputPath, variables, io.Output.WriteLine), cancellationToken);
@@ -73,8 +78,8 @@ public static class NotebookCommand
             }
             return 0;
         }
-        catch (Exception e) when (e is NotebookExecutionException or InvalidDataException or FileNotFoundException
-            or ArgumentException)
+        catch (Exception e) when (e is NotebookExecutionException or InvalidDataException or IOException
+            or UnauthorizedAccessException or ArgumentException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return 1;

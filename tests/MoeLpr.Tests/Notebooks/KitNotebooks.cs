@@ -69,7 +69,8 @@ public sealed class KitNotebooks : IDisposable
     public NotebookRuns.Result InJupyter(string notebook) => Run("jupyter", notebook, NotebookRuns.Jupyter);
 
     /// <summary>The notebook run by <c>moelpr notebook run</c> at reduced size (once per test run).</summary>
-    public NotebookRuns.Result WithMoelpr(string notebook) => Run("moelpr", notebook, NotebookRuns.Moelpr);
+    public NotebookRuns.Result WithMoelpr(string notebook) => Run("moelpr", notebook,
+        (path, output, parameters) => NotebookRuns.Moelpr(path, output, parameters));
 
     NotebookRuns.Result Run(string runner, string notebook,
                             Func<string, string, IReadOnlyDictionary<string, string>, NotebookRuns.Result> run) =>

@@ -64,11 +64,17 @@ public class NotebookRunnersTests
         Assert.DoesNotContain("plotly.js v", Html(chart[1]) + Html(table[1]));
     }
 
+    /// <summary>
+    /// Run without parameters (and with --output relative to where the command runs, not to the notebook's folder, into
+    /// which the runner moves while the cells run).
+    /// </summary>
     [Fact]
     public void ParametersFallBackToTheNotebookDefault()
     {
-        var run = NotebookRuns.Moelpr(TestNotebooks.Path("outputs.ipynb"), TestNotebooks.TempFolder());
+        var run = NotebookRuns.Moelpr(TestNotebooks.Path("outputs.ipynb"), "executed",
+            workingDirectory: TestNotebooks.TempFolder());
         Assert.True(run.ExitCode == 0, run.Console);
+        Assert.True(File.Exists(run.ExecutedPath), $"{run.ExecutedPath} was not written:\n{run.Console}");
         Assert.Equal("steps = 200\n", StreamOf(Outputs(run.Executed, "parameters")[0]).Text);
         Assert.Contains("<pre>400</pre>", Html(Outputs(run.Executed, "result")[0]));
     }
@@ -148,6 +154,11 @@ public class NotebookRunnersTests
         cli = CliRunner.Run("notebook", "run", broken);
         Assert.Equal(1, cli.ExitCode);
         Assert.StartsWith($"error: {broken}: not a Jupyter notebook", cli.Error);
+
+        cli = CliRunner.Run("notebook", "run", TestNotebooks.Path("outputs.ipynb"), "--output",
+            Path.GetDirectoryName(TestNotebooks.Path("outputs.ipynb"))!);
+        Assert.Equal(1, cli.ExitCode);
+        Assert.Contains("would overwrite the notebook itself", cli.Error);
 
         cli = CliRunner.Run("notebook", "run", Path.Combine(folder, "missing.ipynb"));
         Assert.Equal((1, $"error: {Path.Combine(folder, "missing.ipynb")}: notebook not found"),

@@ -58,12 +58,15 @@ public static class NotebookRuns
         return new Result(run.ExitCode, run.Console, Path.Combine(outputFolder, Path.GetFileName(notebook)));
     }
 
+    /// <param name="workingDirectory">The folder the command runs in, which a relative output folder is under.</param>
     public static Result Moelpr(string notebook, string outputFolder,
-        IReadOnlyDictionary<string, string>? parameters = null)
+        IReadOnlyDictionary<string, string>? parameters = null, string? workingDirectory = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "MoeLpr.Cli.dll");
-        var run = Start("dotnet", [cli, "notebook", "run", notebook, "--output", outputFolder], parameters);
-        return new Result(run.ExitCode, run.Console, Path.Combine(outputFolder, Path.GetFileName(notebook)));
+        var run = Start("dotnet", [cli, "notebook", "run", notebook, "--output", outputFolder], parameters,
+            workingDirectory);
+        return new Result(run.ExitCode, run.Console,
+            Path.Combine(workingDirectory ?? "", outputFolder, Path.GetFileName(notebook)));
     }
 
     /// <summary>HTML of an executed notebook as Jupyter exports it (<c>nbconvert --to html</c>).</summary>
@@ -79,11 +82,12 @@ public static class NotebookRuns
     }
 
     static (int ExitCode, string Console) Start(string program, IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string>? parameters)
+        IReadOnlyDictionary<string, string>? parameters, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (name, value) in parameters ?? new Dictionary<string, string>())
