@@ -21,10 +21,18 @@ public static class DatasetInfoWriter
     public static void RegisterAll(string infoPath,
         IEnumerable<(string Name, string DataFile, string Language)> datasets, string column = "text")
     {
-        var root = File.Exists(infoPath)
-            ? JsonNode.Parse(File.ReadAllText(infoPath)) as JsonObject
-                ?? throw new InvalidDataException($"{infoPath}: not a JSON object")
-            : new JsonObject();
+        JsonObject root;
+        try
+        {
+            root = File.Exists(infoPath)
+                ? JsonNode.Parse(File.ReadAllText(infoPath)) as JsonObject
+                    ?? throw new InvalidDataException($"{infoPath}: not a JSON object")
+                : new JsonObject();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{infoPath}: not a valid dataset_info.json ({e.Message})");
+        }
         string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(infoPath))!;
         foreach (var (name, dataFile, language) in datasets)
         {

@@ -113,20 +113,26 @@ public sealed record ModelConfig
 
     public void Validate(string source)
     {
+        foreach (var (field, value) in new[]
+                 {
+                     ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
+                     ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads),
+                 })
+            if (value < 1) throw new InvalidDataException($"{source}: {field} must be at least 1 (got {value})");
         if (NumKeyValueHeads is < 1)
             throw new InvalidDataException(
                 $"{source}: num_key_value_heads must be at least 1 (got {NumKeyValueHeads})");
-        if (HeadDimOverride is { } headDim && (headDim < 2 || headDim % 2 != 0))
+        if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)
             throw new InvalidDataException(
-                $"{source}: head_dim must be a positive even number (rotary embeddings pair its halves; " +
-                $"got {headDim})");
+                $"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
+        if (HeadDim < 2 || HeadDim % 2 != 0)
+            throw new InvalidDataException(
+                $"{source}: the head size (head_dim, else hidden_size / num_attention_heads) must be a positive even " +
+                $"number, as rotary embeddings pair its halves (got {HeadDim})");
         if (!(RopeTheta > 0) || !double.IsFinite(RopeTheta))
             throw new InvalidDataException($"{source}: rope_theta must be a positive number (got {RopeTheta})");
         if (!(RmsNormEps >= 0) || !double.IsFinite(RmsNormEps))
             throw new InvalidDataException($"{source}: rms_norm_eps must be a non-negative number (got {RmsNormEps})");
-        if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)
-            throw new InvalidDataException(
-                $"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
         if (NumAttentionHeads % KeyValueHeads != 0)
             throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of " +
                                            $"num_key_value_heads {KeyValueHeads}");

@@ -142,7 +142,7 @@ public class CheckpointCommandsTests
                 return (config, "num_key_value_heads must be at least 1 (got 0)");
             case "odd head_dim":
                 EditConfig(config, json => json["head_dim"] = 7);
-                return (config, "head_dim must be a positive even number");
+                return (config, "(head_dim, else hidden_size / num_attention_heads) must be a positive even number");
             case "rope_theta of 0":
                 EditConfig(config, json => json["rope_theta"] = 0);
                 return (config, "rope_theta must be a positive number (got 0)");

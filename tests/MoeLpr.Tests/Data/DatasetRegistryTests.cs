@@ -134,6 +134,16 @@ public class DatasetRegistryTests
     }
 
     [Fact]
+    public void RegisteringInAMalformedRegistry_IsAnErrorNamingIt()
+    {
+        var (info, dir) = MakeRegistry();
+        File.WriteAllText(info, "{ not json");
+        var error = Assert.Throws<InvalidDataException>(() =>
+            DatasetInfoWriter.Register(info, "more", Path.Combine(dir, "files", "en.jsonl"), "old"));
+        Assert.StartsWith($"{info}: not a valid dataset_info.json", error.Message);
+    }
+
+    [Fact]
     public void ShippedDatasetsAllMatchTheirSha1AndLanguage()
     {
         var registry = DatasetRegistry.Open(DataTestFiles.DatasetInfo);

@@ -212,4 +212,21 @@ public class ComponentTests
         qwen2.forward(new CausalLMInput(TinyModels.RandomIds(TinyModels.Qwen2, 1, 9, seed: 1))).Logits.Dispose();
         Assert.Equal(8, (TinyModels.Qwen2 with { SlidingWindow = 8, UseSlidingWindow = true }).AttentionWindow);
     }
+
+    /// <summary>Shapes libtorch cannot build (a size of 0, an odd head) are one error naming the field.</summary>
+    [Fact]
+    public void AConfigWithAShapeLibtorchCannotBuild_IsRefused()
+    {
+        string ErrorOf(ModelConfig config) =>
+            Assert.Throws<InvalidDataException>(() => config.Validate("options")).Message;
+        Assert.Equal("options: hidden_size must be at least 1 (got 0)",
+            ErrorOf(TinyModels.Llama with { HiddenSize = 0 }));
+        Assert.Equal("options: num_attention_heads must be at least 1 (got 0)",
+            ErrorOf(TinyModels.Llama with { NumAttentionHeads = 0 }));
+        Assert.StartsWith("options: the head size (head_dim, else hidden_size / num_attention_heads) must be a " +
+                          "positive even number", ErrorOf(TinyModels.Llama with
+                          {
+                              HiddenSize = 18, NumAttentionHeads = 2, NumKeyValueHeads = 2,
+                          }));
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MoeLpr.Checkpoints;
 using MoeLpr.Data;
 using MoeLpr.Devices;
 using MoeLpr.Model;
@@ -24,6 +25,7 @@ public static class Pretrainer
         console ??= Console.Out;
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
         var clock = Stopwatch.StartNew();
+        AtomicDirectory.RequireNewOrEmpty(options.OutputDir);   // e.g. not a downloaded model's folder
         using var runLock = RunLock.Acquire(options.OutputDir);
         var setup = RunSetup.Start(options, options.TokenizerDir);
         var tokenizer = setup.Tokenizer;
