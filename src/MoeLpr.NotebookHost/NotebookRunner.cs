@@ -77,8 +77,11 @@ public static class NotebookRunner
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: notebook not found");
         try
         {
-            return Notebook.Parse(await File.ReadAllTextAsync(path, cancellationToken),
-                NotebookKernels.DocumentKernels);
+            var text = await File.ReadAllTextAsync(path, cancellationToken);
+            // Any JSON object parses as an empty notebook; a notebook has its cells.
+            if (System.Text.Json.Nodes.JsonNode.Parse(text)?["cells"] is not System.Text.Json.Nodes.JsonArray)
+                throw new InvalidDataException($"{path}: not a Jupyter notebook (no \"cells\" list)");
+            return Notebook.Parse(text, NotebookKernels.DocumentKernels);
         }
         catch (Exception e)
             when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)

@@ -27,6 +27,8 @@ public static class ExportCommand
         foreach (var option in new Option[] { model, adapter, output, shard }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
+            if (parse.GetValue(shard) is < 1)
+                throw new ArgumentException($"--max-shard-bytes must be at least 1 (got {parse.GetValue(shard)})");
             MixtralExporter.Export(parse.GetValue(model)!, parse.GetValue(adapter)!, parse.GetValue(output)!,
                                    parse.GetValue(shard));
             parse.InvocationConfiguration.Output.WriteLine($"wrote {parse.GetValue(output)}");

@@ -41,6 +41,7 @@ public static class MakeTaskCommand
         {
             var codes = parse.GetValue(languages)!
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (codes.Length == 0) throw new ArgumentException("no language given (--languages en,es,…)");
             var task = NextSentenceTaskBuilder.BuildFromCorpus(parse.GetValue(corpus)!, codes, parse.GetValue(split)!,
                 parse.GetValue(items), parse.GetValue(distractors), parse.GetValue(seed));
             MultipleChoiceTaskFile.Save(parse.GetValue(output)!, task);

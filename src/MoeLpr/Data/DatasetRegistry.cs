@@ -43,8 +43,11 @@ public sealed partial class DatasetRegistry
     }
 
     /// <summary>Splits the reference's comma-separated <c>--dataset a,b,c</c> form.</summary>
-    public static IReadOnlyList<string> ParseNames(string names) =>
-        names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    public static IReadOnlyList<string> ParseNames(string names)
+    {
+        var parsed = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parsed.Length > 0 ? parsed : throw new ArgumentException("no dataset given (--dataset a,b,c)");
+    }
 
     /// <summary>
     /// The entry of <paramref name="name"/>, checked when it is asked for: a registry in LLaMA-Factory's format may

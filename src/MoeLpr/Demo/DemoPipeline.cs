@@ -29,7 +29,7 @@ public static class DemoPipeline
         var clock = Stopwatch.StartNew();
         var phases = new List<DemoPhase>();
         using var runLock = RunLock.Acquire(options.OutputDir);
-        var setup = RunSetup.Start(options, options.BaseModelDir, options.DatasetInfo);
+        var setup = RunSetup.Start(options, TokenizerLoader.FolderFor(null, options.BaseModelDir), options.DatasetInfo);
         var (device, tokenizer) = (setup.Device, setup.Tokenizer);
         int totalPhases = 7, phaseNumber = 0;
         T Phase<T>(string name, Func<T> body)

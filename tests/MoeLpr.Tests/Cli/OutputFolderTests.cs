@@ -42,4 +42,43 @@ public class OutputFolderTests
             .ExitCode);
         Assert.True(File.Exists(Path.Combine(exported, HfModelDirectory.WeightsFileName)));
     }
+
+    /// <summary>
+    /// Values a command cannot use are one line naming the option, before anything is written: they used to give an
+    /// empty tokenizer or task file, one-byte shards, or a recipe script that fails on the GPU machine.
+    /// </summary>
+    [Fact]
+    public void ValuesACommandCannotUse_AreOneLineBeforeAnythingIsWritten()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        string[] Recipe(params string[] more) =>
+        [
+            "recipe", "--stage", "1", "--model", ws.ModelDir, "--dataset", "new_text", "--dataset-info",
+            ws.DatasetInfo, "--output", ws.Output("recipe"), .. more,
+        ];
+        var cases = new (string[] Args, string Message)[]
+        {
+            (["tokenizer", "train", "--dataset", ",", "--dataset-info", ws.DatasetInfo, "--output", ws.Output("tok")],
+                "no dataset given (--dataset a,b,c)"),
+            (["make-task", "--corpus", ws.Output("corpus"), "--languages", ",", "--out", ws.Output("task.jsonl")],
+                "no language given (--languages en,es,…)"),
+            (["export", "--model", ws.ModelDir, "--adapter", ws.ModelDir, "--output", ws.Output("mixtral"),
+                "--max-shard-bytes", "0"], "--max-shard-bytes must be at least 1 (got 0)"),
+            (Recipe("--num-experts", "0"), "--num-experts/--topk"),
+            (Recipe("--topk", "9"), "--num-experts/--topk"),
+            (Recipe("--master-port", "70000"), "--master-port must be a TCP port, 1 to 65535 (got 70000)"),
+            (Recipe("--max-samples", "-1"), "max samples (--max-samples) cannot be negative (got -1)"),
+            (["demo", "--quick", "--base-model", ws.ModelDir + "-missing", "--output", ws.Output("demo")],
+                $"{ws.ModelDir}-missing: model folder not found"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            var run = CliRunner.Run(args);
+            Assert.True(run.ExitCode == 1, $"{string.Join(' ', args)}: exit code {run.ExitCode}");
+            Assert.Single(run.Error.TrimEnd().Split('\n'));
+            Assert.Contains(message, run.Error);
+        }
+        Assert.All(new[] { "tok", "task.jsonl", "mixtral", "recipe", "demo" },
+            name => Assert.False(Path.Exists(ws.Output(name)), $"{name} was written"));
+    }
 }

@@ -155,6 +155,12 @@ public class NotebookRunnersTests
         Assert.Equal(1, cli.ExitCode);
         Assert.StartsWith($"error: {broken}: not a Jupyter notebook", cli.Error);
 
+        var notANotebook = Path.Combine(folder, "config.ipynb");
+        File.WriteAllText(notANotebook, "{\"model_type\": \"llama\"}");
+        cli = CliRunner.Run("notebook", "run", notANotebook);
+        Assert.Equal((1, $"error: {notANotebook}: not a Jupyter notebook (no \"cells\" list)"),
+            (cli.ExitCode, cli.Error.Trim()));
+
         cli = CliRunner.Run("notebook", "run", TestNotebooks.Path("outputs.ipynb"), "--output",
             Path.GetDirectoryName(TestNotebooks.Path("outputs.ipynb"))!);
         Assert.Equal(1, cli.ExitCode);

@@ -29,6 +29,12 @@ internal sealed record RecipePlan(
                 "replay its own document count in its data file instead");
         if (run.CutoffLen < 2) throw new ArgumentException($"cutoff_len must be at least 2 (got {run.CutoffLen})");
         if (options.NumGpus < 1) throw new ArgumentException($"--num-gpus must be at least 1 (got {options.NumGpus})");
+        if (options.MasterPort is < 1 or > 65535)
+            throw new ArgumentException($"--master-port must be a TCP port, 1 to 65535 (got {options.MasterPort})");
+        if (run.MaxSamples is < 0)
+            throw new ArgumentException($"max samples (--max-samples) cannot be negative (got {run.MaxSamples})");
+        if (run.Stage == TrainingStage.Stage1)
+            new MoeConfig { NumExperts = run.NumExperts, TopK = run.TopK }.Validate("--num-experts/--topk");
         run.Optimization.Validate();
         TorchDtypeName.Parse(run.Dtype, "--dtype");
 
