@@ -31,7 +31,8 @@ public class OutputFolderTests
         Assert.All(runs, run =>
         {
             Assert.Equal(1, run.ExitCode);
-            Assert.Equal($"error: {ws.ModelDir}: the output folder is not empty; choose a new one (nothing was written)",
+            Assert.Equal(
+                $"error: {ws.ModelDir}: the output folder is not empty; choose a new one (nothing was written)",
                 run.Error.TrimEnd());
         });
         Assert.Equal(before.Keys.Order(), Directory.GetFiles(ws.ModelDir).Order());
