@@ -5,6 +5,7 @@ using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.Documents;
 using Microsoft.DotNet.Interactive.Documents.Jupyter;
 using Microsoft.DotNet.Interactive.Events;
+using MoeLpr.Notebooks;
 
 namespace MoeLpr.NotebookHost;
 
@@ -67,6 +68,17 @@ public static class NotebookRunner
         }
         await SaveAsync(executed, options.OutputPath, cancellationToken);
         return new NotebookRunResult(path, options.OutputPath, executionCount);
+    }
+
+    /// <summary>
+    /// The parameters the notebook's code cells read by name (see <see cref="NotebookParameters.NamesReadIn"/>).
+    /// </summary>
+    public static async Task<IReadOnlySet<string>> ParameterNamesAsync(string path,
+        CancellationToken cancellationToken = default)
+    {
+        var notebook = await ReadAsync(path, cancellationToken);
+        return notebook.Elements.Where(IsCode)
+            .SelectMany(cell => NotebookParameters.NamesReadIn(cell.Contents)).ToHashSet(StringComparer.Ordinal);
     }
 
     static bool IsCode(InteractiveDocumentElement cell) =>

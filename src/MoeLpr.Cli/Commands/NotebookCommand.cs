@@ -61,6 +61,7 @@ public static class NotebookCommand
         try
         {
             var variables = NotebookParameters.ToVariables(parameters);
+            await WarnOfUnreadParameters(paths, variables.Keys, io.Error, cancellationToken);
             foreach (var path in paths)
             {
                 // Absolute before the runner moves into the notebook's folder, where a relative path would land.
@@ -83,6 +84,22 @@ public static class NotebookCommand
         {
             io.Error.WriteLine($"error: {e.Message}");
             return 1;
+        }
+    }
+
+    /// <summary>A key no notebook reads is most likely mistyped: the run would quietly use the default.</summary>
+    [RequiresUnreferencedCode(NotebookRunner.NeedsReflection)]
+    static async Task WarnOfUnreadParameters(string[] paths, IEnumerable<string> variables, TextWriter error,
+        CancellationToken cancellationToken)
+    {
+        var read = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var path in paths) read.UnionWith(await NotebookRunner.ParameterNamesAsync(path, cancellationToken));
+        var readVariables = read.Select(NotebookParameters.VariableFor).ToHashSet();
+        foreach (var variable in variables.Where(variable => !readVariables.Contains(variable)))
+        {
+            var key = variable[NotebookParameters.VariablePrefix.Length..].ToLowerInvariant();
+            error.WriteLine($"warning: --param {key}: no notebook given reads it with NotebookParameters.Get; " +
+                            $"they read {(read.Count == 0 ? "none" : string.Join(", ", read))}");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace MoeLpr.Notebooks;
 
@@ -8,7 +9,7 @@ namespace MoeLpr.Notebooks;
 /// <c>MOELPR_NB_STAGE1_STEPS</c> is set. Environment variables reach every kernel the same way (Jupyter, VS Code,
 /// dotnet-repl, <c>moelpr notebook run --param</c>); stdin prompts do not (nbclient has no stdin).
 /// </summary>
-public static class NotebookParameters
+public static partial class NotebookParameters
 {
     public const string VariablePrefix = "MOELPR_NB_";
 
@@ -52,4 +53,15 @@ public static class NotebookParameters
         }
         return variables;
     }
+
+    /// <summary>
+    /// The parameter names <paramref name="code"/> reads with a literal name,
+    /// <c>NotebookParameters.Get("name", ...)</c>: what a runner checks its <c>--param</c> keys against, so that a
+    /// mistyped key does not pass unnoticed.
+    /// </summary>
+    public static IEnumerable<string> NamesReadIn(string code) =>
+        GetCall().Matches(code).Select(match => match.Groups["name"].Value);
+
+    [GeneratedRegex(@"NotebookParameters\s*\.\s*Get\s*(<[^>]*>)?\s*\(\s*""(?<name>[^""]+)""")]
+    private static partial Regex GetCall();
 }

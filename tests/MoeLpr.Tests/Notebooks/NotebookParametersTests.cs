@@ -37,6 +37,19 @@ public class NotebookParametersTests
                      Assert.Throws<ArgumentException>(() => NotebookParameters.ToVariables(["novalue"])).Message);
     }
 
+    [Fact]
+    public void NamesReadAreTheLiteralNamesOfGetCalls()
+    {
+        const string Code = """
+            var steps = NotebookParameters.Get("stage1_steps", 300);
+            var rate = NotebookParameters.Get<double>( "lr", 1e-3);
+            var other = Parameters.Get("not_ours", 1);
+            var name = "seed";
+            var seed = NotebookParameters.Get(name, 0L);
+            """;
+        Assert.Equal(["stage1_steps", "lr"], NotebookParameters.NamesReadIn(Code));
+    }
+
     sealed class Variables : IDisposable
     {
         readonly Dictionary<string, string> _values;

@@ -143,6 +143,23 @@ public class NotebookRunnersTests
     }
 
     [Fact]
+    public void AParameterNoNotebookReadsIsWarnedOf()
+    {
+        var path = Path.Combine(TestNotebooks.TempFolder(), "reads.ipynb");
+        var notebook = JsonNode.Parse(File.ReadAllText(TestNotebooks.Path("failing.ipynb")))!.AsObject();
+        notebook["cells"]![0]!["source"] = new JsonArray(
+            "var steps = NotebookParameters.Get(\"steps\", 3);\n",
+            "var rate = NotebookParameters.Get<double>( \"lr\", 1);");
+        File.WriteAllText(path, notebook.ToJsonString());
+
+        var cli = CliRunner.Run("notebook", "run", path, "--param", "Steps=5", "--param", "stepz=4", "-p", "lr=0.1");
+
+        Assert.Equal(
+            ["warning: --param stepz: no notebook given reads it with NotebookParameters.Get; they read lr, steps"],
+            cli.Error.Split('\n').Where(line => line.StartsWith("warning:")));
+    }
+
+    [Fact]
     public void AMalformedParameterOrNotebookIsOneClearError()
     {
         var folder = TestNotebooks.TempFolder();
