@@ -12,14 +12,19 @@ public static class DocumentReader
     /// <summary>UTF-8 that throws on invalid bytes, where the default replaces them with U+FFFD unnoticed.</summary>
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>A document count to take, <paramref name="option"/> on the command line, is 0 or more.</summary>
+    public static void RequireMaxSamples(int? maxSamples, string option = "--max-samples")
+    {
+        if (maxSamples is < 0)
+            throw new ArgumentOutOfRangeException(null, $"max samples ({option}) cannot be negative (got {maxSamples})");
+    }
+
     /// <summary>The first <paramref name="maxSamples"/> documents (all when null), in file order: the reference takes
     /// <c>select(range(max_samples))</c> without shuffling.</summary>
     public static List<string> Read(string path, string column, int? maxSamples = null)
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: file not found");
-        if (maxSamples is < 0)
-            throw new ArgumentOutOfRangeException(null,
-                $"max samples (--max-samples) cannot be negative (got {maxSamples})");
+        RequireMaxSamples(maxSamples);
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".jsonl" => ReadJsonLines(path, column, maxSamples),

@@ -45,6 +45,18 @@ public sealed record MoeConfig
             throw new InvalidDataException($"{source}: num_experts must be at least 2 (got {NumExperts})");
         if (TopK < 1 || TopK > NumExperts)
             throw new InvalidDataException($"{source}: topk must be in 1..num_experts (got {TopK})");
+        RequireLossWeight(AuxLossCoef, $"{source}: aux_loss_coef");
+        RequireLossWeight(LprLossCoef, $"{source}: lpr_loss_coef");
+    }
+
+    /// <summary>
+    /// A loss weight is 0 or more: a negative balance weight rewards imbalance, a negative LPR weight rewards sending
+    /// old-language tokens away from the frozen expert.
+    /// </summary>
+    public static void RequireLossWeight(double? weight, string name)
+    {
+        if (weight is { } value && !(value >= 0 && double.IsFinite(value)))
+            throw new InvalidDataException($"{name} must be a finite number of 0 or more (got {value})");
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json.MoeConfig);

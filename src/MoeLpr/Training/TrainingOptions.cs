@@ -1,3 +1,4 @@
+using MoeLpr.Data;
 using MoeLpr.Model;
 using MoeLpr.Training.Losses;
 
@@ -57,6 +58,33 @@ public sealed record TrainingOptions : ModelDataOptions
     /// </summary>
     public TrainerOptions Optimization { get; init; } = new();
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// The settings any run of <see cref="Stage"/> needs to agree, checked before any data is read and hashed.
+    /// </summary>
+    public void Validate()
+    {
+        if (Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
+        switch (Stage)
+        {
+            case TrainingStage.Stage2 when AdapterDir is null:
+                throw new ArgumentException(
+                    "stage 2 needs --adapter: the stage-1 output folder whose routers it trains");
+            case TrainingStage.Full when AdapterDir is not null:
+                throw new ArgumentException("full fine-tuning trains a dense model; --adapter does not apply");
+            case TrainingStage.Lora when AdapterDir is not null:
+                throw new ArgumentException("LoRA training starts from the dense model; --adapter does not apply");
+            case TrainingStage.Lora:
+                Lora.Validate("LoRA options");
+                break;
+        }
+        DocumentReader.RequireMaxSamples(MaxSamples);
+        DocumentReader.RequireMaxSamples(ReplayMaxSamples, "--replay-max-samples");
+        if (CutoffLen < 2) throw new ArgumentException($"cutoff_len must be at least 2 (got {CutoffLen})");
+        MoeConfig.RequireLossWeight(AuxLossCoef, "--aux-loss-coef");
+        MoeConfig.RequireLossWeight(LprLossCoef, "--lpr-loss-coef");
+        Optimization.Validate();
+    }
 
     public TrainerOptions ToTrainerOptions(int eosTokenId, TorchSharp.torch.Device device) =>
         Optimization with { MaskedLabelTokenId = MaskEosInLabels ? eosTokenId : null, Device = device };

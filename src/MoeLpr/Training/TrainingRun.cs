@@ -65,27 +65,11 @@ public static class TrainingRun
 
     static void RequireConsistent(TrainingOptions options)
     {
-        if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
-        switch (options.Stage)
-        {
-            case TrainingStage.Stage2 when options.AdapterDir is null:
-                throw new ArgumentException(
-                    "stage 2 needs --adapter: the stage-1 output folder whose routers it trains");
-            case TrainingStage.Full when options.AdapterDir is not null:
-                throw new ArgumentException("full fine-tuning trains a dense model; --adapter does not apply");
-            case TrainingStage.Lora when options.AdapterDir is not null:
-                throw new ArgumentException("LoRA training starts from the dense model; --adapter does not apply");
-            case TrainingStage.Lora:
-                options.Lora.Validate("LoRA options");
-                break;
-        }
-        if (options.CutoffLen < 2)
-            throw new ArgumentException($"cutoff_len must be at least 2 (got {options.CutoffLen})");
+        options.Validate();
         // float16's small range makes gradients underflow without dynamic loss scaling, which the kit does not do.
         if (TorchDtypeName.Parse(options.Dtype, "--dtype") == torch.ScalarType.Float16)
             throw new ArgumentException("--dtype float16: training in float16 needs loss scaling, which the kit does " +
                                         "not implement; train in bfloat16 (as the reference does) or float32");
-        options.Optimization.Validate();   // before any data is read and hashed
     }
 
     /// <summary>Every stage starts from a dense HF folder; stages 1 and 2 continue MoE adapters only.</summary>

@@ -129,6 +129,19 @@ public class MoeAdapterTests
     }
 
     [Fact]
+    public void ANegativeLossWeightInTheConfigIsRejected()
+    {
+        using var root = new TempDirectory();
+        File.WriteAllText(root.File("adapter_config.json"),
+            new MoeConfig { NumExperts = 3, TopK = 2, LprLossCoef = -0.1 }.ToJson());
+        using var target = TinyModels.Create(TinyModels.Llama, seed: 2);
+
+        var error = Assert.Throws<InvalidDataException>(() => MoeAdapter.Load(target, root.Path));
+        Assert.Equal($"{root.File("adapter_config.json")}: lpr_loss_coef must be a finite number of 0 or more " +
+                     "(got -0.1)", error.Message);
+    }
+
+    [Fact]
     public void ConfigDisagreeingWithTheModelIsRefused()
     {
         using var root = new TempDirectory();

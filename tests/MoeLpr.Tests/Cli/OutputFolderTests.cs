@@ -69,6 +69,8 @@ public class OutputFolderTests
             (Recipe("--topk", "9"), "--num-experts/--topk"),
             (Recipe("--master-port", "70000"), "--master-port must be a TCP port, 1 to 65535 (got 70000)"),
             (Recipe("--max-samples", "-1"), "max samples (--max-samples) cannot be negative (got -1)"),
+            (Recipe("--aux-loss-coef", "-1"), "--aux-loss-coef must be a finite number of 0 or more (got -1)"),
+            (Recipe("--replay-max-samples", "-2"), "max samples (--replay-max-samples) cannot be negative (got -2)"),
             (["demo", "--quick", "--base-model", ws.ModelDir + "-missing", "--output", ws.Output("demo")],
                 $"{ws.ModelDir}-missing: model folder not found"),
         };

@@ -129,6 +129,14 @@ public class TrainCommandTests
         Assert.Equal(1, float16.ExitCode);
         Assert.Contains("training in float16 needs loss scaling", float16.Error);
 
+        // A negative weight turns a loss into a reward: imbalance in stage 1, leaving the frozen expert in stage 2.
+        var negativeBalance = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("j"), "--aux-loss-coef", "-0.01"));
+        Assert.Equal((1, "error: --aux-loss-coef must be a finite number of 0 or more (got -0.01)"),
+            (negativeBalance.ExitCode, negativeBalance.Error.Trim()));
+        var nanLpr = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("k"), "--lpr-loss-coef", "NaN"));
+        Assert.Equal(1, nanLpr.ExitCode);
+        Assert.Contains("--lpr-loss-coef must be a finite number of 0 or more (got NaN)", nanLpr.Error);
+
         // Past float32's range the update could not be applied (libtorch failed at the first step).
         var hugeRate = CliRunner.Run(Train(ws, "full", "new_text", ws.Output("f"), "--lr", "1e39"));
         Assert.Equal(1, hugeRate.ExitCode);

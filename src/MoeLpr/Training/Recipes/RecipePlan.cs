@@ -20,22 +20,16 @@ internal sealed record RecipePlan(
             throw new ArgumentException(
                 $"--stage {run.Stage.ToString().ToLowerInvariant()}: the recipe writes the authors' stage-1 and " +
                 "stage-2 scripts; full fine-tuning and LoRA have none");
-        if (run.Stage == TrainingStage.Stage2 && run.AdapterDir is null)
-            throw new ArgumentException("stage 2 needs --adapter: the stage-1 output folder whose routers it trains");
-        if (run.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
+        run.Validate();
         if (run.ReplayMaxSamples is not null && run.ReplayMaxSamples != run.MaxSamples)
             throw new ArgumentException(
                 "--replay-max-samples: LLaMA-Factory takes one max_samples for every dataset; give the old-language " +
                 "replay its own document count in its data file instead");
-        if (run.CutoffLen < 2) throw new ArgumentException($"cutoff_len must be at least 2 (got {run.CutoffLen})");
         if (options.NumGpus < 1) throw new ArgumentException($"--num-gpus must be at least 1 (got {options.NumGpus})");
         if (options.MasterPort is < 1 or > 65535)
             throw new ArgumentException($"--master-port must be a TCP port, 1 to 65535 (got {options.MasterPort})");
-        if (run.MaxSamples is < 0)
-            throw new ArgumentException($"max samples (--max-samples) cannot be negative (got {run.MaxSamples})");
         if (run.Stage == TrainingStage.Stage1)
             new MoeConfig { NumExperts = run.NumExperts, TopK = run.TopK }.Validate("--num-experts/--topk");
-        run.Optimization.Validate();
         TorchDtypeName.Parse(run.Dtype, "--dtype");
 
         var warnings = new List<string>();
