@@ -16,7 +16,8 @@ public static class DocumentReader
     public static void RequireMaxSamples(int? maxSamples, string option = "--max-samples")
     {
         if (maxSamples is < 0)
-            throw new ArgumentOutOfRangeException(null, $"max samples ({option}) cannot be negative (got {maxSamples})");
+            throw new ArgumentOutOfRangeException(null,
+                $"max samples ({option}) cannot be negative (got {maxSamples})");
     }
 
     /// <summary>The first <paramref name="maxSamples"/> documents (all when null), in file order: the reference takes
