@@ -124,9 +124,28 @@ public static class LibTorchNatives
                 $"{libtorchDirectory}: no libtorch_cpu.so here, so this is not a libtorch folder");
         if (!File.Exists(bindingPath))
             throw new FileNotFoundException($"{bindingPath}: TorchSharp's native binding not found");
-        var handles = libraries.ToDictionary(path => Path.GetFileNameWithoutExtension(path)[3..], NativeLibrary.Load);
-        handles["LibTorchSharp"] = NativeLibrary.Load(bindingPath);
+        var handles = libraries.ToDictionary(path => Path.GetFileNameWithoutExtension(path)[3..], LoadLibrary);
+        handles["LibTorchSharp"] = LoadLibrary(bindingPath);
         return handles;
+    }
+
+    /// <summary>
+    /// <see cref="NativeLibrary.Load(string)"/> with the loader's reason in one line: .NET's message is a paragraph of
+    /// advice on strace and LD_DEBUG, with dlerror's words (a missing dependency, "file too short") on its last line.
+    /// </summary>
+    static IntPtr LoadLibrary(string path)
+    {
+        try
+        {
+            return NativeLibrary.Load(path);
+        }
+        catch (DllNotFoundException e)
+        {
+            var reason = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Last();
+            if (reason.StartsWith(path + ": ", StringComparison.Ordinal)) reason = reason[(path.Length + 2)..];
+            throw new DllNotFoundException($"{path}: cannot be loaded ({reason})", e);
+        }
     }
 
     /// <summary>

@@ -30,11 +30,12 @@ public static class LibTorchStartup
         {
             var folder = LibTorchFolder.Choose(option, device);
             if (folder is null) return null;
-            if (folder.VersionWarning is { } warning) error.WriteLine($"warning: {warning}");
             if (LibTorchNatives.CompetingLibTorchFolders(folder).Count > 0 &&
                 Environment.GetEnvironmentVariable(RelaunchedVariable) is null
                 && RunWithoutOwnLibTorch(args) is { } exitCode)
                 return exitCode;
+            // After the relaunch: the child process that runs the program says it once.
+            if (folder.VersionWarning is { } warning) error.WriteLine($"warning: {warning}");
             LibTorchNatives.Use(folder);
             Chosen = folder;
             return null;

@@ -87,4 +87,18 @@ public class LibTorchChoiceTests
         Assert.Equal($"error: {empty.Path}: no libtorch_cpu.so here, so this is not a libtorch folder " +
                      "(MOELPR_LIBTORCH); for PyTorch name its torch/lib folder\n", result.Error);
     }
+
+    [Fact]
+    public void FolderWithALibraryThatCannotLoadIsOneErrorNamingTheFile()
+    {
+        using var junk = new TempDirectory();
+        File.WriteAllText(junk.File("libtorch_cpu.so"), "not a shared library");
+        var result = CliRunner.RunProcess(NoVariables, "--libtorch", junk.Path, "doctor");
+        Assert.Equal(1, result.ExitCode);
+        // The warning once, though the program runs again in a child process to leave the kit's own libtorch out.
+        var torchSharp = typeof(TorchSharp.torch).Assembly.GetName().Version!.ToString(3);
+        Assert.Equal($"warning: {junk.Path}: the libtorch version is unknown; TorchSharp {torchSharp} is built for " +
+                     $"{LibTorchNatives.BuiltForLibTorch}\n" +
+                     $"error: {junk.File("libtorch_cpu.so")}: cannot be loaded (file too short)\n", result.Error);
+    }
 }
