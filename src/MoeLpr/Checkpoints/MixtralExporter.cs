@@ -18,10 +18,19 @@ public static class MixtralExporter
     /// <summary>
     /// <c>moelpr export</c>: loads the base model and its MoE adapter, writes the Mixtral checkpoint and copies the
     /// base's tokenizer files next to it, so the folder loads on its own (transformers, the kit's <c>eval</c>).
+    /// A base or adapter that Mixtral cannot express is refused naming its config file, before any weight is read.
     /// </summary>
     public static void Export(string modelDir, string adapterDir, string outputDir, long? maxShardBytes = null)
     {
         AtomicDirectory.RequireNewOrEmpty(outputDir);
+        var baseConfigPath = Path.Combine(modelDir, HfModelDirectory.ConfigFileName);
+        var adapterConfigPath = Path.Combine(adapterDir, MoeAdapter.ConfigFileName);
+        if (File.Exists(baseConfigPath) && File.Exists(adapterConfigPath))
+        {
+            var baseConfig = ModelConfig.Load(baseConfigPath);
+            CheckBase(baseConfig, baseConfigPath);
+            CheckAdapter(MoeConfig.Load(adapterConfigPath), baseConfig.NumHiddenLayers, adapterConfigPath);
+        }
         using var model = HfModelDirectory.Load(modelDir);
         var config = MoeAdapter.Load(model, adapterDir);
         Export(model, config, outputDir, maxShardBytes);
@@ -31,7 +40,9 @@ public static class MixtralExporter
     /// <summary>Exports <paramref name="moeModel"/> (every layer upcycled as <paramref name="config"/> says).</summary>
     public static void Export(LlamaForCausalLM moeModel, MoeConfig config, string dir, long? maxShardBytes = null)
     {
-        CheckExportable(moeModel, config, dir);
+        CheckBase(moeModel.Config, "the base model");
+        CheckAdapter(config, moeModel.Config.NumHiddenLayers, "the MoE config");
+        CheckUpcycled(moeModel, config);
         var weights = moeModel.state_dict()
             .Select(p => KeyValuePair.Create(MixtralKeys.FromMoeLpr(p.Key), p.Value)).ToList();
         var mixtralConfig = MixtralConfig(moeModel, config);
@@ -43,30 +54,43 @@ public static class MixtralExporter
         }, WeightPatterns);
     }
 
-    static void CheckExportable(LlamaForCausalLM model, MoeConfig config, string dir)
+    static void CheckBase(ModelConfig baseConfig, string source)
     {
-        var baseConfig = model.Config;
         if (baseConfig.ModelType == "qwen2")
             throw new InvalidOperationException(
-                $"{dir}: a qwen2 base cannot become Mixtral: Mixtral has no q/k/v bias, " +
+                $"{source}: a qwen2 base cannot become Mixtral: Mixtral has no q/k/v bias, " +
                 $"so only the adapter layout (MoeAdapter) applies");
         if (baseConfig.AttentionBias)
             throw new InvalidOperationException(
-                $"{dir}: the base uses attention_bias, which Mixtral lacks; " +
+                $"{source}: the base uses attention_bias, which Mixtral lacks; " +
                 $"only the adapter layout (MoeAdapter) applies");
+    }
+
+    static void CheckAdapter(MoeConfig config, int numLayers, string source)
+    {
         if (config.TopK == 1)
             throw new InvalidOperationException(
-                $"{dir}: with top-1 MoE-LPR scales the expert output by its probability while Mixtral renormalises " +
-                $"it to 1; export needs topk >= 2");
+                $"{source}: with top-1 MoE-LPR scales the expert output by its probability while Mixtral " +
+                $"renormalises it to 1; export needs topk >= 2");
+        if (config.LayersToTransform.Length == 0) return;   // every layer
+        var dense = Enumerable.Range(0, numLayers).Except(config.LayersToTransform).ToList();
+        if (dense.Count > 0)
+            throw new InvalidOperationException(
+                $"{source}: layers_to_transform leaves layer {string.Join(", ", dense)} dense; Mixtral needs every " +
+                "layer upcycled (layers_to_transform = all)");
+    }
+
+    static void CheckUpcycled(LlamaForCausalLM model, MoeConfig config)
+    {
         var layers = model.Model.Layers;
         for (int i = 0; i < layers.Count; i++)
         {
             var moe = layers[i].Moe
                 ?? throw new InvalidOperationException(
-                    $"{dir}: layer {i} is dense; Mixtral needs every layer upcycled (layers_to_transform = all)");
+                    $"the model: layer {i} is dense; Mixtral needs every layer upcycled (layers_to_transform = all)");
             if (moe.NumExperts != config.NumExperts || moe.TopK != config.TopK)
                 throw new InvalidOperationException(
-                    $"{dir}: layer {i} has {moe.NumExperts} experts and top-{moe.TopK}, " +
+                    $"the model: layer {i} has {moe.NumExperts} experts and top-{moe.TopK}, " +
                     $"the config says {config.NumExperts} and top-{config.TopK}");
         }
     }

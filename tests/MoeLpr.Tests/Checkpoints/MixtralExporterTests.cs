@@ -176,7 +176,7 @@ public class MixtralExporterTests
                 Assert.Throws<InvalidOperationException>(() => MixtralExporter.Export(model, topOne, output)).Message);
         var partial = new MoeConfig { NumExperts = 3, TopK = 2, LayersToTransform = [0] };
         using (var model = UpcycledWithTrainedRouters(TinyModels.Llama, partial, seed: 1))
-            Assert.Contains("layer 1 is dense",
+            Assert.Contains("the MoE config: layers_to_transform leaves layer 1 dense",
                 Assert.Throws<InvalidOperationException>(() => MixtralExporter.Export(model, partial, output)).Message);
         Assert.False(Directory.Exists(output));
     }

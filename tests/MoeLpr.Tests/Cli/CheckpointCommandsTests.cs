@@ -88,10 +88,34 @@ public class CheckpointCommandsTests
 
         var result = CliRunner.Run("export", "--model", baseDir, "--adapter", adapterDir, "--output", output);
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Matches(@"^error: .*mixtral: a qwen2 base cannot become Mixtral: Mixtral has no q/k/v bias, " +
-                       @"so only the adapter layout \(MoeAdapter\) applies\n$", result.Error.Replace("\r", ""));
+        Assert.Equal((1, $"error: {Path.Combine(baseDir, "config.json")}: a qwen2 base cannot become Mixtral: " +
+                         "Mixtral has no q/k/v bias, so only the adapter layout (MoeAdapter) applies\n"),
+            (result.ExitCode, result.Error));
         Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void ExportOfAnAdapterMixtralCannotExpressNamesTheAdaptersConfig()
+    {
+        using var root = new TempDirectory();
+        string baseDir = Path.Combine(root.Path, "base"), output = Path.Combine(root.Path, "mixtral");
+        using (TinyCheckpoints.SaveDense(baseDir, TinyModels.Llama)) { }
+        foreach (var (name, shape, message) in new[]
+        {
+            ("top1", new[] { "--topk", "1" }, "with top-1 MoE-LPR scales the expert output by its probability"),
+            ("partial", ["--layers", "1"], "layers_to_transform leaves layer 0 dense"),
+        })
+        {
+            string adapterDir = Path.Combine(root.Path, name);
+            var upcycle = CliRunner.Run(["upcycle", "--model", baseDir, "--output", adapterDir, .. shape]);
+            Assert.True(upcycle.ExitCode == 0, upcycle.Error);
+
+            var result = CliRunner.Run("export", "--model", baseDir, "--adapter", adapterDir, "--output", output);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.StartsWith($"error: {Path.Combine(adapterDir, "adapter_config.json")}: {message}", result.Error);
+            Assert.False(Directory.Exists(output));
+        }
     }
 
     /// <summary>
