@@ -43,20 +43,21 @@ public static class CorpusCommand
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
+            var console = parse.InvocationConfiguration.Output;
             var summary = HelpCorpusBuilder.Build(new HelpCorpusOptions(
                 parse.GetValue(helpRoot)!, parse.GetValue(output)!, parse.GetValue(maxTrain), parse.GetValue(maxEval),
                 parse.GetValue(examples), parse.GetValue(packages), parse.GetValue(copyright)));
-            Console.WriteLine($"{summary.AlignedPages} pages are translated in every corpus language");
+            console.WriteLine($"{summary.AlignedPages} pages are translated in every corpus language");
             foreach (var file in summary.Files)
-                Console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
+                console.WriteLine($"{file.Dataset,-14} {file.Pages,5} pages {file.Bytes / 1e6,8:F2} MB  {file.Path}");
             if (parse.GetValue(pretraining) is string docsRoot)
             {
-                Console.WriteLine(
+                console.WriteLine(
                     "old-language pretraining corpus (pages / MB of text per source, language and split):");
                 var counts =
                     PretrainingCorpusBuilder.Build(parse.GetValue(helpRoot)!, docsRoot, parse.GetValue(output)!);
                 foreach (var count in counts)
-                    Console.WriteLine($"{count.Language} {count.Split,-6} {count.Source,-18} {count.Pages,5} pages " +
+                    console.WriteLine($"{count.Language} {count.Split,-6} {count.Source,-18} {count.Pages,5} pages " +
                                       $"{count.Bytes / 1e6,8:F2} MB");
             }
         }));

@@ -32,6 +32,7 @@ public static class TokenizerCommand
             train.Options.Add(option);
         train.SetAction(parse => CommandRunner.Run(parse, () =>
         {
+            var console = parse.InvocationConfiguration.Output;
             AtomicDirectory.RequireNewOrEmpty(parse.GetValue(output)!);   // e.g. not a model's folder
             var registry = DatasetRegistry.Open(parse.GetValue(info)!);
             var loaded = registry.LoadMany(DatasetRegistry.ParseNames(parse.GetValue(datasets)!),
@@ -39,7 +40,12 @@ public static class TokenizerCommand
             var clock = Stopwatch.StartNew();
             var bpe = BpeTrainer.Train(loaded.SelectMany(d => d.Documents), parse.GetValue(vocabSize));
             bpe.Save(parse.GetValue(output)!);
-            Console.WriteLine($"trained {bpe.VocabSize} tokens ({bpe.Merges.Count} merges) in " +
+            // Merging stops when no pair of tokens occurs twice: say so rather than hand back a smaller vocabulary.
+            var asked = parse.GetValue(vocabSize);
+            var fewer = bpe.VocabSize < asked
+                ? $"; not the {asked} tokens asked for: no pair of tokens in the data is left that occurs twice"
+                : "";
+            console.WriteLine($"trained {bpe.VocabSize} tokens ({bpe.Merges.Count} merges{fewer}) in " +
                               $"{clock.Elapsed.TotalSeconds:F1} s → {parse.GetValue(output)}");
         }));
         return train;
@@ -58,6 +64,7 @@ public static class TokenizerCommand
         foreach (var option in new Option[] { info, datasets, maxSamples, tokenizer }) count.Options.Add(option);
         count.SetAction(parse => CommandRunner.Run(parse, () =>
         {
+            var console = parse.InvocationConfiguration.Output;
             var loaded = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var registry = DatasetRegistry.Open(parse.GetValue(info)!);
             foreach (string name in DatasetRegistry.ParseNames(parse.GetValue(datasets)!))
@@ -65,7 +72,7 @@ public static class TokenizerCommand
                 var dataset = registry.Load(name, parse.GetValue(maxSamples));
                 long bytes = dataset.Documents.Sum(d => (long)System.Text.Encoding.UTF8.GetByteCount(d));
                 long tokens = dataset.Documents.Sum(d => (long)loaded.Encode(d).Count + 1);
-                Console.WriteLine($"{name,-14} {dataset.Documents.Count,6} docs {bytes / 1e6,8:F2} MB {tokens,10} " +
+                console.WriteLine($"{name,-14} {dataset.Documents.Count,6} docs {bytes / 1e6,8:F2} MB {tokens,10} " +
                                   $"tokens {bytes / (double)tokens,6:F2} bytes/token");
             }
         }));
