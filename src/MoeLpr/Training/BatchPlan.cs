@@ -14,6 +14,13 @@ public sealed record PlannedStep(int Epoch, int MicroBatchesDone, IReadOnlyList<
 /// numbers and its position in the epoch. A micro-batch takes <c>BatchSize</c> blocks (the last of an epoch may take
 /// fewer); an optimizer step takes <c>GradientAccumulationSteps</c> micro-batches (fewer at the end of an epoch).
 /// </summary>
+/// <remarks>
+/// A shorter last step averages its loss over the micro-batches it has (<see cref="TrainingStep.Run"/>), so each
+/// step's gradient is a mean. The reference's transformers 4.38 differs there: it divides every micro-batch's loss by
+/// <c>gradient_accumulation_steps</c>, and, when an epoch has more micro-batches than that, carries the leftover
+/// ones into the next epoch's first step. Runs whose epochs divide evenly, and <c>MaxSteps</c> runs within one epoch,
+/// see the same steps either way.
+/// </remarks>
 public sealed class BatchPlan(int blockCount, TrainerOptions options)
 {
     public int BlockCount { get; } = blockCount;
