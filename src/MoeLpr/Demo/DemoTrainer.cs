@@ -53,17 +53,10 @@ internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Load
     IReadOnlyDictionary<string, double> TaskAccuracy(LlamaForCausalLM model)
     {
         if (corpora.TaskItems.Count == 0) return new Dictionary<string, double>();
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            var result = MultipleChoiceEvaluator.Evaluate(model, tokenizer.Tokenizer, tokenizer.EosId,
-                                                          corpora.TaskItems, new MultipleChoiceOptions(BatchSize: 16));
-            return result.Scores.GroupBy(s => s.Item.Language)
-                         .ToDictionary(g => g.Key,
-                             g => g.Average(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0));
-        }
-        finally { model.train(wasTraining); }
+        var result = MultipleChoiceEvaluator.Evaluate(model, tokenizer.Tokenizer, tokenizer.EosId,
+                                                      corpora.TaskItems, new MultipleChoiceOptions(BatchSize: 16));
+        return result.Scores.GroupBy(s => s.Item.Language)
+                     .ToDictionary(g => g.Key, g => g.Average(s => s.NormalizedPrediction == s.Item.Gold ? 1.0 : 0.0));
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ internal static class ContinuationScorer
         var scores = new double[requests.Count];
         var order = Enumerable.Range(0, requests.Count)
             .OrderByDescending(i => requests[i].Context.Length + requests[i].Continuation.Length).ToList();
-        using var _ = torch.no_grad();
+        using var _ = EvaluationMode.Enter(model);
         foreach (var chunk in order.Chunk(batchSize))
         {
             using var scope = torch.NewDisposeScope();

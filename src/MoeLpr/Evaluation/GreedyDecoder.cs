@@ -28,29 +28,20 @@ public static class GreedyDecoder
         int? stopId = null)
     {
         if (context.Count == 0) throw new ArgumentException("greedy decoding needs at least one context token");
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var _ = EvaluationMode.Enter(model);
+        var device = model.parameters().First().device;
+        var sequence = context.Select(i => (long)i).ToList();
+        var generated = new List<int>();
+        for (int step = 0; step < maxNewTokens; step++)
         {
-            using var noGrad = torch.no_grad();
-            var device = model.parameters().First().device;
-            var sequence = context.Select(i => (long)i).ToList();
-            var generated = new List<int>();
-            for (int step = 0; step < maxNewTokens; step++)
-            {
-                using var scope = torch.NewDisposeScope();
-                var input = torch.tensor(sequence.ToArray(), [1, sequence.Count]).to(device);
-                var logits = model.forward(new CausalLMInput(input)).Logits;
-                int next = (int)logits[0, -1].argmax().item<long>();
-                if (next == stopId) break;
-                generated.Add(next);
-                sequence.Add(next);
-            }
-            return generated;
+            using var scope = torch.NewDisposeScope();
+            var input = torch.tensor(sequence.ToArray(), [1, sequence.Count]).to(device);
+            var logits = model.forward(new CausalLMInput(input)).Logits;
+            int next = (int)logits[0, -1].argmax().item<long>();
+            if (next == stopId) break;
+            generated.Add(next);
+            sequence.Add(next);
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        return generated;
     }
 }

@@ -55,8 +55,7 @@ public static class ParityInspector
             throw new ArgumentException($"--old-mask: has {oldLanguageMask.Count} flags for {ids.Count} token ids");
 
         using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        model.eval();
+        using var _ = EvaluationMode.Enter(model);
         var inputIds = tensor(ids.ToArray(), dtype: ScalarType.Int64).unsqueeze(0);
         var mask = tensor((oldLanguageMask ?? new bool[ids.Count]).ToArray()).unsqueeze(0);
         var output = model.forward(new CausalLMInput(inputIds, inputIds, mask));

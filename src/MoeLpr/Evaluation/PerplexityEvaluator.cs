@@ -21,26 +21,18 @@ public static class PerplexityEvaluator
     {
         if (batchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {batchSize})");
         device ??= model.parameters().First().device;
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var _ = EvaluationMode.Enter(model);
+        var rows = new List<PerplexityRow>();
+        foreach (var set in sets)
         {
-            var rows = new List<PerplexityRow>();
-            foreach (var set in sets)
-            {
-                var (nll, tokens) = SumNll(model, set, batchSize, maskedLabelTokenId, device);
-                rows.Add(PerplexityRow.Of(set.Name, "dataset", Language(set.IsOldLanguage), nll, tokens));
-            }
-            foreach (var group in rows.Where(r => r.Language != "")
-                .GroupBy(r => r.Language).OrderBy(g => g.Key, StringComparer.Ordinal).ToList())
-                rows.Add(PerplexityRow.Of(group.Key, "group", group.Key, group.Sum(r => r.NllSum),
-                    group.Sum(r => r.Tokens)));
-            return new PerplexityReport(rows);
+            var (nll, tokens) = SumNll(model, set, batchSize, maskedLabelTokenId, device);
+            rows.Add(PerplexityRow.Of(set.Name, "dataset", Language(set.IsOldLanguage), nll, tokens));
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        foreach (var group in rows.Where(r => r.Language != "")
+            .GroupBy(r => r.Language).OrderBy(g => g.Key, StringComparer.Ordinal).ToList())
+            rows.Add(PerplexityRow.Of(group.Key, "group", group.Key, group.Sum(r => r.NllSum),
+                group.Sum(r => r.Tokens)));
+        return new PerplexityReport(rows);
     }
 
     static string Language(bool? isOld) => isOld switch { true => "old", false => "new", null => "" };
@@ -51,7 +43,6 @@ public static class PerplexityEvaluator
     {
         double nll = 0;
         long tokens = 0;
-        using var noGrad = torch.no_grad();
         for (int start = 0; start < set.Corpus.Count; start += batchSize)
         {
             using var scope = torch.NewDisposeScope();

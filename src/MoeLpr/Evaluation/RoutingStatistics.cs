@@ -44,7 +44,7 @@ public sealed class RoutingStatistics
     {
         var statistics = new RoutingStatistics(MoeLayers(model));
         var device = model.parameters().First().device;
-        using var _ = torch.no_grad();
+        using var _ = EvaluationMode.Enter(model);
         foreach (var batch in batches)
         {
             using var scope = torch.NewDisposeScope();

@@ -20,22 +20,13 @@ public static class TextScorer
     {
         var ids = tokenizer.Encode(text);
         if (ids.Count == 0) throw new ArgumentException("cannot score an empty text");
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var device = model.parameters().First().device;
-            var input = torch.tensor(new[] { (long)tokenizer.EosId }.Concat(ids.Select(i => (long)i)).ToArray(),
-                [1, ids.Count + 1]).to(device);
-            var loss = model.forward(new CausalLMInput(input, Labels: input)).LmLoss!.to_type(ScalarType.Float64)
-                .item<double>();
-            return new TextScore(text, ids.Count, loss, Math.Exp(loss));
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        using var _ = EvaluationMode.Enter(model);
+        using var scope = torch.NewDisposeScope();
+        var device = model.parameters().First().device;
+        var input = torch.tensor(new[] { (long)tokenizer.EosId }.Concat(ids.Select(i => (long)i)).ToArray(),
+            [1, ids.Count + 1]).to(device);
+        var loss = model.forward(new CausalLMInput(input, Labels: input)).LmLoss!.to_type(ScalarType.Float64)
+            .item<double>();
+        return new TextScore(text, ids.Count, loss, Math.Exp(loss));
     }
 }

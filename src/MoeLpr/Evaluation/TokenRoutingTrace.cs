@@ -28,7 +28,7 @@ public sealed record TokenRoutingTrace(string[] Tokens, int[] Layers, int NumExp
             throw new ArgumentException("the model has no MoE layer to trace; upcycle it or load an adapter first");
 
         using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
+        using var _ = EvaluationMode.Enter(model);
         var device = model.parameters().First().device;
         var ids = torch.tensor(tokenIds.Select(i => (long)i).ToArray(), [1, tokenIds.Count]).to(device);
         var output = model.forward(new CausalLMInput(ids));
