@@ -30,8 +30,7 @@ public static class RoutingRun
         var packed = setup.PackEach(options);
         var batches = packed
             .SelectMany(d => Enumerable.Range(0, d.Corpus.Count).Chunk(options.BatchSize)
-                .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds)))
-            .ToList();
+                .Select(blocks => new LabelledTokens(d.Dataset.Name, d.Corpus.MakeBatch(blocks).InputIds)));
         var dtype = TorchDtypeName.Parse(options.Dtype, "--dtype");
         var loaded = ModelWithAdapter.Load(options.ModelDir, options.AdapterDir, dtype);
         using (var model = loaded.Model)

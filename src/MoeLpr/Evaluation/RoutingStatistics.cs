@@ -39,15 +39,21 @@ public sealed class RoutingStatistics
     /// <summary>Counts in first-seen language order, then layer order.</summary>
     public IReadOnlyList<RoutingLayerCounts> Counts => counts;
 
-    /// <summary>Runs every batch through the model under no_grad and counts its routing.</summary>
+    /// <summary>
+    /// Runs every batch through the model in eval mode and counts its routing. Each batch is taken from
+    /// <paramref name="batches"/> inside its own dispose scope, so the tensors of a lazily made batch go with it.
+    /// </summary>
     public static RoutingStatistics Collect(LlamaForCausalLM model, IEnumerable<LabelledTokens> batches)
     {
         var statistics = new RoutingStatistics(MoeLayers(model));
         var device = model.parameters().First().device;
         using var _ = EvaluationMode.Enter(model);
-        foreach (var batch in batches)
+        using var next = batches.GetEnumerator();
+        while (true)
         {
             using var scope = torch.NewDisposeScope();
+            if (!next.MoveNext()) break;
+            var batch = next.Current;
             var output = model.forward(new CausalLMInput(batch.InputIds.to(device)));
             statistics.Add(batch.Label, output.RouterLogits, batch.TokenMask);
         }

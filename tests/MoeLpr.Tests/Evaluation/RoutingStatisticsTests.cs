@@ -20,6 +20,29 @@ public class RoutingStatisticsTests
     }
 
     /// <summary>
+    /// <c>moelpr routes</c> makes each batch as it is counted (ids and the old-language mask it does not need): both
+    /// are freed with the batch, so a run over many datasets does not hold every batch at once.
+    /// </summary>
+    [Fact]
+    public void LazilyMadeBatchesAreFreedAsTheyAreCounted()
+    {
+        using var model = UpcycledModel(numExperts: 3, topK: 2, layers: []);
+        var random = new Random(5);
+        var blocks = Enumerable.Range(0, 6)
+            .Select(_ => Enumerable.Range(0, 8).Select(_ => random.Next(TinyModels.Llama.VocabSize)).ToArray()).ToList();
+        var corpus = new MoeLpr.Data.PackedCorpus(8, blocks, blocks.Select(b => new bool[b.Length]).ToList(), [],
+            fromCache: false);
+        var batches = Enumerable.Range(0, corpus.Count).Chunk(2)
+            .Select(chunk => new LabelledTokens("xx", corpus.MakeBatch(chunk).InputIds));
+
+        long before = DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+        var statistics = RoutingStatistics.Collect(model, batches);
+
+        Assert.Equal(48, statistics.Counts[0].Tokens);
+        Assert.Equal(0, DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount - before);
+    }
+
+    /// <summary>
     /// The obvious count: per token, order the experts by router logit (softmax keeps the order), take K. Also counts
     /// the (token, layer) pairs whose K-th and (K+1)-th logits tie, where any top-K choice is as right as another.
     /// </summary>
