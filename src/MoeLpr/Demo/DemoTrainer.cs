@@ -90,7 +90,7 @@ internal sealed class DemoTrainer(DemoOptions options, DemoCorpora corpora, Load
     public static (long Tokens, long OldTokens) TokensSeen(PackedCorpus corpus, DemoOptions options, int steps)
     {
         var blocks = new BatchPlan(corpus.Count, TrainerOptionsFor(options, steps, options.Size.LearningRate))
-            .Steps().Take(steps).SelectMany(step => step.MicroBatches).SelectMany(b => b).ToList();
+            .BlocksOfFirstSteps(steps).ToList();
         return ((long)blocks.Count * corpus.CutoffLen,
             blocks.Sum(b => (long)corpus.OldLanguage[b].Count(isOld => isOld)));
     }

@@ -50,6 +50,10 @@ public sealed class BatchPlan(int blockCount, TrainerOptions options)
         return order;
     }
 
+    /// <summary>The blocks the first <paramref name="steps"/> optimizer steps train on, in order.</summary>
+    public IEnumerable<int> BlocksOfFirstSteps(int steps) =>
+        Steps().Take(steps).SelectMany(step => step.MicroBatches).SelectMany(blocks => blocks);
+
     /// <summary>
     /// The optimizer steps from a position on (epoch, micro-batches of it already consumed), without end.
     /// </summary>

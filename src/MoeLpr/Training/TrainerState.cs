@@ -6,8 +6,8 @@ namespace MoeLpr.Training;
 /// <summary>
 /// <c>trainer_state.json</c>: where a run stands. Together with the weights and the optimizer file of a checkpoint it
 /// is everything a resumed run needs: the data position is (epoch, next micro-batch of that epoch's order), and the
-/// order itself is <see cref="BlockOrder.ForEpoch"/>(seed, epoch). The remaining fields describe the run so a resume
-/// with different settings is refused instead of silently training something else.
+/// order itself is <see cref="BatchPlan.BlockOrder"/>(seed, epoch, blocks). The remaining fields describe the run so a
+/// resume with different settings is refused instead of silently training something else.
 /// </summary>
 public sealed record TrainerState
 {

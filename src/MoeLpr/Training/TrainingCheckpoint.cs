@@ -41,13 +41,11 @@ internal static partial class TrainingCheckpoint
     }
 
     /// <summary>
-    /// Loads weights, optimizer (its masters included) and RNG state from <paramref name="dir"/> and returns its
-    /// trainer state.
+    /// Loads weights, optimizer (its masters included) and RNG state from <paramref name="dir"/>; its trainer state the
+    /// caller reads first, to check the checkpoint is this run's before anything is loaded.
     /// </summary>
-    public static TrainerState Restore(string dir, LlamaForCausalLM model, TrainingPolicy policy,
-        MultiTensorAdamW optimizer)
+    public static void Restore(string dir, LlamaForCausalLM model, TrainingPolicy policy, MultiTensorAdamW optimizer)
     {
-        var state = TrainerState.Load(Path.Combine(dir, TrainerState.FileName));
         policy.LoadWeights(model, dir);
         string optimizerPath = Path.Combine(dir, OptimizerFileName);
         if (!File.Exists(optimizerPath)) throw new InvalidDataException($"{optimizerPath}: optimizer state not found");
@@ -72,7 +70,6 @@ internal static partial class TrainingCheckpoint
                     $"{rngPath}: {bytes.Length} bytes, where libtorch's generator state has {current.numel()}");
         using var rng = torch.tensor(bytes, dtype: torch.ScalarType.Byte);
         torch.set_rng_state(rng);
-        return state;
     }
 
     /// <summary>The complete checkpoint with the highest step in <paramref name="outputDir"/>, or null.</summary>

@@ -24,4 +24,19 @@ public class LearningRateScheduleTests
         Assert.NotEqual(epoch0, BatchPlan.BlockOrder(42, 1, 50));
         Assert.NotEqual(epoch0, BatchPlan.BlockOrder(43, 0, 50));
     }
+
+    /// <summary>
+    /// 10 blocks in micro-batches of 4: an epoch is 4 + 4 + 2 blocks, so four steps see 14 blocks (the pretraining
+    /// model card's tokens seen), not 4 × 4.
+    /// </summary>
+    [Fact]
+    public void BlocksOfFirstSteps_CountTheShortLastMicroBatchOfAnEpoch()
+    {
+        var plan = new BatchPlan(10, new TrainerOptions { BatchSize = 4, Seed = 7 });
+        var blocks = plan.BlocksOfFirstSteps(4).ToList();
+
+        Assert.Equal(14, blocks.Count);
+        Assert.Equal(Enumerable.Range(0, 10), blocks.Take(10).Order());
+        Assert.Equal(BatchPlan.BlockOrder(7, 1, 10).Take(4), blocks.Skip(10));
+    }
 }

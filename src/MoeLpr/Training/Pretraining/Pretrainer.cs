@@ -51,8 +51,9 @@ public static class Pretrainer
         if (!result.Completed) return new PretrainingResult(result, parameters, 0, clock.Elapsed);
 
         TokenizerLoader.CopyFiles(options.TokenizerDir, options.OutputDir);
-        long tokensSeen = (long)result.GlobalStep * trainerOptions.BatchSize *
-            trainerOptions.GradientAccumulationSteps * options.CutoffLen;
+        // An epoch's last micro-batch may be short: count the blocks the plan gave, not steps × batch.
+        long tokensSeen = (long)new BatchPlan(corpus.Count, trainerOptions).BlocksOfFirstSteps(result.GlobalStep)
+            .Count() * options.CutoffLen;
         var summary = new PretrainingResult(result, parameters, tokensSeen, clock.Elapsed);
         var metrics = MetricsFile.Read(Path.Combine(options.OutputDir, MetricsFile.FileName));
         File.WriteAllText(Path.Combine(options.OutputDir, "README.md"),
