@@ -7,7 +7,8 @@ using TorchSharp;
 namespace MoeLpr.Evaluation;
 
 /// <summary>
-/// What <see cref="EvaluationRun"/> scores: a base model (plus an optional MoE adapter) on registered datasets.
+/// What <see cref="EvaluationRun"/> scores: a base model (plus an optional MoE or LoRA adapter), or a merged Mixtral
+/// folder, on registered datasets.
 /// </summary>
 public sealed record EvaluationOptions : ModelDataOptions
 {

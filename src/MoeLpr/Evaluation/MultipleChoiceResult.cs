@@ -61,15 +61,6 @@ public sealed class MultipleChoiceResult
             new DoubleDataFrameColumn("acc_norm_bytes", bytes.Select(a => a.Average())));
     }
 
-    /// <summary>One row per item: what was predicted and the log-likelihood of the gold choice.</summary>
-    public DataFrame PerItem() => new(
-        new StringDataFrameColumn("id", Scores.Select(s => s.Item.Id ?? "")),
-        new StringDataFrameColumn("language", Scores.Select(s => s.Item.Language)),
-        new Int32DataFrameColumn("gold", Scores.Select(s => s.Item.Gold)),
-        new Int32DataFrameColumn("prediction", Scores.Select(s => s.Prediction)),
-        new Int32DataFrameColumn("prediction_norm", Scores.Select(s => s.NormalizedPrediction)),
-        new DoubleDataFrameColumn("gold_loglikelihood", Scores.Select(s => s.LogLikelihoods[s.Item.Gold])));
-
     static double StandardError(double[] values)
     {
         if (values.Length < 2) return double.NaN;

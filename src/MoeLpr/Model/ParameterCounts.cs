@@ -4,7 +4,7 @@ namespace MoeLpr.Model;
 /// Parameter counts of a model. <see cref="ActivePerToken"/> is what one token actually runs through: in each MoE
 /// layer only K of the N experts (plus the router), so an upcycled model grows in <see cref="Total"/> while its
 /// per-token compute grows only by (K − 1) experts per layer. <see cref="Trainable"/> counts parameters with
-/// <c>requires_grad</c>; <see cref="Routers"/> and <see cref="NewExperts"/> are what stage 2 and stage 1 train.
+/// <c>requires_grad</c>. Stage 1 trains <see cref="Routers"/> and <see cref="NewExperts"/>; stage 2 the routers alone.
 /// </summary>
 public sealed record ParameterCounts(long Total, long ActivePerToken, long Trainable, long Routers, long NewExperts)
 {
