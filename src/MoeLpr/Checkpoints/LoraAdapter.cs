@@ -10,18 +10,16 @@ namespace MoeLpr.Checkpoints;
 /// </summary>
 public static class LoraAdapter
 {
-    static readonly string[] WeightPatterns = ["adapter_model*.safetensors", "adapter_model.safetensors.index.json"];
-
     public static void Save(LlamaForCausalLM model, LoraConfig config, string dir)
     {
-        config.Validate(Path.Combine(dir, MoeAdapter.ConfigFileName));
-        var tensors = AdapterTargets(model);
+        config.Validate(Path.Combine(dir, PeftAdapterFiles.ConfigFileName));
+        var tensors = Targets(model);
         if (tensors.Count == 0) throw new InvalidOperationException($"{dir}: the model has no LoRA layers to save");
         AtomicDirectory.Write(dir, staging =>
         {
-            File.WriteAllText(Path.Combine(staging, MoeAdapter.ConfigFileName), config.ToJson());
-            SafeTensors.Save(Path.Combine(staging, MoeAdapter.WeightsFileName), tensors);
-        }, WeightPatterns);
+            File.WriteAllText(Path.Combine(staging, PeftAdapterFiles.ConfigFileName), config.ToJson());
+            SafeTensors.Save(Path.Combine(staging, PeftAdapterFiles.WeightsFileName), tensors);
+        }, PeftAdapterFiles.WeightPatterns);
     }
 
     /// <summary>
@@ -29,15 +27,14 @@ public static class LoraAdapter
     /// </summary>
     public static LoraConfig Load(LlamaForCausalLM baseModel, string dir)
     {
-        var config = LoraConfig.Load(Path.Combine(dir, MoeAdapter.ConfigFileName));
-        var checkpoint = SafeTensorsCheckpoint.Open(dir, MoeAdapter.WeightsFileName);
+        var config = LoraConfig.Load(Path.Combine(dir, PeftAdapterFiles.ConfigFileName));
+        var checkpoint = SafeTensorsCheckpoint.Open(dir, PeftAdapterFiles.WeightsFileName);
         LoraInjector.Inject(baseModel, config, seed: 0); // every lora_ tensor is overwritten below
-        StateDictLoader.Load(AdapterTargets(baseModel), checkpoint);
+        StateDictLoader.Load(Targets(baseModel), checkpoint);
         return config;
     }
 
     /// <summary>The adapter keys (with prefix) and the model tensors they hold.</summary>
-    public static Dictionary<string, Tensor> AdapterTargets(LlamaForCausalLM model) =>
-        model.state_dict()
-            .Where(p => p.Key.Contains("lora_")).ToDictionary(p => MoeAdapter.KeyPrefix + p.Key, p => p.Value);
+    public static Dictionary<string, Tensor> Targets(LlamaForCausalLM model) =>
+        PeftAdapterFiles.Targets(model, LoraLinear.AdapterMarker);
 }

@@ -24,7 +24,7 @@ public static class MixtralExporter
     {
         AtomicDirectory.RequireNewOrEmpty(outputDir);
         var baseConfigPath = Path.Combine(modelDir, HfModelDirectory.ConfigFileName);
-        var adapterConfigPath = Path.Combine(adapterDir, MoeAdapter.ConfigFileName);
+        var adapterConfigPath = Path.Combine(adapterDir, PeftAdapterFiles.ConfigFileName);
         if (File.Exists(baseConfigPath) && File.Exists(adapterConfigPath))
         {
             var baseConfig = ModelConfig.Load(baseConfigPath);

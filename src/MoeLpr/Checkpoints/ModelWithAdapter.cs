@@ -12,9 +12,6 @@ namespace MoeLpr.Checkpoints;
 /// </summary>
 public static class ModelWithAdapter
 {
-    public const string MoePeftType = "MOE";
-    public const string LoraPeftType = "LORA";
-
     /// <param name="dtype">Weight dtype; the config's <c>torch_dtype</c> when null.</param>
     public static LoadedModel Load(string modelDir, string? adapterDir, ScalarType? dtype)
     {
@@ -26,7 +23,7 @@ public static class ModelWithAdapter
         {
             if (!Directory.Exists(adapterDir))
                 throw new InvalidDataException($"{adapterDir}: adapter folder not found");
-            return PeftTypeOf(adapterDir) == LoraPeftType
+            return PeftTypeOf(adapterDir) == LoraConfig.PeftTypeName
                 ? new LoadedModel(model, AdapterKind.Lora, null, LoraAdapter.Load(model, adapterDir))
                 : new LoadedModel(model, AdapterKind.Moe, MoeAdapter.Load(model, adapterDir), null);
         }
@@ -54,16 +51,17 @@ public static class ModelWithAdapter
     /// </summary>
     public static string PeftTypeOf(string adapterDir)
     {
-        string path = Path.Combine(adapterDir, MoeAdapter.ConfigFileName);
+        string path = Path.Combine(adapterDir, PeftAdapterFiles.ConfigFileName);
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: adapter_config.json not found");
         JsonNode? root;
         try { root = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
         string? type = root is JsonObject o && o["peft_type"] is JsonValue v && v.TryGetValue<string>(out var s)
             ? s : null;
-        return type is MoePeftType or LoraPeftType
+        return type is MoeConfig.PeftTypeName or LoraConfig.PeftTypeName
             ? type
-            : throw new InvalidDataException($"{path}: peft_type is '{type}', expected 'MOE' or 'LORA'");
+            : throw new InvalidDataException($"{path}: peft_type is '{type}', expected " +
+                                             $"'{MoeConfig.PeftTypeName}' or '{LoraConfig.PeftTypeName}'");
     }
 
     /// <summary>A string field of a JSON file, or null when it cannot be read (the loader then says why).</summary>

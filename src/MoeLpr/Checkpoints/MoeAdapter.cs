@@ -5,25 +5,19 @@ using static TorchSharp.torch;
 namespace MoeLpr.Checkpoints;
 
 /// <summary>
-/// The reference PEFT "MOE" adapter folder: <c>adapter_config.json</c> (<see cref="MoeConfig"/>) and
-/// <c>adapter_model.safetensors</c> holding exactly the state-dict keys that contain <c>moe_</c> (routers and experts
-/// 1..N-1), each prefixed <c>base_model.model.</c>. The frozen base, expert 0 included, is never written.
+/// The reference PEFT "MOE" adapter folder (<see cref="PeftAdapterFiles"/>): <c>adapter_config.json</c>
+/// (<see cref="MoeConfig"/>) and <c>adapter_model.safetensors</c> holding exactly the state-dict keys that contain
+/// <c>moe_</c> (routers and experts 1..N-1). The frozen base, expert 0 included, is never written.
 /// </summary>
 public static class MoeAdapter
 {
-    public const string ConfigFileName = "adapter_config.json";
-    public const string WeightsFileName = "adapter_model.safetensors";
-    public const string KeyPrefix = "base_model.model.";
-
-    static readonly string[] WeightPatterns = ["adapter_model*.safetensors", "adapter_model.safetensors.index.json"];
-
     /// <summary>
     /// Writes the adapter of an upcycled model. <c>layers_to_transform</c> is written as the explicit layer list
     /// (the reference PEFT code reads an empty list as "no layer").
     /// </summary>
     public static void Save(LlamaForCausalLM moeModel, MoeConfig config, string dir)
     {
-        config.Validate(Path.Combine(dir, ConfigFileName));
+        config.Validate(Path.Combine(dir, PeftAdapterFiles.ConfigFileName));
         var layers = Upcycler.LayersToTransform(config, moeModel.Config.NumHiddenLayers);
         var actual = moeModel.Model.Layers.Select((layer, i) => (layer, i))
             .Where(x => x.layer.Moe is not null).ToList();
@@ -38,12 +32,12 @@ public static class MoeAdapter
                     $"the config says {config.NumExperts} and top-{config.TopK}");
 
         var written = config with { LayersToTransform = layers.ToArray() };
-        var tensors = AdapterTargets(moeModel);
+        var tensors = Targets(moeModel);
         AtomicDirectory.Write(dir, staging =>
         {
-            File.WriteAllText(Path.Combine(staging, ConfigFileName), written.ToJson());
-            SafeTensors.Save(Path.Combine(staging, WeightsFileName), tensors);
-        }, WeightPatterns);
+            File.WriteAllText(Path.Combine(staging, PeftAdapterFiles.ConfigFileName), written.ToJson());
+            SafeTensors.Save(Path.Combine(staging, PeftAdapterFiles.WeightsFileName), tensors);
+        }, PeftAdapterFiles.WeightPatterns);
     }
 
     /// <summary>
@@ -52,7 +46,7 @@ public static class MoeAdapter
     /// </summary>
     public static MoeConfig Load(LlamaForCausalLM baseModel, string dir)
     {
-        string configPath = Path.Combine(dir, ConfigFileName);
+        string configPath = Path.Combine(dir, PeftAdapterFiles.ConfigFileName);
         var config = MoeConfig.Load(configPath);
         if (baseModel.MoeBlocks.Count > 0)
             throw new InvalidOperationException(
@@ -62,15 +56,15 @@ public static class MoeAdapter
             if (layer < 0 || layer >= numLayers)
                 throw new InvalidDataException(
                     $"{configPath}: layers_to_transform has {layer}, but the base model has layers 0..{numLayers - 1}");
-        var checkpoint = SafeTensorsCheckpoint.Open(dir, WeightsFileName);
+        var checkpoint = SafeTensorsCheckpoint.Open(dir, PeftAdapterFiles.WeightsFileName);
 
         // The fresh routers and expert copies are all overwritten below, so the seed does not matter.
         Upcycler.Upcycle(baseModel, config, seed: 0);
-        StateDictLoader.Load(AdapterTargets(baseModel), checkpoint);
+        StateDictLoader.Load(Targets(baseModel), checkpoint);
         return config;
     }
 
     /// <summary>The adapter keys (with prefix) and the model tensors they hold.</summary>
-    static Dictionary<string, Tensor> AdapterTargets(LlamaForCausalLM moeModel) =>
-        moeModel.state_dict().Where(p => p.Key.Contains("moe_")).ToDictionary(p => KeyPrefix + p.Key, p => p.Value);
+    public static Dictionary<string, Tensor> Targets(LlamaForCausalLM moeModel) =>
+        PeftAdapterFiles.Targets(moeModel, MoeBlock.AdapterMarker);
 }

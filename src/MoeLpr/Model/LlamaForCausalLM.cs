@@ -89,7 +89,7 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
 
     /// <summary>
     /// Sets <c>requires_grad</c> of every parameter to <paramref name="isTrainable"/>(its state-dict name) and returns
-    /// the number of trainable elements. Stage 1 trains names containing "moe_", stage 2 "moe_router_embedding".
+    /// the number of trainable elements. Each training policy's <c>IsTrainable</c> says which names it trains.
     /// </summary>
     public long SetTrainable(Func<string, bool> isTrainable)
     {

@@ -14,7 +14,10 @@ public sealed record LoraConfig
     public static readonly string[] AllLinearModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
         "up_proj", "down_proj"];
 
-    [JsonPropertyName("peft_type")] public string PeftType { get; init; } = "LORA";
+    /// <summary>PEFT's <c>peft_type</c> for LoRA.</summary>
+    public const string PeftTypeName = "LORA";
+
+    [JsonPropertyName("peft_type")] public string PeftType { get; init; } = PeftTypeName;
     [JsonPropertyName("task_type")] public string TaskType { get; init; } = "CAUSAL_LM";
     [JsonPropertyName("base_model_name_or_path")] public string? BaseModelNameOrPath { get; init; }
     [JsonPropertyName("r")] public int Rank { get; init; } = 8;
@@ -34,7 +37,7 @@ public sealed record LoraConfig
     public static LoraConfig Load(string path)
     {
         var config = ConfigFile.Read(path, "adapter_config.json", Json.LoraConfig);
-        if (config.PeftType != "LORA")
+        if (config.PeftType != PeftTypeName)
             throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'LORA'");
         config.Validate(path);
         return config;

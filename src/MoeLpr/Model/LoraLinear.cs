@@ -16,6 +16,9 @@ namespace MoeLpr.Model;
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
+    /// <summary>In the name of every LoRA parameter (<c>lora_A</c>, <c>lora_B</c>) and of no base parameter.</summary>
+    public const string AdapterMarker = "lora_";
+
     private readonly Linear base_layer;
     private readonly Linear lora_A;
     private readonly Linear lora_B;

@@ -38,6 +38,14 @@ public enum ExpertDispatch
 /// </summary>
 public sealed class MoeBlock : nn.Module<Tensor, MoeBlockOutput>
 {
+    /// <summary>
+    /// In the name of every parameter upcycling adds (<c>moe_experts</c>, <c>moe_router_embedding</c>) and of no base
+    /// parameter: what stage 1 trains and what an MoE adapter saves, as in the reference's PEFT tuner.
+    /// </summary>
+    public const string AdapterMarker = "moe_";
+    /// <summary>In the name of the router's weight only: what stage 2 trains.</summary>
+    public const string RouterMarker = "moe_router_embedding";
+
     private readonly LlamaMLP base_layer;
     private readonly ModuleList<LlamaMLP> moe_experts;
     private readonly Linear moe_router_embedding;

@@ -14,7 +14,10 @@ public sealed record MoeConfig
     /// <summary>The reference's stage-2 language-prior weight (<c>scripts/stage2.sh</c>).</summary>
     public const double ReferenceLprLossCoef = 0.1;
 
-    [JsonPropertyName("peft_type")] public string PeftType { get; init; } = "MOE";
+    /// <summary>The reference's PEFT fork registers MoE-LPR's tuner under this <c>peft_type</c>.</summary>
+    public const string PeftTypeName = "MOE";
+
+    [JsonPropertyName("peft_type")] public string PeftType { get; init; } = PeftTypeName;
     [JsonPropertyName("task_type")] public string TaskType { get; init; } = "CAUSAL_LM";
     [JsonPropertyName("base_model_name_or_path")] public string? BaseModelNameOrPath { get; init; }
     /// <summary>Total experts N, including the frozen original MLP (expert 0).</summary>
@@ -33,7 +36,7 @@ public sealed record MoeConfig
     public static MoeConfig Load(string path)
     {
         var config = ConfigFile.Read(path, "adapter_config.json", Json.MoeConfig);
-        if (config.PeftType != "MOE")
+        if (config.PeftType != PeftTypeName)
             throw new InvalidDataException($"{path}: peft_type is '{config.PeftType}', expected 'MOE'");
         config.Validate(path);
         return config;

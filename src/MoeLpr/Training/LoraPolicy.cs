@@ -19,10 +19,10 @@ public sealed class LoraPolicy(LoraConfig config, long seed) : TrainingPolicy
     /// </summary>
     public override void Prepare(LlamaForCausalLM model)
     {
-        if (!model.state_dict().Keys.Any(k => k.Contains("lora_"))) LoraInjector.Inject(model, Config, seed);
+        if (!model.state_dict().Keys.Any(k => k.Contains(LoraLinear.AdapterMarker))) LoraInjector.Inject(model, Config, seed);
     }
 
-    public override bool IsTrainable(string parameterName) => parameterName.Contains("lora_");
+    public override bool IsTrainable(string parameterName) => parameterName.Contains(LoraLinear.AdapterMarker);
 
     public override LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask)
     {
@@ -33,6 +33,6 @@ public sealed class LoraPolicy(LoraConfig config, long seed) : TrainingPolicy
     public override void SaveWeights(LlamaForCausalLM model, string dir) => LoraAdapter.Save(model, Config, dir);
 
     public override void LoadWeights(LlamaForCausalLM model, string dir) =>
-        StateDictLoader.Load(LoraAdapter.AdapterTargets(model),
-            SafeTensorsCheckpoint.Open(dir, MoeAdapter.WeightsFileName));
+        StateDictLoader.Load(LoraAdapter.Targets(model),
+            SafeTensorsCheckpoint.Open(dir, PeftAdapterFiles.WeightsFileName));
 }

@@ -22,9 +22,8 @@ public abstract class MoeAdapterPolicy : TrainingPolicy
 
     public override void LoadWeights(LlamaForCausalLM model, string dir)
     {
-        var targets = model.state_dict().Where(p => p.Key.Contains("moe_"))
-                           .ToDictionary(p => MoeAdapter.KeyPrefix + p.Key, p => p.Value);
-        StateDictLoader.Load(targets, SafeTensorsCheckpoint.Open(dir, MoeAdapter.WeightsFileName));
+        StateDictLoader.Load(MoeAdapter.Targets(model),
+            SafeTensorsCheckpoint.Open(dir, PeftAdapterFiles.WeightsFileName));
     }
 
     protected static void RequireMoe(CausalLMOutput output, string stage)

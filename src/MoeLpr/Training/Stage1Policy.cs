@@ -24,7 +24,7 @@ public sealed class Stage1Policy(MoeConfig adapterConfig)
 
     public override string LossSettings => FormattableString.Invariant($"aux_loss_coef {AuxLossCoef:R}");
 
-    public override bool IsTrainable(string parameterName) => parameterName.Contains("moe_");
+    public override bool IsTrainable(string parameterName) => parameterName.Contains(MoeBlock.AdapterMarker);
 
     public override LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask)
     {

@@ -27,7 +27,7 @@ public sealed class Stage2Policy(MoeConfig adapterConfig, LprLossForm form = Lpr
     public override string LossSettings =>
         FormattableString.Invariant($"lpr_loss_coef {LprLossCoef:R}, lpr_loss_form {Form}");
 
-    public override bool IsTrainable(string parameterName) => parameterName.Contains("moe_router_embedding");
+    public override bool IsTrainable(string parameterName) => parameterName.Contains(MoeBlock.RouterMarker);
 
     public override LossTerms ComputeLoss(CausalLMOutput output, Tensor oldLanguageMask)
     {

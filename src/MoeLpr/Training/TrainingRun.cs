@@ -81,7 +81,7 @@ public static class TrainingRun
                 "(with --adapter for an MoE adapter)");
         if (loaded.Kind == AdapterKind.Lora)
             throw new InvalidDataException(
-                $"{Path.Combine(options.AdapterDir!, MoeAdapter.ConfigFileName)}: peft_type is 'LORA'; " +
+                $"{Path.Combine(options.AdapterDir!, PeftAdapterFiles.ConfigFileName)}: peft_type is 'LORA'; " +
                 "stages 1 and 2 continue an MoE adapter (peft_type 'MOE')");
     }
 

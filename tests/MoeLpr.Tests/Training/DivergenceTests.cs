@@ -24,7 +24,7 @@ public class DivergenceTests
         Assert.Matches(@"^step 2: (lm_loss|aux_loss) is (NaN|-?∞)", error.Message);
         Assert.Contains(checkpoint1, error.Message);
         Assert.False(Directory.Exists(TrainingCheckpoint.PathFor(options.OutputDir, 2)));
-        Assert.False(File.Exists(Path.Combine(options.OutputDir, MoeAdapter.WeightsFileName)));
+        Assert.False(File.Exists(Path.Combine(options.OutputDir, PeftAdapterFiles.WeightsFileName)));
         var state = TrainerState.Load(Path.Combine(checkpoint1, TrainerState.FileName));
         Assert.Equal(1, state.GlobalStep);
         var (model, config) = ModelWithAdapter.Load(ws.ModelDir, checkpoint1, null);

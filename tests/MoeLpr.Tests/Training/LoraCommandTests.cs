@@ -35,7 +35,7 @@ public class LoraCommandTests
 
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("lora: ", train.Output);
-        string configPath = Path.Combine(output, MoeAdapter.ConfigFileName);
+        string configPath = Path.Combine(output, PeftAdapterFiles.ConfigFileName);
         DeclaredConfigTypes.AssertFollows(configPath, DeclaredConfigTypes.PeftLora);
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
         Assert.Equal("LORA", config["peft_type"]!.GetValue<string>());
@@ -44,7 +44,7 @@ public class LoraCommandTests
         Assert.Equal(0.1, config["lora_dropout"]!.GetValue<double>());
         Assert.Equal(["q_proj", "v_proj"], config["target_modules"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal(Path.GetFullPath(ws.ModelDir), config["base_model_name_or_path"]!.GetValue<string>());
-        var keys = SafeTensors.ReadHeader(Path.Combine(output, MoeAdapter.WeightsFileName)).Entries.Keys
+        var keys = SafeTensors.ReadHeader(Path.Combine(output, PeftAdapterFiles.WeightsFileName)).Entries.Keys
                               .Order(StringComparer.Ordinal).ToList();
         var expected = from layer in Enumerable.Range(0, ws.Config.NumHiddenLayers)
                        from module in new[] { "q_proj", "v_proj" }
@@ -98,13 +98,13 @@ public class LoraCommandTests
                                    "--dataset", "new_text,old_text", "--dataset-info", ws.DatasetInfo,
                                    "--output", ws.Output("s2"), "--cutoff-len", "32", "--device", "cpu");
         Assert.Equal(1, stage2.ExitCode);
-        Assert.Equal($"error: {Path.Combine(output, MoeAdapter.ConfigFileName)}: peft_type is 'LORA'; " +
+        Assert.Equal($"error: {Path.Combine(output, PeftAdapterFiles.ConfigFileName)}: peft_type is 'LORA'; " +
                      "stages 1 and 2 continue an MoE adapter (peft_type 'MOE')", stage2.Error.TrimEnd());
 
-        File.WriteAllText(Path.Combine(output, MoeAdapter.ConfigFileName), """{"peft_type": "IA3"}""");
+        File.WriteAllText(Path.Combine(output, PeftAdapterFiles.ConfigFileName), """{"peft_type": "IA3"}""");
         var unknown = CliRunner.Run(Eval(ws, "--model", ws.ModelDir, "--adapter", output));
         Assert.Equal(1, unknown.ExitCode);
-        Assert.Equal($"error: {Path.Combine(output, MoeAdapter.ConfigFileName)}: peft_type is 'IA3', " +
+        Assert.Equal($"error: {Path.Combine(output, PeftAdapterFiles.ConfigFileName)}: peft_type is 'IA3', " +
                      "expected 'MOE' or 'LORA'", unknown.Error.TrimEnd());
     }
 

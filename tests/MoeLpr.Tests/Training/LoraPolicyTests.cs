@@ -63,8 +63,8 @@ public sealed class LoraPolicyTests
         var loaded = LoraAdapter.Load(reloaded, options.OutputDir);
         Assert.Equal(Config.Rank, loaded.Rank);
         Assert.Equal(0.0, (Logits(reloaded, ids) - trained).abs().max().item<float>());
-        Assert.All(SafeTensors.Load(Path.Combine(options.OutputDir, MoeAdapter.WeightsFileName)).Keys,
-                   key => Assert.True(key.StartsWith(MoeAdapter.KeyPrefix) && key.Contains("lora_"), key));
+        Assert.All(SafeTensors.Load(Path.Combine(options.OutputDir, PeftAdapterFiles.WeightsFileName)).Keys,
+                   key => Assert.True(key.StartsWith(PeftAdapterFiles.KeyPrefix) && key.Contains("lora_"), key));
     }
 
     [Fact]

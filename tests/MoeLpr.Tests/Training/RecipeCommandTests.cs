@@ -262,7 +262,7 @@ public class RecipeCommandTests
              $"error: {ws.DatasetInfo}: none of new_text is \"old\": the released code's LPR loss is NaN on a " +
              "micro-batch without old-language tokens; add an old-language replay dataset"),
             (Recipe(ws, "2", output, "--adapter", lora, "--dataset", "new_text,old_text"),
-             $"error: {Path.Combine(lora, MoeAdapter.ConfigFileName)}: peft_type is 'LORA', expected 'MOE'"),
+             $"error: {Path.Combine(lora, PeftAdapterFiles.ConfigFileName)}: peft_type is 'LORA', expected 'MOE'"),
             (Recipe(ws, "1", output, "--dataset", "new_text,klingon"),
              $"error: {ws.DatasetInfo}: unknown dataset 'klingon' (known: new_text, old_text)"),
             (Recipe(ws, "1", output, "--dataset", "new_text", "--num-gpus", "0"),

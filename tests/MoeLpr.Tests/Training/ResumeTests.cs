@@ -29,7 +29,7 @@ public class ResumeTests
             Dtype = dtype,
         };
         string weightsFile = stage == TrainingStage.Full ? HfModelDirectory.WeightsFileName
-            : MoeAdapter.WeightsFileName;
+            : PeftAdapterFiles.WeightsFileName;
         if (stage == TrainingStage.Lora) options = options with { Lora = new() { Rank = 4, Dropout = 0.1 } };
         TrainingRun.Run(options, TextWriter.Null);
 
@@ -106,7 +106,7 @@ public class ResumeTests
         var resumed = CliRunner.Run([.. Args(killed), "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Contains("resuming", resumed.Output);
-        AssertSameWeights(whole, killed, MoeAdapter.WeightsFileName);
+        AssertSameWeights(whole, killed, PeftAdapterFiles.WeightsFileName);
         AssertSameLosses(whole, killed);
     }
 

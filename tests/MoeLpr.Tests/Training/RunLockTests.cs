@@ -172,7 +172,7 @@ public class RunLockTests
 
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Contains("resuming", resumed.Output);
-        Assert.True(File.Exists(Path.Combine(output, MoeAdapter.WeightsFileName)));
+        Assert.True(File.Exists(Path.Combine(output, PeftAdapterFiles.WeightsFileName)));
         Assert.False(File.Exists(Path.Combine(output, RunLock.FileName)));
     }
 }

@@ -27,7 +27,7 @@ public class TrainCommandTests
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("step 2/2", train.Output);
         Assert.Contains("ETA", train.Output);
-        Assert.True(File.Exists(Path.Combine(stage1, MoeAdapter.WeightsFileName)));
+        Assert.True(File.Exists(Path.Combine(stage1, PeftAdapterFiles.WeightsFileName)));
         Assert.True(File.Exists(Path.Combine(stage1, "tokenizer.json")), "every run folder carries the tokenizer");
         Assert.False(File.Exists(Path.Combine(stage1, RunLock.FileName)), "the run released its folder");
         Assert.Equal(2, MetricsFile.Read(Path.Combine(stage1, MetricsFile.FileName)).Count);
@@ -92,14 +92,14 @@ public class TrainCommandTests
         args[Array.IndexOf(args, "--max-steps") + 1] = "20";
         var train = CliRunner.Run(args);
         Assert.True(train.ExitCode == 0, train.Error);
-        var adapter = SafeTensors.Load(Path.Combine(output, MoeAdapter.WeightsFileName));
+        var adapter = SafeTensors.Load(Path.Combine(output, PeftAdapterFiles.WeightsFileName));
         Assert.All(adapter.Values, t => Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, t.dtype));
         Assert.All(MetricsFile.Read(Path.Combine(output, MetricsFile.FileName)),
             m => Assert.True(double.IsFinite(m.Loss)));
 
         var copy = SafeTensors.Load(Path.Combine(ws.ModelDir, HfModelDirectory.WeightsFileName))
             ["model.layers.0.mlp.gate_proj.weight"].to_type(TorchSharp.torch.ScalarType.BFloat16);
-        var trained = adapter[$"{MoeAdapter.KeyPrefix}model.layers.0.mlp.moe_experts.0.gate_proj.weight"];
+        var trained = adapter[$"{PeftAdapterFiles.KeyPrefix}model.layers.0.mlp.moe_experts.0.gate_proj.weight"];
         double moved = trained.ne(copy).to_type(TorchSharp.torch.ScalarType.Float32).mean().item<float>();
         Assert.True(moved > 0.5, $"{moved:P1} of the trained expert's gate weights moved");
     }
@@ -153,7 +153,7 @@ public class TrainCommandTests
         }
         var mismatch = CliRunner.Run(Train(ws, "2", "new_text,old_text", ws.Output("d"), "--adapter", foreign));
         Assert.Equal(1, mismatch.ExitCode);
-        Assert.Contains(Path.Combine(foreign, MoeAdapter.WeightsFileName), mismatch.Error);
+        Assert.Contains(Path.Combine(foreign, PeftAdapterFiles.WeightsFileName), mismatch.Error);
         Assert.Contains("shape", mismatch.Error);
 
         var evalUnknown = CliRunner.Run("eval", "--model", ws.ModelDir, "--dataset", "nope", "--dataset-info",
@@ -208,7 +208,7 @@ public class TrainCommandTests
         using var ws = new TinyTrainingWorkspace(documents: 12);
         string output = ws.Output("stage1");
         Assert.Equal(0, CliRunner.Run(Train(ws, "1", "new_text", output)).ExitCode);
-        var weights = File.ReadAllBytes(Path.Combine(output, MoeAdapter.WeightsFileName));
+        var weights = File.ReadAllBytes(Path.Combine(output, PeftAdapterFiles.WeightsFileName));
 
         var over = CliRunner.Run(Train(ws, "2", "new_text,old_text", output, "--adapter", output));
         Assert.Equal(1, over.ExitCode);
@@ -216,7 +216,7 @@ public class TrainCommandTests
         var upcycle = CliRunner.Run("upcycle", "--model", ws.ModelDir, "--output", output, "--num-experts", "3");
         Assert.Equal(1, upcycle.ExitCode);
         Assert.Contains($"{output}: already holds a finished run", upcycle.Error);
-        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(output, MoeAdapter.WeightsFileName)));
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(output, PeftAdapterFiles.WeightsFileName)));
     }
 
     /// <summary>

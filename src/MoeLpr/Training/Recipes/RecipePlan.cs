@@ -41,7 +41,7 @@ internal sealed record RecipePlan(
         if (run.AdapterDir is not null)
         {
             if (Directory.Exists(run.AdapterDir))
-                adapter = MoeConfig.Load(Path.Combine(run.AdapterDir, MoeAdapter.ConfigFileName));
+                adapter = MoeConfig.Load(Path.Combine(run.AdapterDir, PeftAdapterFiles.ConfigFileName));
             else
                 warnings.Add($"{run.AdapterDir}: not there yet; run the stage-1 recipe first (or set STAGE1_PATH)");
         }
