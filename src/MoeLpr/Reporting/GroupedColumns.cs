@@ -42,8 +42,10 @@ internal static class GroupedColumns
         return ChartStyle.Apply(chart, title, x, y, width, 460);
     }
 
-    // Text drawn above each column; same precision as the hover text.
+    // Text drawn above each column: one precision for the whole chart, three significant digits (whole numbers
+    // from 100 on), so that 5.46, 51.0 and 820 read alike.
     static string Label(double value, bool asPercent) => asPercent
         ? (value * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%"
-        : value.ToString(value >= 100 ? "0" : "0.##", CultureInfo.InvariantCulture);
+        : value.ToString(Math.Abs(value) >= 100 ? "0" : Math.Abs(value) >= 10 ? "0.0" : "0.00",
+            CultureInfo.InvariantCulture);
 }

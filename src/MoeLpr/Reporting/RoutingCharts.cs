@@ -17,7 +17,7 @@ public static class RoutingCharts
     /// <param name="share">[language][layer] fraction of the language's tokens whose top-1 (or top-K) includes expert
     /// 0.</param>
     public static GenericChart Expert0ShareHeatmap(IReadOnlyList<string> languages, IReadOnlyList<int> layers,
-        IReadOnlyList<IReadOnlyList<double>> share, string title = "Share of tokens routed to expert 0 (original)")
+        IReadOnlyList<IReadOnlyList<double>> share, string title = "Share of tokens with expert 0 (original) in their top-K")
     {
         Shape.Require(share.Count == languages.Count, $"share has {share.Count} rows for {languages.Count} languages");
         for (var i = 0; i < share.Count; i++)
@@ -76,7 +76,7 @@ public static class RoutingCharts
     public static GenericChart Expert0ShareComparison(IReadOnlyList<string> languages,
         IReadOnlyList<NamedSeries> variants, string title = "Expert-0 share per language, before and after")
         => GroupedColumns.Create(languages, variants, title, new ChartStyle.Axis("language"),
-            new ChartStyle.Axis("share routed to expert 0", ".0%", (0, 1)), asPercent: true);
+            new ChartStyle.Axis("tokens with expert 0 in their top-K", ".0%", (0, 1)), asPercent: true);
 
     static double MaxColumnSum(IReadOnlyList<IReadOnlyList<double>> share) =>
         share.Count == 0 ? 0 : share.Max(row => row.Sum());

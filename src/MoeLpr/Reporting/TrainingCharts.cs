@@ -16,8 +16,8 @@ public static class TrainingCharts
     public static GenericChart MetricCurve(TrainingMetricsLog log, string metric, string? title = null)
     {
         var chart = Line(log, metric, LineColor(0));
-        return ChartStyle.Apply(chart, title ?? metric, new ChartStyle.Axis("step"), new ChartStyle.Axis(metric), 640,
-            380, showLegend: false);
+        return ChartStyle.Apply(chart, title ?? metric, new ChartStyle.Axis("step"), new ChartStyle.Axis(UnitOf(metric)),
+            640, 380, showLegend: false);
     }
 
     /// <summary>
@@ -38,12 +38,25 @@ public static class TrainingCharts
             XGap: 0.12, YGap: 0.3);
         for (var i = 0; i < chosen.Count; i++)
         {
-            var axisId = StyleParam.SubPlotId.NewXAxis(i + 1);
             grid = Plotly.NET.Chart.withXAxis(ChartStyle.LinearAxisOf(new ChartStyle.Axis("step")),
-                Microsoft.FSharp.Core.FSharpOption<StyleParam.SubPlotId>.Some(axisId)).Invoke(grid);
+                Microsoft.FSharp.Core.FSharpOption<StyleParam.SubPlotId>.Some(StyleParam.SubPlotId.NewXAxis(i + 1)))
+                .Invoke(grid);
+            grid = Plotly.NET.Chart.withYAxis(ChartStyle.LinearAxisOf(new ChartStyle.Axis(UnitOf(chosen[i]))),
+                Microsoft.FSharp.Core.FSharpOption<StyleParam.SubPlotId>.Some(StyleParam.SubPlotId.NewYAxis(i + 1)))
+                .Invoke(grid);
         }
         return ChartStyle.ApplyFrame(grid, title, columns == 1 ? 680 : 1000, 120 + 300 * rows, showLegend: false);
     }
+
+    /// <summary>What a metric's y axis measures: a logged point is the mean over its logging window.</summary>
+    static string UnitOf(string metric) => metric switch
+    {
+        "loss" or "lm_loss" => "nats per token",
+        "aux_loss" => "balance loss (K when even)",
+        "lpr_loss" => "LPR loss per old-language token",
+        "lr" or "learning_rate" => "learning rate",
+        _ => metric,
+    };
 
     static GenericChart Line(TrainingMetricsLog log, string metric, string color)
     {

@@ -16,7 +16,9 @@ public class EvaluationChartsTests
         var traces = Traces(chart);
         Assert.Equal(["dense", "MoE-LPR"], traces.Select(t => t.GetProperty("name").GetString()));
         Assert.Equal([12.75, 20.5, 45.125], Doubles(traces[1].GetProperty("y")));
-        Assert.Equal(["12.5", "20.25", "310"], Strings(traces[0].GetProperty("text")));
+        // One precision across the chart: three significant digits, whole numbers from 100 on.
+        Assert.Equal(["12.5", "20.3", "310"], Strings(traces[0].GetProperty("text")));
+        Assert.Equal(["12.8", "20.5", "45.1"], Strings(traces[1].GetProperty("text")));
         var yaxis = Layout(chart).GetProperty("yaxis");
         Assert.Equal("log", yaxis.GetProperty("type").GetString());
         Assert.Equal("perplexity (log scale)", yaxis.GetProperty("title").GetProperty("text").GetString());

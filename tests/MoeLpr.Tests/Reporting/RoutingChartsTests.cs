@@ -72,6 +72,9 @@ public class RoutingChartsTests
         Assert.Equal([0.92, 0.9, 0.11, 0.1], Doubles(traces[1].GetProperty("y")));
         Assert.Equal(["92.0%", "90.0%", "11.0%", "10.0%"], Strings(traces[1].GetProperty("text")));
         Assert.Equal("group", Layout(chart).GetProperty("barmode").GetString());
+        // A top-K membership, not the share of routing decisions (which is at most 1/K for one expert).
+        Assert.Equal("tokens with expert 0 in their top-K",
+            Layout(chart).GetProperty("yaxis").GetProperty("title").GetProperty("text").GetString());
     }
 
     [Fact]

@@ -60,6 +60,11 @@ public class TrainingChartsTests
             .EnumerateArray().Select(a => a.GetProperty("text").GetString()!).ToArray();
         Assert.Equal(["loss", "lm_loss", "aux_loss", "lpr_loss"], annotations);
         Assert.Equal("step", layout.GetProperty("xaxis3").GetProperty("title").GetProperty("text").GetString());
+        // What each y axis measures, so that the loss and lm_loss panels are not read as the same curve twice.
+        Assert.Equal(
+            ["nats per token", "nats per token", "balance loss (K when even)", "LPR loss per old-language token"],
+            new[] { "yaxis", "yaxis2", "yaxis3", "yaxis4" }.Select(
+                axis => layout.GetProperty(axis).GetProperty("title").GetProperty("text").GetString()));
     }
 
     [Fact]
@@ -71,7 +76,7 @@ public class TrainingChartsTests
 
         var single = TrainingCharts.MetricCurve(log, "aux_loss");
         Assert.Equal([1.0, 2.0], Doubles(Assert.Single(Traces(single)).GetProperty("x")));
-        Assert.Equal("aux_loss",
+        Assert.Equal("balance loss (K when even)",
             Layout(single).GetProperty("yaxis").GetProperty("title").GetProperty("text").GetString());
     }
 }
