@@ -17,7 +17,8 @@ public static class RoutingCharts
     /// <param name="share">[language][layer] fraction of the language's tokens whose top-1 (or top-K) includes expert
     /// 0.</param>
     public static GenericChart Expert0ShareHeatmap(IReadOnlyList<string> languages, IReadOnlyList<int> layers,
-        IReadOnlyList<IReadOnlyList<double>> share, string title = "Share of tokens with expert 0 (original) in their top-K")
+        IReadOnlyList<IReadOnlyList<double>> share,
+        string title = "Share of tokens with expert 0 (original) in their top-K")
     {
         Shape.Require(share.Count == languages.Count, $"share has {share.Count} rows for {languages.Count} languages");
         for (var i = 0; i < share.Count; i++)

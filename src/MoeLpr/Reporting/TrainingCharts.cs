@@ -16,8 +16,8 @@ public static class TrainingCharts
     public static GenericChart MetricCurve(TrainingMetricsLog log, string metric, string? title = null)
     {
         var chart = Line(log, metric, LineColor(0));
-        return ChartStyle.Apply(chart, title ?? metric, new ChartStyle.Axis("step"), new ChartStyle.Axis(UnitOf(metric)),
-            640, 380, showLegend: false);
+        return ChartStyle.Apply(chart, title ?? metric, new ChartStyle.Axis("step"),
+            new ChartStyle.Axis(UnitOf(metric)), 640, 380, showLegend: false);
     }
 
     /// <summary>
