@@ -172,9 +172,10 @@ internal sealed class OptimizationOptionGroup(TrainerOptions defaults)
     {
         Description = "Micro-batches per optimizer step", DefaultValueFactory = _ => defaults.GradientAccumulationSteps,
     };
-    readonly Option<int> epochs = new("--epochs", "--num_train_epochs")
+    readonly Option<double> epochs = new("--epochs", "--num_train_epochs")
     {
-        Description = "Passes over the data (ignored with --max-steps)", DefaultValueFactory = _ => defaults.Epochs,
+        Description = "Passes over the data, may be fractional (ignored with --max-steps)",
+        DefaultValueFactory = _ => defaults.Epochs,
     };
     readonly Option<int?> maxSteps = new("--max-steps", "--max_steps")
     {

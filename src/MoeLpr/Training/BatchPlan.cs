@@ -31,8 +31,11 @@ public sealed class BatchPlan(int blockCount, TrainerOptions options)
     public int StepsPerEpoch =>
         (MicroBatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
 
-    /// <summary>The whole run's optimizer steps: <c>MaxSteps</c> when set, else epochs × steps per epoch.</summary>
-    public int PlannedSteps => options.MaxSteps ?? options.Epochs * StepsPerEpoch;
+    /// <summary>
+    /// The whole run's optimizer steps: <c>MaxSteps</c> when set, else epochs × steps per epoch rounded up, as HF rounds
+    /// a fractional <c>num_train_epochs</c>.
+    /// </summary>
+    public int PlannedSteps => options.MaxSteps ?? (int)Math.Ceiling(options.Epochs * StepsPerEpoch);
 
     /// <summary>
     /// The permutation of <paramref name="blockCount"/> blocks that epoch <paramref name="epoch"/> visits.

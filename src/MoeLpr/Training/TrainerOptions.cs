@@ -13,7 +13,11 @@ public sealed record TrainerOptions
     public int BatchSize { get; init; } = 4;
     /// <summary>Micro-batches per optimizer step.</summary>
     public int GradientAccumulationSteps { get; init; } = 1;
-    public int Epochs { get; init; } = 1;
+    /// <summary>
+    /// Passes over the data; a fraction runs that share of an epoch's steps, rounded up (HF's
+    /// <c>num_train_epochs</c>, a float).
+    /// </summary>
+    public double Epochs { get; init; } = 1;
     /// <summary>
     /// Optimizer steps to run; when set it replaces <see cref="Epochs"/> (the data order restarts as needed).
     /// </summary>
@@ -47,7 +51,8 @@ public sealed record TrainerOptions
         if (GradientAccumulationSteps < 1)
             throw new ArgumentException(
                 $"gradient accumulation steps must be at least 1 (got {GradientAccumulationSteps})");
-        if (MaxSteps is null && Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
+        if (MaxSteps is null && !(Epochs > 0 && Epochs <= 1e6))
+            throw new ArgumentException($"epochs must be a positive number (got {Epochs})");
         if (MaxSteps is < 1) throw new ArgumentException($"max steps must be at least 1 (got {MaxSteps})");
         if (WarmupSteps < 0) throw new ArgumentException($"warmup steps cannot be negative (got {WarmupSteps})");
         if (SaveSteps < 0) throw new ArgumentException($"save steps cannot be negative (got {SaveSteps})");

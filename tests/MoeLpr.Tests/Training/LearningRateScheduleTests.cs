@@ -39,4 +39,16 @@ public class LearningRateScheduleTests
         Assert.Equal(Enumerable.Range(0, 10), blocks.Take(10).Order());
         Assert.Equal(BatchPlan.BlockOrder(7, 1, 10).Take(4), blocks.Skip(10));
     }
+
+    /// <summary>A fractional epoch count runs that share of an epoch's steps, rounded up, as HF does.</summary>
+    [Theory]
+    [InlineData(1.0, 3)]
+    [InlineData(2.0, 6)]
+    [InlineData(0.5, 2)]
+    [InlineData(1.4, 5)]
+    public void PlannedSteps_OfFractionalEpochsRoundUp(double epochs, int steps)
+    {
+        // 10 blocks in micro-batches of 4: three steps per epoch.
+        Assert.Equal(steps, new BatchPlan(10, new TrainerOptions { BatchSize = 4, Epochs = epochs }).PlannedSteps);
+    }
 }

@@ -124,6 +124,8 @@ public class RecipeCommandTests
         { "1", ["--max-samples", "50000"], "--max_samples", "50000" },
         { "1", ["--max-steps", "7"], "--max_steps", "7" },
         { "1", ["--epochs", "2"], "--num_train_epochs", "2.0" },
+        // the reference scripts' spelling and type: a float, possibly fractional
+        { "1", ["--num_train_epochs", "1.5"], "--num_train_epochs", "1.5" },
         { "1", ["--dtype", "bfloat16"], "--bf16", "" },
         { "1", ["--dtype", "float16"], "--fp16", "" },
         { "1", ["--dataset", "new_text,old_text"], "--dataset", "new_text,old_text" },

@@ -145,7 +145,7 @@ public static class LlamaFactoryRecipe
         flags.Add(new("--learning_rate", Float(opt.LearningRate), $"--lr {Float(opt.LearningRate)}"));
         flags.Add(opt.MaxSteps is int steps
             ? new("--max_steps", Int(steps), $"--max-steps {steps}")
-            : new("--num_train_epochs", Float(opt.Epochs), $"--epochs {opt.Epochs}"));
+            : new("--num_train_epochs", Float(opt.Epochs), $"--epochs {Float(opt.Epochs)}"));
         flags.Add(new("--max_grad_norm", Float(opt.MaxGradNorm), $"--max-grad-norm {Float(opt.MaxGradNorm)}"));
         flags.Add(new("--logging_steps", Int(opt.LoggingSteps), $"--logging-steps {opt.LoggingSteps}"));
         flags.Add(opt.SaveSteps > 0
