@@ -97,6 +97,8 @@ internal sealed class DataOptionGroup(DataOptions defaults)
     public void AddTo(Command command) =>
         SharedOptions.AddTo(command, datasets, datasetInfo, maxSamples, cutoffLen, allowSha1, keepEos, cacheDir);
 
+    public Option CacheDir => cacheDir;
+
     /// <summary>The dataset names (a required member of every data record).</summary>
     public IReadOnlyList<string> Datasets(ParseResult parse) => DatasetRegistry.ParseNames(parse.GetValue(datasets)!);
 
@@ -233,6 +235,8 @@ internal sealed class MoeOptionGroup(int defaultExperts, int defaultTopK)
 
     public void AddTo(Command command) => SharedOptions.AddTo(command, experts, topK);
 
+    public IEnumerable<Option> Options => [experts, topK];
+
     public int NumExperts(ParseResult parse) => parse.GetValue(experts);
 
     public int TopK(ParseResult parse) => parse.GetValue(topK);
@@ -256,6 +260,10 @@ internal sealed class MoeLossOptionGroup(TrainingOptions defaults)
     };
 
     public void AddTo(Command command) => SharedOptions.AddTo(command, auxCoef, lprCoef, lprForm);
+
+    public Option Balance => auxCoef;
+
+    public IEnumerable<Option> Lpr => [lprCoef, lprForm];
 
     public TrainingOptions Apply(TrainingOptions options, ParseResult parse) => options with
     {
@@ -293,6 +301,8 @@ internal sealed class LoraOptionGroup(LoraConfig defaults)
     };
 
     public void AddTo(Command command) => SharedOptions.AddTo(command, rank, alpha, dropout, target);
+
+    public IEnumerable<Option> Options => [rank, alpha, dropout, target];
 
     public LoraConfig Read(ParseResult parse)
     {
@@ -356,6 +366,30 @@ internal sealed class TrainingOptionGroup
             ReplayMaxSamples = parse.GetValue(replaySamples), Optimization = optimization.Read(parse),
         };
         return losses.Apply(data.Apply(model.Apply(options, parse), parse), parse);
+    }
+
+    /// <summary>
+    /// One warning per option given on the command line that the run will not use, so that
+    /// <c>--stage 2 --num-experts 6</c> does not pass for a six-expert run. <paramref name="forRecipe"/>: the recipe's
+    /// scripts take no LoRA options (it writes stages 1 and 2 only) and pack their own data (no cache).
+    /// </summary>
+    public IEnumerable<string> UnusedOptionWarnings(ParseResult parse, TrainingOptions options, bool forRecipe)
+    {
+        var stageName = $"--stage {parse.GetValue(stage)!.Trim()}";
+        var unused = new List<(Option Option, string Why)>();
+        if (options.Stage != TrainingStage.Stage1)
+            unused.AddRange(moe.Options.Select(o => (o, stageName)));
+        else if (options.AdapterDir is not null)
+            unused.AddRange(moe.Options.Select(
+                o => (o, "a run that continues --adapter (it keeps the adapter's shape)")));
+        if (options.Stage != TrainingStage.Stage1) unused.Add((losses.Balance, stageName));
+        if (options.Stage != TrainingStage.Stage2)
+            unused.AddRange(losses.Lpr.Append(replaySamples).Select(o => (o, stageName)));
+        if (forRecipe || options.Stage != TrainingStage.Lora)
+            unused.AddRange(lora.Options.Select(o => (o, forRecipe ? "recipe" : stageName)));
+        if (forRecipe) unused.Add((data.CacheDir, "recipe (LLaMA-Factory packs the data itself)"));
+        return unused.Where(u => parse.GetResult(u.Option) is { Implicit: false })
+            .Select(u => $"warning: {u.Option.Name} is not used by {u.Why}");
     }
 
     static TrainingStage ParseStage(string value) => value.Trim().ToLowerInvariant() switch

@@ -32,11 +32,14 @@ public static class RecipeCommand
         SharedOptions.AddTo(command, gpus, port);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
+            var run = training.Read(parse);
             var result = LlamaFactoryRecipe.Write(defaults with
             {
-                Training = training.Read(parse), NumGpus = parse.GetValue(gpus), MasterPort = parse.GetValue(port),
+                Training = run, NumGpus = parse.GetValue(gpus), MasterPort = parse.GetValue(port),
             });
             var console = parse.InvocationConfiguration.Output;
+            foreach (var warning in training.UnusedOptionWarnings(parse, run, forRecipe: true))
+                console.WriteLine(warning);
             foreach (var warning in result.Warnings) console.WriteLine($"warning: {warning}");
             console.WriteLine($"wrote {result.Folder}: {string.Join(", ", result.Files)}");
         }));

@@ -28,6 +28,8 @@ public static class TrainCommand
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var options = device.Apply(training.Read(parse), parse) with { Resume = parse.GetValue(resume) };
+            foreach (var warning in training.UnusedOptionWarnings(parse, options, forRecipe: false))
+                parse.InvocationConfiguration.Error.WriteLine(warning);
             using var stop = new StopSignals();
             var result = TrainingRun.Run(options, parse.InvocationConfiguration.Output, stop.Token);
             return result.Completed ? 0 : StopSignals.StoppedExitCode;

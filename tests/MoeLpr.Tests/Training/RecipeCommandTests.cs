@@ -162,6 +162,22 @@ public class RecipeCommandTests
         else Assert.Equal(value, flags.GetValueOrDefault(flag));
     }
 
+    /// <summary>The recipe writes stages 1 and 2 only, and LLaMA-Factory packs the data itself.</summary>
+    [Fact]
+    public void OptionsTheRecipeDoesNotUse_AreWarnedOf()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        var result = CliRunner.Run(Recipe(ws, "1", ws.Output("recipe"), "--dataset", "new_text", "--lora-rank", "4",
+            "--cache-dir", ws.Output("cache"), "--lpr-loss-coef", "0.5"));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(
+        [
+            "warning: --lpr-loss-coef is not used by --stage 1", "warning: --lora-rank is not used by recipe",
+            "warning: --cache-dir is not used by recipe (LLaMA-Factory packs the data itself)",
+        ], result.Output.Split('\n').Where(line => line.StartsWith("warning: --")));
+    }
+
     [Fact]
     public void LauncherSettingsAndPathsFollowTheOptions()
     {

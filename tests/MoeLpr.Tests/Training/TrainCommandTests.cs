@@ -15,7 +15,7 @@ public class TrainCommandTests
     [
         "train", "--stage", stage, "--model", ws.ModelDir, "--dataset", datasets, "--dataset-info", ws.DatasetInfo,
         "--output", output, "--cutoff_len", "32", "--per_device_train_batch_size", "2", "--max-steps", "2",
-        "--moe_num_experts", "3", "--device", "cpu", "--threads", "1", .. more,
+        .. stage == "1" ? new[] { "--moe_num_experts", "3" } : [], "--device", "cpu", "--threads", "1", .. more,
     ];
 
     [Fact]
@@ -102,6 +102,34 @@ public class TrainCommandTests
         var trained = adapter[$"{PeftAdapterFiles.KeyPrefix}model.layers.0.mlp.moe_experts.0.gate_proj.weight"];
         double moved = trained.ne(copy).to_type(TorchSharp.torch.ScalarType.Float32).mean().item<float>();
         Assert.True(moved > 0.5, $"{moved:P1} of the trained expert's gate weights moved");
+    }
+
+    /// <summary>
+    /// An option the stage does not use is named, so that <c>--stage 2 --num-experts 6</c> does not pass for a
+    /// six-expert run; options the stage uses, or left at their defaults, say nothing.
+    /// </summary>
+    [Fact]
+    public void OptionsTheStageDoesNotUse_AreWarnedOf()
+    {
+        using var ws = new TinyTrainingWorkspace(documents: 12);
+        // An unknown dataset stops each run after the options are read, before any training.
+        var full = CliRunner.Run(Train(ws, "full", "klingon", ws.Output("a"), "--num-experts", "6", "--lora-rank", "4",
+            "--lpr-loss-coef", "0.5", "--aux-loss-coef", "0.02", "--replay-max-samples", "3"));
+        Assert.Equal(
+            ["--num-experts", "--aux-loss-coef", "--lpr-loss-coef", "--replay-max-samples", "--lora-rank"],
+            Warnings(full).Select(w => w.Split(' ')[1]));
+        Assert.All(Warnings(full), w => Assert.EndsWith("is not used by --stage full", w));
+
+        var stage1 = CliRunner.Run(Train(ws, "1", "klingon", ws.Output("b"), "--aux-loss-coef", "0.02", "--topk", "2"));
+        Assert.Empty(Warnings(stage1));
+        var continued = CliRunner.Run(Train(ws, "1", "klingon", ws.Output("c"), "--adapter", ws.Output("none")));
+        Assert.Equal(["warning: --num-experts is not used by a run that continues --adapter (it keeps the adapter's " +
+                      "shape)"], Warnings(continued));
+        var lora = CliRunner.Run(Train(ws, "lora", "klingon", ws.Output("d"), "--lora-rank", "4"));
+        Assert.Empty(Warnings(lora));
+
+        static IEnumerable<string> Warnings(CliRunner.Result run) =>
+            run.Error.Split('\n').Where(line => line.StartsWith("warning:")).ToList();
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -145,7 +146,8 @@ public static class LlamaFactoryRecipe
         flags.Add(new("--learning_rate", Float(opt.LearningRate), $"--lr {Float(opt.LearningRate)}"));
         flags.Add(opt.MaxSteps is int steps
             ? new("--max_steps", Int(steps), $"--max-steps {steps}")
-            : new("--num_train_epochs", Float(opt.Epochs), $"--epochs {Float(opt.Epochs)}"));
+            : new("--num_train_epochs", Float(opt.Epochs),
+                $"--epochs {opt.Epochs.ToString(CultureInfo.InvariantCulture)}"));
         flags.Add(new("--max_grad_norm", Float(opt.MaxGradNorm), $"--max-grad-norm {Float(opt.MaxGradNorm)}"));
         flags.Add(new("--logging_steps", Int(opt.LoggingSteps), $"--logging-steps {opt.LoggingSteps}"));
         flags.Add(opt.SaveSteps > 0
