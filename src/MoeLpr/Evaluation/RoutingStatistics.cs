@@ -39,8 +39,12 @@ public sealed class RoutingStatistics
     /// <summary>Counts in first-seen language order, then layer order.</summary>
     public IReadOnlyList<RoutingLayerCounts> Counts => counts;
 
+    /// <summary>Blocks per forward pass: a language's whole sample at once would hold its [B, T, V] logits.</summary>
+    public const int MaxBlocksPerForward = 32;
+
     /// <summary>
-    /// Runs every batch through the model in eval mode and counts its routing. Each batch is taken from
+    /// Runs every batch through the model in eval mode, at most <see cref="MaxBlocksPerForward"/> blocks at a time,
+    /// and counts its routing (the counts are sums, so the split changes nothing). Each batch is taken from
     /// <paramref name="batches"/> inside its own dispose scope, so the tensors of a lazily made batch go with it.
     /// </summary>
     public static RoutingStatistics Collect(LlamaForCausalLM model, IEnumerable<LabelledTokens> batches)
@@ -54,8 +58,14 @@ public sealed class RoutingStatistics
             using var scope = torch.NewDisposeScope();
             if (!next.MoveNext()) break;
             var batch = next.Current;
-            var output = model.forward(new CausalLMInput(batch.InputIds.to(device)));
-            statistics.Add(batch.Label, output.RouterLogits, batch.TokenMask);
+            var mask = batch.TokenMask?.reshape(batch.InputIds.shape);
+            for (long start = 0, rows = batch.InputIds.shape[0]; start < rows; start += MaxBlocksPerForward)
+            {
+                using var chunkScope = torch.NewDisposeScope();
+                long count = Math.Min(MaxBlocksPerForward, rows - start);
+                var output = model.forward(new CausalLMInput(batch.InputIds.narrow(0, start, count).to(device)));
+                statistics.Add(batch.Label, output.RouterLogits, mask?.narrow(0, start, count));
+            }
         }
         return statistics;
     }

@@ -43,6 +43,32 @@ public class RoutingStatisticsTests
     }
 
     /// <summary>
+    /// A language's whole sample in one batch (as <c>LanguageSamples</c> gives it) runs in forward passes of at most
+    /// <see cref="RoutingStatistics.MaxBlocksPerForward"/> blocks: the same counts as one block at a time, its mask
+    /// split with it.
+    /// </summary>
+    [Fact]
+    public void ALargeBatchIsCountedInPiecesWithItsMask()
+    {
+        using var model = UpcycledModel(numExperts: 4, topK: 2, layers: []);
+        int rows = RoutingStatistics.MaxBlocksPerForward * 2 + 5;
+        using var ids = TinyModels.RandomIds(TinyModels.Llama, rows, 6, seed: 8);
+        using var mask = ids.remainder(3).ne(0);
+
+        var whole = RoutingStatistics.Collect(model, [new LabelledTokens("xx", ids, mask)]);
+        var oneByOne = RoutingStatistics.Collect(model, Enumerable.Range(0, rows)
+            .Select(r => new LabelledTokens("xx", ids.narrow(0, r, 1), mask.narrow(0, r, 1))).ToList());
+
+        Assert.Equal(mask.sum().item<long>(), whole.Counts[0].Tokens);
+        foreach (var (a, b) in whole.Counts.Zip(oneByOne.Counts))
+        {
+            Assert.Equal((b.Layer, b.Tokens), (a.Layer, a.Tokens));
+            Assert.Equal(b.TokensRouted, a.TokensRouted);
+            for (int e = 0; e < 4; e++) Assert.Equal(b.ProbabilitySum[e], a.ProbabilitySum[e], 1e-6 * a.Tokens);
+        }
+    }
+
+    /// <summary>
     /// The obvious count: per token, order the experts by router logit (softmax keeps the order), take K. Also counts
     /// the (token, layer) pairs whose K-th and (K+1)-th logits tie, where any top-K choice is as right as another.
     /// </summary>
