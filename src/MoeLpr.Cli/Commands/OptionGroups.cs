@@ -38,8 +38,11 @@ internal static class SharedOptions
     }
 }
 
-/// <summary><c>--device</c>, <c>--threads</c>, <c>--attention</c> and <c>--moe-dispatch</c>.</summary>
-internal sealed class DeviceOptionGroup(DeviceOptions defaults)
+/// <summary>
+/// <c>--device</c>, <c>--threads</c>, <c>--attention</c> and, for commands whose models can have MoE blocks
+/// (<paramref name="runsMoe"/>), <c>--moe-dispatch</c>.
+/// </summary>
+internal sealed class DeviceOptionGroup(DeviceOptions defaults, bool runsMoe = true)
 {
     readonly Option<string> device = new("--device")
     {
@@ -47,7 +50,7 @@ internal sealed class DeviceOptionGroup(DeviceOptions defaults)
     };
     readonly Option<int?> threads = new("--threads")
     {
-        Description = "libtorch CPU threads (1 is fastest on a busy machine)",
+        Description = "libtorch CPU threads (default: libtorch's, one per core; 1 is fastest on a busy machine)",
     };
 
     readonly Option<AttentionImplementation> attention = new("--attention")
@@ -64,13 +67,18 @@ internal sealed class DeviceOptionGroup(DeviceOptions defaults)
         DefaultValueFactory = _ => defaults.MoeDispatch,
     };
 
-    public void AddTo(Command command) => SharedOptions.AddTo(command, device, threads, attention, moeDispatch);
+    public void AddTo(Command command)
+    {
+        SharedOptions.AddTo(command, device, threads, attention);
+        if (runsMoe) SharedOptions.AddTo(command, moeDispatch);
+    }
 
     public T Apply<T>(T options, ParseResult parse) where T : DeviceOptions =>
         (T)((DeviceOptions)options with
         {
             Device = parse.GetValue(device)!, Threads = parse.GetValue(threads),
-            Attention = parse.GetValue(attention), MoeDispatch = parse.GetValue(moeDispatch),
+            Attention = parse.GetValue(attention),
+            MoeDispatch = runsMoe ? parse.GetValue(moeDispatch) : defaults.MoeDispatch,
         });
 }
 
@@ -127,7 +135,9 @@ internal sealed class ModelOptionGroup
     };
     readonly Option<string> dtype;
 
-    public ModelOptionGroup(string defaultDtype, string adapterDescription, bool adapterRequired = false)
+    /// <param name="dtypeDescription">What <c>--dtype</c> takes here (training refuses float16).</param>
+    public ModelOptionGroup(string defaultDtype, string adapterDescription, bool adapterRequired = false,
+        string dtypeDescription = "Weight dtype: float32, bfloat16, float16 or float64")
     {
         adapter = new("--adapter", "--adapter_name_or_path")
         {
@@ -135,7 +145,7 @@ internal sealed class ModelOptionGroup
         };
         dtype = new("--dtype")
         {
-            Description = "Weight dtype: float32 or bfloat16", DefaultValueFactory = _ => defaultDtype,
+            Description = dtypeDescription, DefaultValueFactory = _ => defaultDtype,
         };
     }
 
@@ -328,7 +338,8 @@ internal sealed class TrainingOptionGroup
     readonly Option<string> stage;
     readonly Option<string> output;
     readonly ModelOptionGroup model = new(Defaults.Dtype,
-        "MoE adapter to continue (stage 2: the stage-1 output; stage 1: optional, else the model is upcycled)");
+        "MoE adapter to continue (stage 2: the stage-1 output; stage 1: optional, else the model is upcycled)",
+        dtypeDescription: "Weight dtype: float32 or bfloat16 (float16 would need loss scaling)");
     readonly DataOptionGroup data = new(Defaults);
     readonly MoeOptionGroup moe = new(Defaults.NumExperts, Defaults.TopK);
     readonly MoeLossOptionGroup losses = new(Defaults);

@@ -10,19 +10,34 @@ public static class PretrainCommand
     {
         var defaults = new PretrainingOptions { TokenizerDir = "", Datasets = [], OutputDir = "" };
         var data = new DataOptionGroup(defaults);
-        var device = new DeviceOptionGroup(defaults);
+        var device = new DeviceOptionGroup(defaults, runsMoe: false);   // a dense model
         var optimization = new OptimizationOptionGroup(defaults.Optimization);
         var tokenizer = new Option<string>("--tokenizer")
         {
             Description = "Folder with tokenizer.json (from 'moelpr tokenizer train')", Required = true,
         };
         var output = SharedOptions.Output("Output HF model folder");
-        var hidden = new Option<int>("--hidden-size") { DefaultValueFactory = _ => defaults.HiddenSize };
-        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => defaults.NumLayers };
-        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => defaults.NumAttentionHeads };
-        var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => defaults.NumKeyValueHeads };
+        var hidden = new Option<int>("--hidden-size")
+        {
+            Description = "Hidden size (hidden_size)", DefaultValueFactory = _ => defaults.HiddenSize,
+        };
+        var layers = new Option<int>("--layers")
+        {
+            Description = "Number of decoder layers (num_hidden_layers)", DefaultValueFactory = _ => defaults.NumLayers,
+        };
+        var heads = new Option<int>("--heads")
+        {
+            Description = "Attention heads (num_attention_heads)",
+            DefaultValueFactory = _ => defaults.NumAttentionHeads,
+        };
+        var kvHeads = new Option<int>("--kv-heads")
+        {
+            Description = "Key/value heads, fewer for grouped-query attention (num_key_value_heads)",
+            DefaultValueFactory = _ => defaults.NumKeyValueHeads,
+        };
         var intermediate = new Option<int>("--intermediate-size")
         {
+            Description = "MLP intermediate size (intermediate_size)",
             DefaultValueFactory = _ => defaults.IntermediateSize,
         };
         var untied = new Option<bool>("--untied") { Description = "Separate lm_head instead of tied embeddings" };

@@ -20,11 +20,12 @@ public static class TasksCommand
         };
         var numFewShot = new Option<int>("--num-fewshot", "--num_fewshot")
         {
-            Description = "Solved examples before each question", DefaultValueFactory = _ => defaults.NumFewShot,
+            Description = "Solved examples before each question (needs --fewshot-task)",
+            DefaultValueFactory = _ => defaults.NumFewShot,
         };
         var fewShotTask = new Option<string?>("--fewshot-task")
         {
-            Description = "Task JSONL the few-shot examples come from (a different split)",
+            Description = "Task JSONL the few-shot examples come from (a different split; needed with --num-fewshot)",
         };
         var seed = new Option<int>("--seed")
         {
