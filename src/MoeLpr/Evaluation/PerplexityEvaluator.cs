@@ -37,12 +37,15 @@ public static class PerplexityEvaluator
 
     static string Language(bool? isOld) => isOld switch { true => "old", false => "new", null => "" };
 
-    /// <summary>Summed NLL (float64) and the number of scored targets over every block of the set.</summary>
+    /// <summary>
+    /// Summed NLL (float64) and the number of scored targets over every block of the set. Both sums stay on the device
+    /// and are read once, so that the host does not wait for the device after every batch.
+    /// </summary>
     static (double Nll, long Tokens) SumNll(LlamaForCausalLM model, EvaluationSet set, int batchSize,
         int? maskedLabelTokenId, Device device)
     {
-        double nll = 0;
-        long tokens = 0;
+        using var nll = torch.zeros([], ScalarType.Float64, device);
+        using var tokens = torch.zeros([], ScalarType.Int64, device);
         for (int start = 0; start < set.Corpus.Count; start += batchSize)
         {
             using var scope = torch.NewDisposeScope();
@@ -53,11 +56,10 @@ public static class PerplexityEvaluator
             long vocab = logits.shape[^1], length = logits.shape[1];
             var shiftedLogits = logits.narrow(1, 0, length - 1).reshape(-1, vocab);
             var shiftedLabels = labels.narrow(1, 1, length - 1).reshape(-1);
-            nll += nn.functional.cross_entropy(shiftedLogits, shiftedLabels, ignore_index: LlamaForCausalLM.IgnoreIndex,
-                                               reduction: nn.Reduction.Sum)
-                                .to_type(ScalarType.Float64).item<double>();
-            tokens += shiftedLabels.ne(LlamaForCausalLM.IgnoreIndex).sum().item<long>();
+            nll.add_(nn.functional.cross_entropy(shiftedLogits, shiftedLabels,
+                ignore_index: LlamaForCausalLM.IgnoreIndex, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
+            tokens.add_(shiftedLabels.ne(LlamaForCausalLM.IgnoreIndex).sum());
         }
-        return (nll, tokens);
+        return (nll.item<double>(), tokens.item<long>());
     }
 }
