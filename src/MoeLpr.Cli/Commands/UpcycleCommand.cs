@@ -48,8 +48,14 @@ public static class UpcycleCommand
             config.Validate("--num-experts/--topk");
             string outputDir = parse.GetValue(output)!;
             TrainerState.RequireNoFinishedRun(outputDir);   // a trained adapter is not replaced by a fresh one
+            AtomicDirectory.RequireNewOrEmpty(outputDir);   // nor is any other folder's content
             using var writing = RunLock.Acquire(outputDir);
             using var llm = HfModelDirectory.Load(modelDir);
+            int layerCount = llm.Config.NumHiddenLayers;
+            var outside = layerList.Where(layer => layer >= layerCount).ToList();
+            if (outside.Count > 0)
+                throw new ArgumentException(
+                    $"--layers: {string.Join(", ", outside)} is not a layer of {modelDir} (0..{layerCount - 1})");
             Upcycler.Upcycle(llm, config, parse.GetValue(seed));
             MoeAdapter.Save(llm, config, outputDir);
             parse.InvocationConfiguration.Output.WriteLine(

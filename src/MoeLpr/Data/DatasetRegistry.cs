@@ -27,7 +27,10 @@ public sealed partial class DatasetRegistry
 
     public static DatasetRegistry Open(string infoPath)
     {
-        if (!File.Exists(infoPath)) throw new InvalidDataException($"{infoPath}: dataset_info.json not found");
+        if (!File.Exists(infoPath))
+            throw new InvalidDataException($"{infoPath}: dataset_info.json not found" + (Path.IsPathRooted(infoPath)
+                ? ""
+                : $" (relative to the current folder, {Environment.CurrentDirectory}; name it with --dataset-info)"));
         Dictionary<string, DatasetEntry>? entries;
         try
         {

@@ -55,7 +55,7 @@ public static class Doctor
         if (!driver)
             return "no NVIDIA driver here (no /proc/driver/nvidia/version, no nvidia-smi), so the kit runs on the " +
                    "CPU; on a machine with an NVIDIA GPU, install a CUDA build of PyTorch and the kit runs on its " +
-                   "libtorch (see moelpr doctor)";
+                   "libtorch (name its torch/lib folder with --libtorch or MOELPR_LIBTORCH if it is not found)";
         if (libtorchHasCuda)
             return $"{loadedFolder} has CUDA and a driver is present, but libtorch found no usable GPU: " +
                    "check nvidia-smi";

@@ -53,7 +53,8 @@ public sealed class RunSetup
             var corpus = Pack([dataset], options, requireLanguage: false);
             return corpus.Count > 0 ? (dataset, corpus) : throw new InvalidDataException(
                 $"{dataset.FilePath}: dataset '{dataset.Name}' has fewer than cutoff_len = {options.CutoffLen} " +
-                $"tokens, nothing to score");
+                $"tokens{(options.MaxSamples is { } max ? $" in its first {max} documents" : "")}, nothing to " +
+                "score; lower --cutoff-len or give it more documents (--max-samples)");
         }).ToList();
 
     /// <summary>The datasets packed together as <paramref name="options"/> say.</summary>

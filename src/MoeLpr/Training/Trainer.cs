@@ -54,7 +54,8 @@ public sealed class Trainer
         var latest = TrainingCheckpoint.FindLatest(outputDir);
         if (!resume && latest is not null)
             throw new InvalidOperationException(
-                $"{outputDir}: already holds {Path.GetFileName(latest)}; resume it or choose a new output folder");
+                $"{outputDir}: already holds {Path.GetFileName(latest)}; add --resume to continue that run, or " +
+                "choose a new output folder");
         if (!resume) TrainerState.RequireNoFinishedRun(outputDir);
 
         using var step = new TrainingStep(model, policy, options);
@@ -150,7 +151,7 @@ public sealed class Trainer
 
         policy.SaveWeights(model, outputDir);
         (state with { Completed = true }).Save(Path.Combine(outputDir, TrainerState.FileName));
-        console.WriteLine($"done: {done} steps, {policy.Name} weights in {outputDir}");
+        console.WriteLine($"done: {done} steps of {policy.Name}; its output is in {outputDir}");
         return new TrainingResult(done, planned, Completed: true, outputDir, lastMetrics);
     }
 

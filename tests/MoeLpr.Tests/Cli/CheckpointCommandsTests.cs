@@ -52,10 +52,16 @@ public class CheckpointCommandsTests
 
         string other = Path.Combine(root.Path, "other");
         var bad = CliRunner.Run("upcycle", "--model", baseDir, "--output", other, "--layers", "0,9");
-        Assert.Equal(1, bad.ExitCode);
-        Assert.StartsWith("error: ", bad.Error);
-        Assert.Contains("layers_to_transform has 9", bad.Error);
+        Assert.Equal((1, $"error: --layers: 9 is not a layer of {baseDir} (0..1)"), (bad.ExitCode, bad.Error.Trim()));
         Assert.False(Directory.Exists(other));
+
+        // An existing adapter is not replaced by a fresh one, as export and tokenizer train refuse a used folder.
+        var again = CliRunner.Run("upcycle", "--model", baseDir, "--output", adapterDir, "--num-experts", "3");
+        Assert.Equal(
+            (1, $"error: {adapterDir}: the output folder is not empty; choose a new one (nothing was written)"),
+            (again.ExitCode, again.Error.Trim()));
+        Assert.Equal([1], JsonNode.Parse(File.ReadAllText(Path.Combine(adapterDir, "adapter_config.json")))!
+            ["layers_to_transform"]!.AsArray().Select(n => n!.GetValue<int>()));
     }
 
     [Fact]

@@ -98,6 +98,10 @@ public class DatasetRegistryTests
         string info = Path.Combine(dir, "dataset_info.json");
         Assert.Equal($"{info}: dataset_info.json not found",
             Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open(info)).Message);
+        // The default registry path is relative: run from another folder, the message says where it looked.
+        Assert.Equal($"no/such/dataset_info.json: dataset_info.json not found (relative to the current folder, " +
+                     $"{Environment.CurrentDirectory}; name it with --dataset-info)",
+            Assert.Throws<InvalidDataException>(() => DatasetRegistry.Open("no/such/dataset_info.json")).Message);
         string ErrorOfEntry(string registry)
         {
             File.WriteAllText(info, registry);
