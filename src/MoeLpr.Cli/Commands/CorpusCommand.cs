@@ -13,9 +13,9 @@ public static class CorpusCommand
         {
             Description = "unpacked usr/share/libreoffice/help folder", Required = true,
         };
-        var output = new Option<string>("--out")
+        var output = new Option<string>("--out", "--output")
         {
-            Description = "data root: gets corpus/, moelpr_examples/, dataset_info.json", Required = true,
+            Description = "Data root: gets corpus/, moelpr_examples/, dataset_info.json", Required = true,
         };
         var maxTrain = new Option<int?>("--max-train") { Description = "pages per language in train (default: all)" };
         var maxEval = new Option<int?>("--max-eval")

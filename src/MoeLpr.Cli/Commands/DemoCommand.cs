@@ -24,7 +24,7 @@ public static class DemoCommand
         {
             Description = "Seed for upcycling, LoRA init and data order", DefaultValueFactory = _ => defaults.Seed,
         };
-        var model = new Option<string>("--base-model")
+        var model = new Option<string>("--base-model", "--model", "--model_name_or_path")
         {
             Description = "Dense HF base model folder with its tokenizer",
             DefaultValueFactory = _ => defaults.BaseModelDir,

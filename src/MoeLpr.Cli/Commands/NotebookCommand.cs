@@ -27,7 +27,7 @@ public static class NotebookCommand
         {
             Description = "Notebooks (.ipynb) to run, in order", Arity = ArgumentArity.OneOrMore,
         };
-        var output = new Option<string?>("--output", "-o")
+        var output = new Option<string?>("--output", "--out", "-o")
         {
             Description = "Folder for the executed notebooks (with outputs); none are written without it",
         };

@@ -73,6 +73,9 @@ public class OutputFolderTests
             (Recipe("--replay-max-samples", "-2"), "max samples (--replay-max-samples) cannot be negative (got -2)"),
             (["demo", "--quick", "--base-model", ws.ModelDir + "-missing", "--output", ws.Output("demo")],
                 $"{ws.ModelDir}-missing: model folder not found"),
+            // --model, as every other command names it
+            (["demo", "--quick", "--model", ws.ModelDir + "-gone", "--output", ws.Output("demo")],
+                $"{ws.ModelDir}-gone: model folder not found"),
         };
         foreach (var (args, message) in cases)
         {
