@@ -34,7 +34,8 @@ public static class EvalCommand
             {
                 ModelDir = modelDir, Datasets = data.Datasets(parse), BatchSize = parse.GetValue(batch),
             };
-            var report = EvaluationRun.Run(device.Apply(data.Apply(model.Apply(options, parse), parse), parse));
+            var report = EvaluationRun.Run(device.Apply(data.Apply(model.Apply(options, parse), parse), parse),
+                parse.InvocationConfiguration.Output);
             parse.InvocationConfiguration.Output.Write(report.ToTable());
             if (parse.GetValue(output) is string csv)
             {

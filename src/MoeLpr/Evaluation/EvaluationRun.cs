@@ -21,7 +21,9 @@ public sealed record EvaluationOptions : ModelDataOptions
 /// </summary>
 public static class EvaluationRun
 {
-    public static PerplexityReport Run(EvaluationOptions options)
+    /// <param name="console">Where to say what is scored, and each dataset's result as it comes; silent when null.
+    /// </param>
+    public static PerplexityReport Run(EvaluationOptions options, TextWriter? console = null)
     {
         if (options.Datasets.Count == 0) throw new ArgumentException("no dataset given (--dataset a,b,c)");
         string tokenizerDir = TokenizerLoader.FolderFor(options.TokenizerDir, options.ModelDir);
@@ -36,8 +38,14 @@ public static class EvaluationRun
             model.Config.RequireTokenId(sets.Max(set => set.Corpus.MaxTokenId), tokenizerDir);
             model.to(setup.Device);
             options.ChooseKernels(model);
+            console?.WriteLine($"scoring {options.ModelDir}" +
+                               (options.AdapterDir is null ? "" : $" with {options.AdapterDir}") +
+                               $" ({options.Dtype}, {setup.Device.type}) on {sets.Count} datasets, " +
+                               $"{sets.Sum(set => set.Corpus.Count)} blocks of {options.CutoffLen} tokens");
             return PerplexityEvaluator.Evaluate(model, sets, options.BatchSize,
-                options.MaskEosInLabels ? setup.Tokenizer.EosId : null, setup.Device);
+                options.MaskEosInLabels ? setup.Tokenizer.EosId : null, setup.Device,
+                row => console?.WriteLine(FormattableString.Invariant(
+                    $"  {row.Name}: perplexity {row.Perplexity:0.000} over {row.Tokens:N0} tokens")));
         }
     }
 }

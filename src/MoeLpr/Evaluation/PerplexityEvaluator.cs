@@ -16,8 +16,9 @@ public sealed record EvaluationSet(string Name, bool? IsOldLanguage, PackedCorpu
 /// </summary>
 public static class PerplexityEvaluator
 {
+    /// <param name="scored">Sees each dataset's row as soon as it is scored (progress on long evaluations).</param>
     public static PerplexityReport Evaluate(LlamaForCausalLM model, IReadOnlyList<EvaluationSet> sets, int batchSize,
-        int? maskedLabelTokenId, Device? device = null)
+        int? maskedLabelTokenId, Device? device = null, Action<PerplexityRow>? scored = null)
     {
         if (batchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {batchSize})");
         device ??= model.parameters().First().device;
@@ -27,6 +28,7 @@ public static class PerplexityEvaluator
         {
             var (nll, tokens) = SumNll(model, set, batchSize, maskedLabelTokenId, device);
             rows.Add(PerplexityRow.Of(set.Name, "dataset", Language(set.IsOldLanguage), nll, tokens));
+            scored?.Invoke(rows[^1]);
         }
         foreach (var group in rows.Where(r => r.Language != "")
             .GroupBy(r => r.Language).OrderBy(g => g.Key, StringComparer.Ordinal).ToList())
