@@ -43,7 +43,7 @@ public static class HfModelDirectory
     /// With tied embeddings the model has no <c>lm_head</c>; some exporters still write a copy of the embedding under
     /// that key, which is harmless to skip.
     /// </summary>
-    static IReadOnlySet<string> TiedHeadKeys(ModelConfig config) =>
+    internal static IReadOnlySet<string> TiedHeadKeys(ModelConfig config) =>
         config.TieWordEmbeddings ? new HashSet<string> { "lm_head.weight" } : new HashSet<string>();
 
     /// <summary>

@@ -29,8 +29,7 @@ public static class MixtralImporter
             // Routers and experts are all overwritten by the load, so the seed does not matter.
             Upcycler.Upcycle(model, moeConfig, seed: 0);
             var targets = model.state_dict().ToDictionary(p => MixtralKeys.FromMoeLpr(p.Key), p => p.Value);
-            StateDictLoader.Load(targets, checkpoint,
-                baseConfig.TieWordEmbeddings ? new HashSet<string> { "lm_head.weight" } : null);
+            StateDictLoader.Load(targets, checkpoint, HfModelDirectory.TiedHeadKeys(baseConfig));
         }
         catch
         {

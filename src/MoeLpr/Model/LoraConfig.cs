@@ -11,8 +11,7 @@ namespace MoeLpr.Model;
 public sealed record LoraConfig
 {
     /// <summary>Every linear layer of a LLaMA block: attention q/k/v/o and MLP gate/up/down.</summary>
-    public static readonly string[] AllLinearModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-        "up_proj", "down_proj"];
+    public static readonly string[] AllLinearModules = [.. LlamaAttention.ProjectionNames, .. LlamaMLP.ProjectionNames];
 
     /// <summary>PEFT's <c>peft_type</c> for LoRA.</summary>
     public const string PeftTypeName = "LORA";
