@@ -269,6 +269,7 @@ public class RecipeCommandTests
             "--dataset-info", ws.DatasetInfo, "--output", lora, "--cutoff-len", "32", "--max-steps", "1",
             "--device", "cpu").ExitCode);
 
+        string adapter = Stage1Adapter(ws);
         var cases = new (string[] Args, string Error)[]
         {
             (Recipe(ws, "full", output, "--dataset", "new_text"),
@@ -276,7 +277,7 @@ public class RecipeCommandTests
              "LoRA have none"),
             (Recipe(ws, "2", output, "--dataset", "new_text,old_text"),
              "error: stage 2 needs --adapter: the stage-1 output folder whose routers it trains"),
-            (Recipe(ws, "2", output, "--adapter", Stage1Adapter(ws), "--dataset", "new_text"),
+            (Recipe(ws, "2", output, "--adapter", adapter, "--dataset", "new_text"),
              $"error: {ws.DatasetInfo}: none of new_text is \"old\": the released code's LPR loss is NaN on a " +
              "micro-batch without old-language tokens; add an old-language replay dataset"),
             (Recipe(ws, "2", output, "--adapter", lora, "--dataset", "new_text,old_text"),
@@ -285,7 +286,7 @@ public class RecipeCommandTests
              $"error: {ws.DatasetInfo}: unknown dataset 'klingon' (known: new_text, old_text)"),
             (Recipe(ws, "1", output, "--dataset", "new_text", "--num-gpus", "0"),
              "error: --num-gpus must be at least 1 (got 0)"),
-            (Recipe(ws, "2", output, "--adapter", Stage1Adapter(ws), "--dataset", "new_text,old_text",
+            (Recipe(ws, "2", output, "--adapter", adapter, "--dataset", "new_text,old_text",
                     "--replay-max-samples", "3"),
              "error: --replay-max-samples: LLaMA-Factory takes one max_samples for every dataset; give the " +
              "old-language replay its own document count in its data file instead"),
