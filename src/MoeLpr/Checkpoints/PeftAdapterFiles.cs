@@ -6,7 +6,8 @@ namespace MoeLpr.Checkpoints;
 /// <summary>
 /// PEFT's adapter folder, the same for MoE-LPR's "MOE" adapters (<see cref="MoeAdapter"/>) and LoRA
 /// (<see cref="LoraAdapter"/>): <c>adapter_config.json</c> and <c>adapter_model.safetensors</c> holding only the
-/// adapter's tensors, each key prefixed <c>base_model.model.</c> because PeftModel wraps the base model under that name.
+/// adapter's tensors, each key prefixed <c>base_model.model.</c> because PeftModel wraps the base model under that
+/// name.
 /// </summary>
 public static class PeftAdapterFiles
 {

@@ -32,8 +32,8 @@ public sealed class BatchPlan(int blockCount, TrainerOptions options)
         (MicroBatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
 
     /// <summary>
-    /// The whole run's optimizer steps: <c>MaxSteps</c> when set, else epochs × steps per epoch rounded up, as HF rounds
-    /// a fractional <c>num_train_epochs</c>.
+    /// The whole run's optimizer steps: <c>MaxSteps</c> when set, else epochs × steps per epoch rounded up, as HF
+    /// rounds a fractional <c>num_train_epochs</c>.
     /// </summary>
     public int PlannedSteps => options.MaxSteps ?? (int)Math.Ceiling(options.Epochs * StepsPerEpoch);
 

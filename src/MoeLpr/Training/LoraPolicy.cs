@@ -19,7 +19,8 @@ public sealed class LoraPolicy(LoraConfig config, long seed) : TrainingPolicy
     /// </summary>
     public override void Prepare(LlamaForCausalLM model)
     {
-        if (!model.state_dict().Keys.Any(k => k.Contains(LoraLinear.AdapterMarker))) LoraInjector.Inject(model, Config, seed);
+        if (!model.state_dict().Keys.Any(k => k.Contains(LoraLinear.AdapterMarker)))
+            LoraInjector.Inject(model, Config, seed);
     }
 
     public override bool IsTrainable(string parameterName) => parameterName.Contains(LoraLinear.AdapterMarker);

@@ -29,7 +29,8 @@ public class RoutingStatisticsTests
         using var model = UpcycledModel(numExperts: 3, topK: 2, layers: []);
         var random = new Random(5);
         var blocks = Enumerable.Range(0, 6)
-            .Select(_ => Enumerable.Range(0, 8).Select(_ => random.Next(TinyModels.Llama.VocabSize)).ToArray()).ToList();
+            .Select(_ => Enumerable.Range(0, 8).Select(_ => random.Next(TinyModels.Llama.VocabSize)).ToArray())
+            .ToList();
         var corpus = new MoeLpr.Data.PackedCorpus(8, blocks, blocks.Select(b => new bool[b.Length]).ToList(), [],
             fromCache: false);
         var batches = Enumerable.Range(0, corpus.Count).Chunk(2)
