@@ -33,7 +33,7 @@ public static class RoutesCommand
             };
             var statistics = RoutingRun.Run(device.Apply(data.Apply(model.Apply(options, parse), parse), parse));
             string folder = parse.GetValue(output)!;
-            RoutingCsv.Write(statistics, folder);
+            RoutingCsv.Write(statistics, folder, labelColumn: "dataset");   // counted per dataset, not per language
             var console = parse.InvocationConfiguration.Output;
             foreach (var counts in statistics.Counts)
                 console.WriteLine($"{counts.Language,-12} layer {counts.Layer,3}  tokens {counts.Tokens,9}  " +

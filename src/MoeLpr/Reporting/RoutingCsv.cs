@@ -9,11 +9,17 @@ public static class RoutingCsv
     public const string LayersFile = "routing_layers.csv";
 
     /// <summary>
-    /// Writes <see cref="ExpertsFile"/> (language × layer × expert) and <see cref="LayersFile"/> (language × layer).
+    /// Writes <see cref="ExpertsFile"/> (label × layer × expert) and <see cref="LayersFile"/> (label × layer), the
+    /// label column named <paramref name="labelColumn"/>: what the statistics were counted under (languages in the
+    /// demo, dataset names in <c>moelpr routes</c>).
     /// </summary>
-    public static void Write(RoutingStatistics statistics, string directory)
+    public static void Write(RoutingStatistics statistics, string directory, string labelColumn = "language")
     {
-        DataFrameExport.WriteCsv(statistics.ExpertFrame(), Path.Combine(directory, ExpertsFile));
-        DataFrameExport.WriteCsv(statistics.LayerFrame(), Path.Combine(directory, LayersFile));
+        foreach (var (frame, file) in
+                 new[] { (statistics.ExpertFrame(), ExpertsFile), (statistics.LayerFrame(), LayersFile) })
+        {
+            if (labelColumn != "language") frame.Columns.RenameColumn("language", labelColumn);
+            DataFrameExport.WriteCsv(frame, Path.Combine(directory, file));
+        }
     }
 }

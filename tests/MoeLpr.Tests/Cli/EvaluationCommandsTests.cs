@@ -43,6 +43,9 @@ public class EvaluationCommandsTests
 
         var layers = File.ReadAllLines(Path.Combine(output, RoutingCsv.LayersFile));
         Assert.Equal(1 + 2 * Config.NumHiddenLayers, layers.Length);   // header + dataset × layer
+        Assert.StartsWith("dataset,layer,", layers[0]);
+        Assert.StartsWith("dataset,layer,expert,",
+            File.ReadLines(Path.Combine(output, RoutingCsv.ExpertsFile)).First());
         Assert.StartsWith("en_test,0,", layers[1]);
         Assert.StartsWith("el_test,1,", layers[^1]);
         Assert.Equal(1 + 2 * Config.NumHiddenLayers * 3,
