@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MoeLpr.Data;
 using MoeLpr.Evaluation;
 using MoeLpr.Reporting;
 
@@ -31,9 +32,13 @@ public static class RoutesCommand
             {
                 ModelDir = model.ModelDir(parse), Datasets = data.Datasets(parse), BatchSize = parse.GetValue(batch),
             };
-            var statistics = RoutingRun.Run(device.Apply(data.Apply(model.Apply(options, parse), parse), parse));
+            options = device.Apply(data.Apply(model.Apply(options, parse), parse), parse);
+            var statistics = RoutingRun.Run(options);
             string folder = parse.GetValue(output)!;
-            RoutingCsv.Write(statistics, folder, labelColumn: "dataset");   // counted per dataset, not per language
+            var registry = DatasetRegistry.Open(options.DatasetInfo);
+            // Counted per dataset, not per language; the group says which side of the language prior it is on.
+            RoutingCsv.Write(statistics, folder, labelColumn: "dataset",
+                groupOf: name => registry.Get(name).Language ?? "");
             var console = parse.InvocationConfiguration.Output;
             foreach (var counts in statistics.Counts)
                 console.WriteLine($"{counts.Language,-12} layer {counts.Layer,3}  tokens {counts.Tokens,9}  " +

@@ -43,11 +43,11 @@ public class EvaluationCommandsTests
 
         var layers = File.ReadAllLines(Path.Combine(output, RoutingCsv.LayersFile));
         Assert.Equal(1 + 2 * Config.NumHiddenLayers, layers.Length);   // header + dataset × layer
-        Assert.StartsWith("dataset,layer,", layers[0]);
-        Assert.StartsWith("dataset,layer,expert,",
+        Assert.StartsWith("dataset,group,layer,", layers[0]);
+        Assert.StartsWith("en_test,old,0,", layers[1]);
+        Assert.StartsWith("el_test,new,1,", layers[^1]);
+        Assert.StartsWith("dataset,group,layer,expert,",
             File.ReadLines(Path.Combine(output, RoutingCsv.ExpertsFile)).First());
-        Assert.StartsWith("en_test,0,", layers[1]);
-        Assert.StartsWith("el_test,1,", layers[^1]);
         Assert.Equal(1 + 2 * Config.NumHiddenLayers * 3,
             File.ReadAllLines(Path.Combine(output, RoutingCsv.ExpertsFile)).Length);
 
@@ -58,7 +58,7 @@ public class EvaluationCommandsTests
             Datasets = ["en_test", "el_test"], DatasetInfo = DataTestFiles.DatasetInfo, MaxSamples = 2, CutoffLen = 64,
         });
         var en0 = expected.Counts[0];
-        Assert.StartsWith($"en_test,0,{en0.Tokens},", layers[1]);
+        Assert.StartsWith($"en_test,old,0,{en0.Tokens},", layers[1]);
     }
 
     [Fact]
