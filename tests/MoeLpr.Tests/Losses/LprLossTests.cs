@@ -80,6 +80,24 @@ public class LprLossTests
         Assert.Equal(0, logits.grad!.abs().sum().item<float>());
     }
 
+    [Theory]
+    [InlineData(LprLossForm.Nll)]
+    [InlineData(LprLossForm.Reference)]
+    public void NewTokenWhoseExpertZeroIsImpossibleLeavesLossAndGradientFinite(LprLossForm form)
+    {
+        // The new-language token's −log p_0 is infinite; the loss is a masked mean over every token, so it must not
+        // reach the result as ∞·0 = NaN.
+        using var logits = torch.tensor(new float[] { 2, 0.5f, -1, float.NegativeInfinity, 1, 0 }).reshape(2, 3)
+            .requires_grad_();
+        using var old = ToTensor([LayerA[0]]);
+        using var mask = OldMask(true, false);
+        var loss = LprLoss.Compute([logits], mask, form);
+        Assert.Equal(LprLoss.Compute([old], OldMask(true), form).item<float>(), loss.item<float>());
+        loss.backward();
+        Assert.False(logits.grad!.isnan().any().item<bool>());
+        Assert.Equal(0, logits.grad![1].abs().sum().item<float>());
+    }
+
     [Fact]
     public void MaskLengthMustMatchTheTokens()
     {

@@ -43,18 +43,19 @@ public static class LprLoss
         if (oldLanguageMask.numel() != logits.shape[1])
             throw new ArgumentException(
                 $"old-language mask has {oldLanguageMask.numel()} tokens, router logits {logits.shape[1]}");
-        var oldTokens = oldLanguageMask.reshape(-1).to(logits.device).to_type(ScalarType.Bool).nonzero().squeeze(1);
-        if (oldTokens.shape[0] == 0)
-            return (logits.sum() * 0).MoveToOuterDisposeScope();
-
-        var old = logits.index_select(1, oldTokens);                                    // [L, M, N]
-        var perToken = form switch
+        // A masked mean rather than a selection: selecting the old tokens (nonzero) would read their count back to the
+        // host, making the host wait for the device at every micro-batch, and a CUDA graph could not record it.
+        var old = oldLanguageMask.reshape(1, -1).to(logits.device).to_type(ScalarType.Bool);     // [1, B*T]
+        var perToken = form switch                                                                // [L, B*T]
         {
-            LprLossForm.Nll => -old.log_softmax(-1).select(-1, 0),
-            LprLossForm.Reference => ReferenceForm(old.softmax(-1)),
+            LprLossForm.Nll => -logits.log_softmax(-1).select(-1, 0),
+            LprLossForm.Reference => ReferenceForm(logits.softmax(-1)),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, null),
         };
-        return perToken.mean().MoveToOuterDisposeScope();
+        // where, not a product: a new-language token whose p_0 underflows has an infinite −log p_0, and ∞·0 is NaN.
+        var sum = torch.where(old, perToken, torch.zeros_like(perToken)).sum();
+        var pairs = old.sum().to_type(sum.dtype) * logits.shape[0];
+        return (sum / pairs.clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>CrossEntropy(probabilities as logits, target 0) = −p_0 + log Σ_e exp(p_e).</summary>
