@@ -213,10 +213,16 @@ internal sealed class OptimizationOptionGroup(TrainerOptions defaults)
     {
         Description = "Seed for initialisation, libtorch and data order", DefaultValueFactory = _ => defaults.Seed,
     };
+    readonly Option<bool> cudaGraphs = new("--cuda-graphs")
+    {
+        Description = "Replay each micro-batch's forward and backward pass from a CUDA graph: for small models, " +
+                      "whose steps the host issues slower than the GPU runs them (CUDA, grouped experts)",
+        DefaultValueFactory = _ => defaults.CudaGraphs,
+    };
 
     public void AddTo(Command command) =>
         SharedOptions.AddTo(command, lr, batch, accumulation, epochs, maxSteps, warmup, maxGradNorm, saveSteps,
-            loggingSteps, seed);
+            loggingSteps, seed, cudaGraphs);
 
     public TrainerOptions Read(ParseResult parse) => defaults with
     {
@@ -225,6 +231,7 @@ internal sealed class OptimizationOptionGroup(TrainerOptions defaults)
         MaxSteps = parse.GetValue(maxSteps), WarmupSteps = parse.GetValue(warmup),
         MaxGradNorm = parse.GetValue(maxGradNorm), SaveSteps = parse.GetValue(saveSteps),
         LoggingSteps = parse.GetValue(loggingSteps), Seed = parse.GetValue(seed),
+        CudaGraphs = parse.GetValue(cudaGraphs),
     };
 }
 

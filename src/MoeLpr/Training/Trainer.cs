@@ -111,7 +111,7 @@ public sealed class Trainer
                 }).ToList();
                 try
                 {
-                    result = step.Run(microBatches, lr, (output, oldMask) => routing.Add(output.RouterLogits, oldMask));
+                    result = step.Run(microBatches, lr, routing.Add);
                 }
                 catch (TrainingDivergedException e) { throw Diverged(number, e.Message, lastCheckpoint); }
             }

@@ -38,6 +38,12 @@ public sealed record TrainerOptions
     /// </summary>
     public int? MaskedLabelTokenId { get; init; }
     public Device? Device { get; init; }
+    /// <summary>
+    /// Replays each micro-batch's forward and backward pass from a CUDA graph (<see cref="GraphedBackward"/>), for
+    /// models small enough that the host issues a step's kernels slower than the GPU runs them. Needs a CUDA device
+    /// and grouped experts.
+    /// </summary>
+    public bool CudaGraphs { get; init; }
 
     public void Validate()
     {

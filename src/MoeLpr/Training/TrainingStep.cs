@@ -14,6 +14,17 @@ public sealed record MicroBatch(Tensor InputIds, Tensor OldLanguageMask);
 public sealed record MicroBatchLoss(double Total, double LmLoss,
     IReadOnlyDictionary<string, double> Parts, long Tokens);
 
+/// <summary>A micro-batch's loss terms still on the device: total, LM loss, then the named parts.</summary>
+internal sealed record PendingLoss(Tensor Values, IReadOnlyList<string> PartNames, long Tokens)
+{
+    public int Count => 2 + PartNames.Count;
+
+    /// <summary>The terms as read back, from <paramref name="offset"/> in the step's one copy.</summary>
+    public MicroBatchLoss Read(double[] values, int offset) => new(values[offset], values[offset + 1],
+        PartNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[offset + 2 + p.i]),
+        Tokens);
+}
+
 /// <summary>What one optimizer step did: the loss of each micro-batch and the gradient norm before clipping.</summary>
 public sealed record StepResult(IReadOnlyList<MicroBatchLoss> MicroBatches, double GradNorm);
 
@@ -26,7 +37,9 @@ public sealed class TrainingDivergedException(string message) : InvalidOperation
 /// One optimisation step, the same for every training run, the demo and the benchmarks: the policy composes the loss
 /// of each micro-batch (LM labels are the ids, masked where <c>MaskedLabelTokenId</c> says), gradients accumulate over
 /// the micro-batches, the global norm is clipped, the scheduled learning rate is set and AdamW, built over the
-/// trainable parameters only, updates them. Each micro-batch and the update run in their own dispose scope.
+/// trainable parameters only, updates them. Each micro-batch and the update run in their own dispose scope. With
+/// <see cref="TrainerOptions.CudaGraphs"/> each micro-batch's forward and backward pass is replayed from a CUDA graph
+/// (<see cref="GraphedBackward"/>).
 /// </summary>
 public sealed class TrainingStep : IDisposable
 {
@@ -34,6 +47,9 @@ public sealed class TrainingStep : IDisposable
     readonly TrainingPolicy policy;
     readonly TrainerOptions options;
     readonly MultiTensorAdamW adamW;
+    // One CUDA graph per micro-batch shape and count (the count scales the loss), captured at the first step that
+    // starts with one; null where the options leave graphs off.
+    readonly Dictionary<(long Rows, long Columns, int Count), GraphedBackward>? graphs;
 
     /// <summary>
     /// Prepares the model for the policy (adds its modules, moves it to the device, freezes every parameter the policy
@@ -49,6 +65,11 @@ public sealed class TrainingStep : IDisposable
             throw new InvalidOperationException($"policy '{policy.Name}' selects no trainable parameter in this model");
         Trainable = model.parameters().Where(p => p.requires_grad).ToList();
         adamW = new MultiTensorAdamW(Trainable, options.LearningRate);
+        if (options.CudaGraphs)
+        {
+            GraphedBackward.RequireCapturable(model, Device);
+            graphs = [];
+        }
         model.train();
     }
 
@@ -69,12 +90,16 @@ public sealed class TrainingStep : IDisposable
     /// copy. Reading each term as it is computed would make the host wait for the device between the forward and the
     /// backward pass of every micro-batch, with the device idle while the host then issues the next kernels.
     /// </remarks>
-    /// <param name="observe">Sees each micro-batch's model output and old-language mask (e.g. to log routing).</param>
+    /// <param name="observeRouting">
+    /// Sees each micro-batch's router logits (one per MoE layer) and old-language mask on the device, e.g. to log
+    /// routing; they are valid during the call only.
+    /// </param>
     public StepResult Run(IReadOnlyList<MicroBatch> microBatches, double learningRate,
-        Action<CausalLMOutput, Tensor>? observe = null)
+        Action<IReadOnlyList<Tensor>, Tensor>? observeRouting = null)
     {
         using var scope = torch.NewDisposeScope();
-        var pending = microBatches.Select(batch => Backward(batch, microBatches.Count, observe)).ToList();
+        var pending = microBatches.Select((batch, i) =>
+            Backward(batch, microBatches.Count, observeRouting, gradientsAreZero: i == 0)).ToList();
         var gradNorm = ClipGradients();
         var values = torch.cat([.. pending.Select(loss => loss.Values), gradNorm.reshape(1)])
             .cpu().data<double>().ToArray();
@@ -95,32 +120,52 @@ public sealed class TrainingStep : IDisposable
     /// </summary>
     public int FrozenParametersWithGradient() => model.parameters().Count(p => !p.requires_grad && p.grad is not null);
 
-    /// <summary>A micro-batch's loss terms still on the device: total, LM loss, then the named parts.</summary>
-    sealed record PendingLoss(Tensor Values, IReadOnlyList<string> PartNames, long Tokens)
+    /// <summary>
+    /// The micro-batch's forward, loss and backward pass: replayed from its CUDA graph where the options ask for
+    /// graphs (captured first if this shape has none and no gradient has accumulated yet this step), else run.
+    /// </summary>
+    PendingLoss Backward(MicroBatch batch, int microBatches, Action<IReadOnlyList<Tensor>, Tensor>? observeRouting,
+        bool gradientsAreZero)
     {
-        public int Count => 2 + PartNames.Count;
-
-        /// <summary>The terms as read back, from <paramref name="offset"/> in the step's one copy.</summary>
-        public MicroBatchLoss Read(double[] values, int offset) => new(values[offset], values[offset + 1],
-            PartNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[offset + 2 + p.i]),
-            Tokens);
+        if (graphs is not null)
+        {
+            var key = (batch.InputIds.shape[0], batch.InputIds.shape[1], microBatches);
+            if (!graphs.TryGetValue(key, out var graph) && gradientsAreZero)
+                graphs[key] = graph = GraphedBackward.Capture(batch, Device,
+                    (ids, oldMask) => Backward(ids, oldMask, microBatches), ZeroGradients);
+            if (graph is not null) return graph.Run(batch, observeRouting);
+        }
+        using var scope = torch.NewDisposeScope();
+        var (ids, oldLanguageMask) = (ToDevice(batch.InputIds), ToDevice(batch.OldLanguageMask));
+        var (loss, routerLogits) = Backward(ids, oldLanguageMask, microBatches);
+        observeRouting?.Invoke(routerLogits, oldLanguageMask);
+        return loss with { Values = loss.Values.MoveToOuterDisposeScope() };
     }
 
-    PendingLoss Backward(MicroBatch batch, int microBatches, Action<CausalLMOutput, Tensor>? observe)
+    /// <summary>
+    /// Forward, loss and backward of one micro-batch already on the device; returns its loss terms and router logits
+    /// (detached), in the caller's dispose scope. Issues no read from the device, so a CUDA graph can record it.
+    /// </summary>
+    (PendingLoss Loss, IReadOnlyList<Tensor> RouterLogits) Backward(Tensor ids, Tensor oldMask, int microBatches)
     {
-        using var scope = torch.NewDisposeScope();
-        var ids = ToDevice(batch.InputIds);
-        var oldMask = ToDevice(batch.OldLanguageMask);
         var output = model.forward(
             new CausalLMInput(ids, LanguageModelingLabels.From(ids, options.MaskedLabelTokenId), oldMask));
         var terms = policy.ComputeLoss(output, oldMask);
         (terms.Total / microBatches).backward();
-        observe?.Invoke(output, oldMask);
 
         // Logged in single precision, as the losses are computed; widened only to travel with the gradient norm.
         var values = torch.stack([terms.Total.detach(), terms.LmLoss.detach(), .. terms.Parts.Values.Select(
             part => part.detach())]).to_type(ScalarType.Float32).to_type(ScalarType.Float64);
-        return new PendingLoss(values.MoveToOuterDisposeScope(), terms.Parts.Keys.ToList(), ids.numel());
+        return (new PendingLoss(values, terms.Parts.Keys.ToList(), ids.numel()),
+            output.RouterLogits.Select(logits => logits.detach()).ToList());
+    }
+
+    /// <summary>Sets every trainable parameter's gradient to zero in place (its memory stays where a graph wrote it).
+    /// </summary>
+    void ZeroGradients()
+    {
+        using var _ = torch.no_grad();
+        foreach (var parameter in Trainable) parameter.grad?.zero_();
     }
 
     /// <summary>
@@ -164,5 +209,9 @@ public sealed class TrainingStep : IDisposable
         return gradNorm;
     }
 
-    public void Dispose() => adamW.Dispose();
+    public void Dispose()
+    {
+        foreach (var graph in graphs?.Values ?? Enumerable.Empty<GraphedBackward>()) graph.Dispose();
+        adamW.Dispose();
+    }
 }

@@ -197,6 +197,11 @@ public class TrainCommandTests
         Assert.Equal(1, noThreads.ExitCode);
         Assert.StartsWith("error: the thread count (--threads) must be at least 1 (got 0)", noThreads.Error);
 
+        // A CUDA graph records kernels: on the CPU there are none to record.
+        var graphsOnCpu = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("l"), "--cuda-graphs"));
+        Assert.Equal((1, "error: CUDA graphs need a CUDA device (training runs on cpu)"),
+            (graphsOnCpu.ExitCode, graphsOnCpu.Error.Trim()));
+
         var csvIsAFolder = CliRunner.Run("eval", "--model", ws.ModelDir, "--dataset", "new_text", "--dataset-info",
             ws.DatasetInfo, "--cutoff_len", "32", "--output", ws.ModelDir);
         Assert.Equal(1, csvIsAFolder.ExitCode);
