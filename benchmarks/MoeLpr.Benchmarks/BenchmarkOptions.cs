@@ -4,16 +4,15 @@ namespace MoeLpr.Benchmarks;
 
 /// <summary>
 /// Command-line options: <c>[--size quick|full|paper] [--quick] [--device auto|cpu|cuda] [--libtorch DIR]
-/// [--attention auto|eager|sdpa] [--moe-dispatch auto|loop|grouped] [--sections a,b] [--out DIR] [--tag NAME]
-/// [--threads N]</c>.
+/// [--attention auto|eager|sdpa] [--moe-dispatch auto|loop|grouped] [--cuda-graphs] [--sections a,b] [--out DIR]
+/// [--tag NAME] [--threads N]</c>.
 /// </summary>
 public sealed record BenchmarkOptions(
     string Size, string Device, string? LibTorch, AttentionImplementation Attention, ExpertDispatch Dispatch,
-    IReadOnlySet<string> Sections,
-    string OutputDirectory, string Tag, int? Threads)
+    bool CudaGraphs, IReadOnlySet<string> Sections, string OutputDirectory, string Tag, int? Threads)
 {
     public static readonly string[] AllSections =
-        ["dispatch-agreement", "matmul", "moe-layer", "throughput", "profile", "host-overhead", "leak",
+        ["dispatch-agreement", GraphAgreementSection, "matmul", "moe-layer", "throughput", "profile", "host-overhead", "leak",
          HeldMemorySection];
 
     /// <summary>
@@ -21,6 +20,8 @@ public sealed record BenchmarkOptions(
     /// already holds, which hides them from RSS (a full run measured 0.0 MiB where a fresh process measures 18).
     /// </summary>
     const string HeldMemorySection = "held-memory";
+    /// <summary>Needs CUDA: not by default.</summary>
+    public const string GraphAgreementSection = "graph-agreement";
     public static readonly string[] Sizes = ["quick", "full", "paper"];
 
     public bool Runs(string section) => Sections.Contains(section);
@@ -32,7 +33,8 @@ public sealed record BenchmarkOptions(
         var dispatch = ExpertDispatch.Auto;
         string? libtorch = null;
         int? threads = null;
-        var sections = AllSections.Where(s => s != HeldMemorySection).ToHashSet();
+        bool cudaGraphs = false;
+        var sections = AllSections.Where(s => s is not (HeldMemorySection or GraphAgreementSection)).ToHashSet();
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -55,6 +57,7 @@ public sealed record BenchmarkOptions(
                         : throw new ArgumentException(
                             $"unknown attention '{implementation}' (valid: auto, eager, sdpa)");
                     break;
+                case "--cuda-graphs": cudaGraphs = true; break;
                 case "--device": device = Value(); break;
                 case "--libtorch": libtorch = Value(); break;
                 case "--out": output = Value(); break;
@@ -75,7 +78,7 @@ public sealed record BenchmarkOptions(
                     throw new ArgumentException(
                         $"unknown option '{args[i]}' (valid: --size {string.Join("|", Sizes)}, --quick, " +
                         "--device auto|cpu|cuda, --libtorch DIR, --attention auto|eager|sdpa, " +
-                        "--moe-dispatch auto|loop|grouped, " +
+                        "--moe-dispatch auto|loop|grouped, --cuda-graphs, " +
                         $"--sections {string.Join(",", AllSections)}, --out DIR, --tag NAME, --threads N)");
             }
         }
@@ -83,7 +86,8 @@ public sealed record BenchmarkOptions(
             throw new ArgumentException($"{HeldMemorySection} runs alone (--sections {HeldMemorySection}): after " +
                                         "other sections the process reuses memory it holds, which hides what a " +
                                         "forward keeps");
-        return new BenchmarkOptions(size, device, libtorch, attention, dispatch, sections, output, tag, threads);
+        return new BenchmarkOptions(size, device, libtorch, attention, dispatch, cudaGraphs, sections, output, tag,
+            threads);
     }
 
     /// <summary>benchmarks/results next to this project, found by walking up from the working directory.</summary>

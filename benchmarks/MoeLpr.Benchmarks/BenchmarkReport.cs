@@ -9,7 +9,7 @@ namespace MoeLpr.Benchmarks;
 /// <summary>Everything one run measured; written as JSON and as a Markdown summary.</summary>
 public sealed record BenchmarkReport(
     MachineDescription Machine, string Mode, string Attention, string MoeDispatch, ModelConfig Model, MoeConfig Moe,
-    int Batch, int SeqLen, DispatchAgreementResult? DispatchAgreement,
+    int Batch, int SeqLen, DispatchAgreementResult? DispatchAgreement, GraphAgreementResult? GraphAgreement,
     MatmulPeakResult? MatmulPeak, MoeLayerResult? MoeLayer, IReadOnlyList<ThroughputResult> Throughput,
     IReadOnlyList<ProfileResult> Profiles, HostOverheadResult? HostOverhead, LeakResult? Leak,
     HeldMemoryResult? HeldMemory, string FlopFormula)
@@ -71,6 +71,21 @@ public sealed record BenchmarkReport(
             foreach (var t in agreement.Tensors)
                 md.AppendLine($"| {t.Stage} | {t.Tensor} | {t.MaxAbsDifference:0.0e+00} | {t.MaxAbsLoop:0.0e+00} | " +
                               $"{t.Relative:0.0e+00} |");
+            md.AppendLine();
+        }
+
+        if (GraphAgreement is { } graphs)
+        {
+            md.AppendLine($"## Training replayed from CUDA graphs against training as issued ({graphs.DType}, " +
+                          $"{graphs.Steps} steps from the same weights, two batches in turn)\n");
+            md.AppendLine("| stage | losses as issued | losses replayed | max \\|loss diff\\| | " +
+                          "max \\|weight diff\\| | max \\|weight\\| |");
+            md.AppendLine("|---|---|---|---:|---:|---:|");
+            string Losses(double[] losses) => string.Join(" ", losses.Select(l => F(l, "0.000000")));
+            foreach (var s in graphs.Stages)
+                md.AppendLine($"| {s.Stage} | {Losses(s.EagerLosses)} | {Losses(s.GraphLosses)} | " +
+                              $"{s.MaxAbsLossDifference:0.0e+00} | {s.MaxAbsWeightDifference:0.0e+00} | " +
+                              $"{s.MaxAbsWeight:0.0e+00} |");
             md.AppendLine();
         }
 

@@ -16,6 +16,11 @@ if (cudaNote is not null) Console.WriteLine($"CUDA {cudaNote}");
 Device device;
 try { device = DeviceSelector.Resolve(options.Device); }
 catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
+if (options.CudaGraphs && device.type != DeviceType.CUDA)
+{
+    Console.Error.WriteLine($"error: --cuda-graphs needs a CUDA device (this run is on {device})");
+    return 1;
+}
 var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;   // bf16 on GPUs, fp32 on CPUs
 if (device.type == DeviceType.CPU) DeviceSelector.SetThreads(options.Threads ?? Environment.ProcessorCount);
 
@@ -33,6 +38,7 @@ void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}
 string G(double flops) => (flops / 1e9).ToString("0.0", CultureInfo.InvariantCulture);
 
 DispatchAgreementResult? agreement = null;
+GraphAgreementResult? graphAgreement = null;
 MatmulPeakResult? peak = null;
 MoeLayerResult? layer = null;
 var throughput = new List<ThroughputResult>();
@@ -49,6 +55,20 @@ if (options.Runs("dispatch-agreement"))
                  "|loop|)")));
     Save();
 }
+
+if (options.Runs(BenchmarkOptions.GraphAgreementSection) && device.type == DeviceType.CUDA)
+{
+    graphAgreement = GraphAgreement.Run(models, device, dtype, kernels);
+    Log($"CUDA graphs against issued kernels ({graphAgreement.DType}, {graphAgreement.Steps} steps): " +
+        string.Join("; ", graphAgreement.Stages.Select(s =>
+            $"stage {s.Stage} losses {string.Join(" ", s.EagerLosses.Select(l => l.ToString("0.000000")))} against " +
+            $"{string.Join(" ", s.GraphLosses.Select(l => l.ToString("0.000000")))}, max |diff| " +
+            $"{s.MaxAbsLossDifference:0.0e+00}; weights max |diff| {s.MaxAbsWeightDifference:0.0e+00} " +
+            $"(max |w| {s.MaxAbsWeight:0.0e+00})")));
+    Save();
+}
+else if (options.Runs(BenchmarkOptions.GraphAgreementSection))
+    Log("graph agreement: not run (CUDA graphs need a CUDA device)");
 
 if (options.Runs("matmul") || options.Runs("throughput"))
 {
@@ -81,7 +101,7 @@ if (options.Runs("throughput") || options.Runs("profile"))
     using var batch = TrainingBatch.Random(models.Model, models.Batch, models.SeqLen, device, seed: 4);
     if (options.Runs("throughput"))
         ThroughputBenchmark.Run(model, models.Moe, kernels, batch, device, peak!.FlopsPerSecond, warmup,
-            repetitions, r =>
+            repetitions, options.CudaGraphs, r =>
         {
             throughput.Add(r);
             Log($"{r.Workload}: {r.Timing.MedianSeconds * 1000:0.0} ms, {r.TokensPerSecond:0} tokens/s, " +
@@ -150,5 +170,5 @@ string ReportName() =>
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
         options.Size, attention, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
-        models.SeqLen, agreement, peak, layer, throughput, profiles, hostOverhead, leak, heldMemory, FlopCounts.Formula)
+        models.SeqLen, agreement, graphAgreement, peak, layer, throughput, profiles, hostOverhead, leak, heldMemory, FlopCounts.Formula)
     .Write(options.OutputDirectory, ReportName());

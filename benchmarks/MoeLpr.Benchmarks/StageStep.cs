@@ -13,13 +13,15 @@ public static class StageStep
 {
     public const double LearningRate = 1e-4;
 
-    public static TrainingStep Create(LlamaForCausalLM model, MoeConfig moe, int stage, Device device) =>
+    /// <param name="cudaGraphs">Replay each step's forward and backward pass from a CUDA graph.</param>
+    public static TrainingStep Create(LlamaForCausalLM model, MoeConfig moe, int stage, Device device,
+        bool cudaGraphs = false) =>
         new(model, stage switch
         {
             1 => new Stage1Policy(moe),
             2 => new Stage2Policy(moe),
             _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "stage must be 1 or 2"),
-        }, new TrainerOptions { LearningRate = LearningRate, Device = device });
+        }, new TrainerOptions { LearningRate = LearningRate, Device = device, CudaGraphs = cudaGraphs });
 
     public static string Describe(int stage) => stage == 1
         ? $"routers + new experts trainable; LM + {MoeConfig.ReferenceAuxLossCoef}·L_bal"

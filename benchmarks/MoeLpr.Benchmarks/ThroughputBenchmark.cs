@@ -18,10 +18,12 @@ public static class ThroughputBenchmark
     /// <summary>
     /// Dense forward, then upcycles <paramref name="model"/> in place and measures MoE forward, stage 1 and stage 2
     /// training, handing each result to <paramref name="onResult"/> as soon as it is measured. Leaves the model
-    /// upcycled (the profile reuses it).
+    /// upcycled (the profile reuses it). With <paramref name="cudaGraphs"/> the training steps replay their forward and
+    /// backward passes from CUDA graphs.
     /// </summary>
     public static void Run(LlamaForCausalLM model, MoeConfig moe, DeviceOptions kernels, TrainingBatch batch,
-        Device device, double matmulPeak, int warmup, int repetitions, Action<ThroughputResult> onResult)
+        Device device, double matmulPeak, int warmup, int repetitions, bool cudaGraphs,
+        Action<ThroughputResult> onResult)
     {
         var config = model.Config;
         long b = batch.InputIds.shape[0], t = batch.InputIds.shape[1];
@@ -40,11 +42,12 @@ public static class ThroughputBenchmark
         {
             var counts = FlopCounts.For(config, moe.NumExperts, moe.TopK, moe: true, b, t,
                 stage == 1 ? FlopCounts.Trainable.Stage1RoutersAndNewExperts : FlopCounts.Trainable.Stage2RoutersOnly);
-            using var step = StageStep.Create(model, moe, stage, device);
+            using var step = StageStep.Create(model, moe, stage, device, cudaGraphs);
             var resetOk = MemoryProbe.ResetPeak();
             float loss = 0;
             var timing = Stopwatches.Measure(device, warmup, repetitions, () => loss = step.Run(batch));
-            Add(Result($"stage {stage} train", StageStep.Describe(stage), batch.Tokens, timing, counts,
+            var description = StageStep.Describe(stage) + (cudaGraphs ? "; forward+backward replayed as a CUDA graph" : "");
+            Add(Result($"stage {stage} train", description, batch.Tokens, timing, counts,
                        counts.TrainingModel, counts.TrainingExecuted, matmulPeak, resetOk,
                        step.FrozenParametersWithGradient(), loss));
             model.zero_grad();

@@ -13,7 +13,7 @@ side (``--compare benchmark-cpu.json`` prints the table).
 Runs eager and, where the installed PyTorch has it (2.x), ``torch.compile``; bfloat16 on CUDA, float32 on the CPU.
 
     python3 benchmarks/pytorch/moe_lpr_bench.py [--size quick|full|paper] [--device auto|cpu|cuda]
-        [--sections matmul,moe-layer,throughput,host-overhead] [--modes eager,compile] [--moe-impl loop|padded-bmm|grouped-mm]
+        [--sections matmul,moe-layer,throughput,host-overhead] [--modes eager,compile,eager-graphs] [--moe-impl loop|padded-bmm|grouped-mm]
         [--attention auto|math|sdpa] [--threads N] [--out DIR] [--tag NAME] [--compare KIT.json]
 
 See benchmarks/pytorch/README.md.
@@ -460,12 +460,13 @@ def load_balancing_loss(router_logits, n, k):
 
 
 def lpr_loss(router_logits, old_mask):
+    # the kit's masked mean: selecting the old tokens (nonzero) would wait for the device, and no graph could hold it
     logits = torch.stack(router_logits)
     logits = logits.to(at_least_f32(logits.dtype))
-    old = old_mask.reshape(-1).to(logits.device).bool().nonzero().squeeze(1)
-    if old.shape[0] == 0:
-        return logits.sum() * 0
-    return (-logits.index_select(1, old).log_softmax(-1)[..., 0]).mean()
+    old = old_mask.reshape(1, -1).to(logits.device).bool()
+    per_token = -logits.log_softmax(-1)[..., 0]
+    total = torch.where(old, per_token, torch.zeros_like(per_token)).sum()
+    return total / (old.sum().to(total.dtype) * logits.shape[0]).clamp_min(1)
 
 
 def is_trainable(stage, name):
@@ -723,9 +724,16 @@ def training_step(model, moe, stage, mode, ids, labels, old):
     loss_fn = maybe_compile(lambda i, l, o: stage_loss(stage, moe, model(i, l), o), mode)
     last = [None]
 
-    def step():
+    def forward_backward():
         loss = loss_fn(ids, labels, old)
         loss.backward()
+        return loss
+
+    if mode == "eager-graphs":
+        forward_backward = graphed(forward_backward, params)
+
+    def step():
+        loss = forward_backward()
         for p, m in widened:   # a master's gradient buffer is kept from step to step, as the kit's
             if p.grad is None:
                 m.grad = None
@@ -739,10 +747,33 @@ def training_step(model, moe, stage, mode, ids, labels, old):
         if with_grad:
             with torch.no_grad():
                 torch._foreach_copy_([p for p, _ in with_grad], [m for _, m in with_grad])
-        for p in params:
-            p.grad = None
+        if mode == "eager-graphs":   # the graph adds into the gradients it recorded: zero them in place
+            torch._foreach_zero_([p.grad for p in params if p.grad is not None])
+        else:
+            for p in params:
+                p.grad = None
         last[0] = loss.item()
     return step, last
+
+
+def graphed(forward_backward, params):
+    """The kit's --cuda-graphs: forward, loss and backward recorded once as a CUDA graph (after three warm-up passes
+    on a side stream, their gradients zeroed) and replayed at every call; returns the loss the graph writes."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            forward_backward()
+    torch.cuda.current_stream().wait_stream(side)
+    torch._foreach_zero_([p.grad for p in params if p.grad is not None])
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        loss = forward_backward()
+
+    def replay():
+        graph.replay()
+        return loss.detach().clone()
+    return replay
 
 
 def host_overhead_section(device, dtype, impl, attention, mode, repetitions):
@@ -976,7 +1007,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="same as --size quick (the C# benchmark's flag)")
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda[:n]")
     ap.add_argument("--sections", default="matmul,moe-layer,throughput")
-    ap.add_argument("--modes", default="eager,compile", help="eager and/or compile (compile is skipped, with a note, where torch.compile is missing)")
+    ap.add_argument("--modes", default="eager,compile", help="eager, compile and/or eager-graphs (eager with forward+backward replayed from a CUDA graph, as the kit's --cuda-graphs; training only); compile is skipped, with a note, where torch.compile is missing")
     ap.add_argument("--moe-impl", default="loop", choices=["loop", "padded-bmm", "grouped-mm"],
                     help="loop = the kit's MoeBlock algorithm (default); padded-bmm / grouped-mm = the batched prototypes")
     ap.add_argument("--attention", default="auto", choices=["auto", "math", "sdpa"],
@@ -1070,7 +1101,7 @@ def main(argv=None):
         save()
 
     for mode in modes:
-        target = report if mode == "eager" else report["torch_compile"]
+        target = report if mode != "compile" else report["torch_compile"]
         try:
             if "moe-layer" in sections:
                 layer = moe_layer_section(size, device, dtype, args.moe_impl, mode, warmup + 1 if mode == "compile" else warmup,
