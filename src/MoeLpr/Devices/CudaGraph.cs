@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,11 +30,20 @@ public sealed unsafe class CudaGraph : IDisposable
     CudaGraph(IntPtr graph) => this.graph = graph;
 
     /// <summary>
-    /// Records <paramref name="work"/> on a side stream, as <c>torch.cuda.graph</c> does (the default stream cannot
-    /// be captured), and returns the graph; nothing runs until <see cref="Replay"/>. The tensors
-    /// <paramref name="work"/> keeps are the graph's outputs: each replay writes them again.
+    /// Runs <paramref name="warmup"/>, then records <paramref name="work"/>, both on the process's capture stream of
+    /// <paramref name="device"/> (the default stream cannot be captured), and returns the graph; what
+    /// <paramref name="work"/> records runs only at <see cref="Replay"/>. The tensors <paramref name="work"/> keeps are
+    /// the graph's outputs: each replay writes them again.
     /// </summary>
-    public static CudaGraph Capture(Device device, Action work)
+    /// <remarks>
+    /// As <c>torch.cuda.graph</c>: one capture stream for every capture, the warm-up on it too (libtorch sets up cuBLAS
+    /// per stream, and TorchScript compiles its fused kernels at a function's second call), and a garbage collection
+    /// before the capture. Autograd adds a gradient on the stream where the parameter's AccumulateGrad node was made;
+    /// a node made on another stream and still alive, through a tensor left to the finalizer, would make the capture
+    /// wait for that stream, which ends it. libtorch reports a failed capture with a C++ exception, which ends the
+    /// process with its message.
+    /// </remarks>
+    public static CudaGraph Capture(Device device, Action warmup, Action work)
     {
         if (device.type != DeviceType.CUDA)
             throw new ArgumentException($"a CUDA graph needs a CUDA device (got {device})", nameof(device));
@@ -45,11 +55,27 @@ public sealed unsafe class CudaGraph : IDisposable
         try
         {
             torch.cuda.synchronize(device);
-            using (SideStream.Enter(native, index))
+            using (CaptureStream.Enter(native, index))
             {
+                warmup();
+                torch.cuda.synchronize(device);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
                 native.CaptureBegin(memory, 0, 0, CaptureModeGlobal, 0);
-                try { work(); }
-                finally { native.CaptureEnd(memory); }
+                try
+                {
+                    work();
+                }
+                catch (Exception e)
+                {
+                    // Ending a broken capture throws in C++, which ends the process: say first what broke it.
+                    Console.Error.WriteLine($"error: CUDA graph capture failed: {e.Message}");
+                    throw;
+                }
+                finally
+                {
+                    native.CaptureEnd(memory);
+                }
             }
             torch.cuda.synchronize(device);
             return captured;
@@ -59,17 +85,6 @@ public sealed unsafe class CudaGraph : IDisposable
             captured.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on a side stream of <paramref name="device"/>, as the warm-up before a capture
-    /// should (libtorch initialises cuBLAS workspaces and TorchScript's fused kernels per stream and first call).
-    /// </summary>
-    public static void OnSideStream(Device device, Action work)
-    {
-        torch.cuda.synchronize(device);
-        using (SideStream.Enter(Natives.Value, (sbyte)Math.Max(device.index, 0))) work();
-        torch.cuda.synchronize(device);
     }
 
     /// <summary>Launches the captured kernels on the current stream.</summary>
@@ -95,14 +110,19 @@ public sealed unsafe class CudaGraph : IDisposable
         readonly long id;
     }
 
-    /// <summary>Makes a pooled stream the thread's current one, and the previous one current again on dispose.</summary>
-    sealed class SideStream(Bindings native, NativeStream previous) : IDisposable
+    /// <summary>
+    /// Makes the device's capture stream (one per device, taken from libtorch's pool once) the thread's current stream,
+    /// and the previous one current again on dispose.
+    /// </summary>
+    sealed class CaptureStream(Bindings native, NativeStream previous) : IDisposable
     {
-        public static SideStream Enter(Bindings native, sbyte device)
+        static readonly ConcurrentDictionary<sbyte, NativeStream> Streams = new();
+
+        public static CaptureStream Enter(Bindings native, sbyte device)
         {
             var previous = native.CurrentStream(device);
-            native.SetCurrentStream(native.StreamFromPool(0, device));
-            return new SideStream(native, previous);
+            native.SetCurrentStream(Streams.GetOrAdd(device, d => native.StreamFromPool(0, d)));
+            return new CaptureStream(native, previous);
         }
 
         public void Dispose() => native.SetCurrentStream(previous);

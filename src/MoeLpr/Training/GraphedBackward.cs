@@ -54,24 +54,24 @@ internal sealed class GraphedBackward : IDisposable
     {
         var ids = InputBuffer(example.InputIds, device);
         var oldMask = InputBuffer(example.OldLanguageMask, device);
-        CudaGraph.OnSideStream(device, () =>
-        {
-            for (int i = 0; i < WarmupPasses; i++)
+        (PendingLoss Loss, IReadOnlyList<Tensor> RouterLogits) outputs = default;
+        var graph = CudaGraph.Capture(device,
+            warmup: () =>
+            {
+                for (int i = 0; i < WarmupPasses; i++)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    backward(ids, oldMask);
+                }
+                zeroGradients();
+            },
+            work: () =>
             {
                 using var scope = torch.NewDisposeScope();
-                backward(ids, oldMask);
-            }
-        });
-        zeroGradients();
-
-        (PendingLoss Loss, IReadOnlyList<Tensor> RouterLogits) outputs = default;
-        var graph = CudaGraph.Capture(device, () =>
-        {
-            using var scope = torch.NewDisposeScope();
-            var (loss, logits) = backward(ids, oldMask);
-            outputs = (loss with { Values = loss.Values.DetachFromDisposeScope() },
-                logits.Select(l => l.DetachFromDisposeScope()).ToList());
-        });
+                var (loss, logits) = backward(ids, oldMask);
+                outputs = (loss with { Values = loss.Values.DetachFromDisposeScope() },
+                    logits.Select(l => l.DetachFromDisposeScope()).ToList());
+            });
         return new GraphedBackward(ids, oldMask, graph, outputs.Loss!, outputs.RouterLogits!);
     }
 
