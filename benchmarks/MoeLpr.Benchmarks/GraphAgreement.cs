@@ -42,6 +42,11 @@ public static class GraphAgreement
         {
             var eagerLosses = Train(eager, models.Moe, stage, device, cudaGraphs: false, batches);
             var graphLosses = Train(graphed, models.Moe, stage, device, cudaGraphs: true, batches);
+            // Without gradient, and freed at once: arithmetic on trainable weights with autograd on would keep their
+            // AccumulateGrad nodes alive on the default stream, and the next stage's capture would have to wait for
+            // that stream (on the H100 that ended the capture, and the process).
+            using var compare = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
             var trained = eager.named_parameters().Zip(graphed.named_parameters())
                 .Where(pair => pair.First.parameter.requires_grad).ToList();
             double Largest(Func<(Tensor Eager, Tensor Graph), Tensor> measure) => trained

@@ -41,7 +41,8 @@ public sealed record TrainerOptions
     /// <summary>
     /// Replays each micro-batch's forward and backward pass from a CUDA graph (<see cref="GraphedBackward"/>), for
     /// models small enough that the host issues a step's kernels slower than the GPU runs them. Needs a CUDA device
-    /// and grouped experts.
+    /// and grouped experts, and no tensor still alive that was computed from a trainable weight with autograd on:
+    /// its AccumulateGrad node would sit on the default stream, and the capture cannot wait for that stream.
     /// </summary>
     public bool CudaGraphs { get; init; }
 
