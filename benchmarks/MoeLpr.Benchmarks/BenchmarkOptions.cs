@@ -12,7 +12,8 @@ public sealed record BenchmarkOptions(
     bool CudaGraphs, IReadOnlySet<string> Sections, string OutputDirectory, string Tag, int? Threads)
 {
     public static readonly string[] AllSections =
-        ["dispatch-agreement", GraphAgreementSection, "matmul", "moe-layer", "throughput", "profile", "host-overhead", "leak",
+        ["dispatch-agreement", GraphAgreementSection, "matmul", "moe-layer", "throughput", "profile", "host-overhead",
+         "leak",
          HeldMemorySection];
 
     /// <summary>

@@ -170,5 +170,6 @@ string ReportName() =>
 // Written after every section, so a long run on a busy machine keeps what it has measured so far.
 void Save() => new BenchmarkReport(machine with { LoadAverageAtEnd = MachineDescription.LoadAverage() },
         options.Size, attention, options.Dispatch.ToString().ToLowerInvariant(), models.Model, models.Moe, models.Batch,
-        models.SeqLen, agreement, graphAgreement, peak, layer, throughput, profiles, hostOverhead, leak, heldMemory, FlopCounts.Formula)
+        models.SeqLen, agreement, graphAgreement, peak, layer, throughput, profiles, hostOverhead, leak, heldMemory,
+        FlopCounts.Formula)
     .Write(options.OutputDirectory, ReportName());

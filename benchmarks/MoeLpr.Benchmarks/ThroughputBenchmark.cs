@@ -46,7 +46,8 @@ public static class ThroughputBenchmark
             var resetOk = MemoryProbe.ResetPeak();
             float loss = 0;
             var timing = Stopwatches.Measure(device, warmup, repetitions, () => loss = step.Run(batch));
-            var description = StageStep.Describe(stage) + (cudaGraphs ? "; forward+backward replayed as a CUDA graph" : "");
+            var description = StageStep.Describe(stage) +
+                (cudaGraphs ? "; forward+backward replayed as a CUDA graph" : "");
             Add(Result($"stage {stage} train", description, batch.Tokens, timing, counts,
                        counts.TrainingModel, counts.TrainingExecuted, matmulPeak, resetOk,
                        step.FrozenParametersWithGradient(), loss));

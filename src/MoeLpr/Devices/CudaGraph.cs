@@ -151,7 +151,7 @@ public sealed unsafe class CudaGraph : IDisposable
             var c10Cuda = Open(folder, "libc10_cuda.so");
             return new Bindings
             {
-                // CUDAGraph(bool keep_graph = false) since libtorch 2.8 (C++ bools travel as a byte); before, no argument
+                // CUDAGraph(bool keep_graph = false) since libtorch 2.8 (a C++ bool travels as a byte); before, none
                 Construct = (delegate* unmanaged<IntPtr, byte, void>)Export(torchCuda,
                     "_ZN2at4cuda9CUDAGraphC1Eb", "_ZN2at4cuda9CUDAGraphC1Ev"),
                 Destruct = (delegate* unmanaged<IntPtr, void>)Export(torchCuda, "_ZN2at4cuda9CUDAGraphD1Ev"),
@@ -159,7 +159,8 @@ public sealed unsafe class CudaGraph : IDisposable
                 CaptureBegin = (delegate* unmanaged<IntPtr, ulong, ulong, int, byte, void>)Export(torchCuda,
                     "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE21cudaStreamCaptureMode",
                     "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE21cudaStreamCaptureModeb"),
-                CaptureEnd = (delegate* unmanaged<IntPtr, void>)Export(torchCuda, "_ZN2at4cuda9CUDAGraph11capture_endEv"),
+                CaptureEnd = (delegate* unmanaged<IntPtr, void>)Export(torchCuda,
+                    "_ZN2at4cuda9CUDAGraph11capture_endEv"),
                 Replay = (delegate* unmanaged<IntPtr, void>)Export(torchCuda, "_ZN2at4cuda9CUDAGraph6replayEv"),
                 StreamFromPool = (delegate* unmanaged<byte, sbyte, NativeStream>)Export(c10Cuda,
                     "_ZN3c104cuda17getStreamFromPoolEba"),
@@ -177,7 +178,8 @@ public sealed unsafe class CudaGraph : IDisposable
                 $"CUDA graphs need a CUDA build of libtorch: {path} is missing (see moelpr doctor)");
         }
 
-        /// <summary>The first of <paramref name="names"/> (one function's mangled names across libtorch versions).</summary>
+        /// <summary>The first of <paramref name="names"/> found (one function's names in several libtorch versions).
+        /// </summary>
         static IntPtr Export(IntPtr library, params string[] names)
         {
             foreach (var name in names)

@@ -52,7 +52,7 @@ public static class LprLoss
             LprLossForm.Reference => ReferenceForm(logits.softmax(-1)),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, null),
         };
-        // where, not a product: a new-language token whose p_0 underflows has an infinite −log p_0, and ∞·0 is NaN.
+        // where, not a product: a new-language token whose p_0 is 0 has an infinite −log p_0, and ∞·0 is NaN.
         var sum = torch.where(old, perToken, torch.zeros_like(perToken)).sum();
         var pairs = old.sum().to_type(sum.dtype) * logits.shape[0];
         return (sum / pairs.clamp_min(1)).MoveToOuterDisposeScope();
