@@ -220,6 +220,9 @@ internal sealed class OptimizationOptionGroup(TrainerOptions defaults)
         DefaultValueFactory = _ => defaults.CudaGraphs,
     };
 
+    /// <summary>--cuda-graphs: the kit's own loop only, not the recipe's LLaMA-Factory scripts.</summary>
+    public Option<bool> CudaGraphs => cudaGraphs;
+
     public void AddTo(Command command) =>
         SharedOptions.AddTo(command, lr, batch, accumulation, epochs, maxSteps, warmup, maxGradNorm, saveSteps,
             loggingSteps, seed, cudaGraphs);
@@ -406,6 +409,7 @@ internal sealed class TrainingOptionGroup
         if (forRecipe || options.Stage != TrainingStage.Lora)
             unused.AddRange(lora.Options.Select(o => (o, forRecipe ? "recipe" : stageName)));
         if (forRecipe) unused.Add((data.CacheDir, "recipe (LLaMA-Factory packs the data itself)"));
+        if (forRecipe) unused.Add((optimization.CudaGraphs, "recipe (LLaMA-Factory runs its own training loop)"));
         return unused.Where(u => parse.GetResult(u.Option) is { Implicit: false })
             .Select(u => $"warning: {u.Option.Name} is not used by {u.Why}");
     }

@@ -168,13 +168,14 @@ public class RecipeCommandTests
     {
         using var ws = new TinyTrainingWorkspace(documents: 12);
         var result = CliRunner.Run(Recipe(ws, "1", ws.Output("recipe"), "--dataset", "new_text", "--lora-rank", "4",
-            "--cache-dir", ws.Output("cache"), "--lpr-loss-coef", "0.5"));
+            "--cache-dir", ws.Output("cache"), "--lpr-loss-coef", "0.5", "--cuda-graphs"));
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(
         [
             "warning: --lpr-loss-coef is not used by --stage 1", "warning: --lora-rank is not used by recipe",
             "warning: --cache-dir is not used by recipe (LLaMA-Factory packs the data itself)",
+            "warning: --cuda-graphs is not used by recipe (LLaMA-Factory runs its own training loop)",
         ], result.Output.Split('\n').Where(line => line.StartsWith("warning: --")));
     }
 
