@@ -20,10 +20,9 @@
 #   bash ../shared/gpu/pack && bash benchmarks/cuda/slim-bundle.sh
 #   mkdir -p /tmp/executed-hold && mv notebooks/executed/*.ipynb /tmp/executed-hold/   # put back after the call
 #   device run, carry .device-bundle: bash benchmarks/cuda/run-session.sh "$OUT"
-# It took about 4 minutes on the first H100 and would have taken about 10 on the second, whose host was slower (the
-# host-overhead sections a minute each, torch.compile 191 s). On the third a 520 s call (machine start not counted)
-# reached the paper-size torch.compile step, 486 s of steps: with a 15-minute lease, give the first call 8–9 minutes
-# and the same command, at once, the rest of the lease.
+# On the fourth H100 session a 500 s first call (machine start not counted) reached the paper-size graphed peer, and a
+# second call of 224 s ran the rest (torch.compile 191 s and 86 s of it): with a 15-minute lease, give the first call
+# 8–9 minutes and the same command, at once, the rest of the lease.
 # Rehearsed on the CPU by sourcing device-env.sh with --libtorch at the NuGet CPU libtorch (the bundle's stock
 # libLibTorchSharp.so needs a newer libstdc++ than Debian 12's: copy the build's patched one over it for that).
 set -uo pipefail
