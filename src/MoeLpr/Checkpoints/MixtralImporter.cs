@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using MoeLpr.Model;
 using MoeLpr.Upcycling;
@@ -45,17 +44,7 @@ public static class MixtralImporter
     /// </summary>
     static (ModelConfig Base, MoeConfig Moe) ReadConfig(string path)
     {
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: config.json not found");
-        JsonObject json;
-        try
-        {
-            json = JsonNode.Parse(File.ReadAllText(path))?.AsObject()
-                ?? throw new InvalidDataException($"{path}: empty config");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new InvalidDataException($"{path}: not a valid JSON object ({e.Message})");
-        }
+        var json = ConfigFile.ReadObject(path, "config.json");
         string? modelType = json["model_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         if (modelType != "mixtral")
             throw new InvalidDataException($"{path}: model_type is '{modelType}', expected 'mixtral'");

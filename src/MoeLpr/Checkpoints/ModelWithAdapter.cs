@@ -52,12 +52,8 @@ public static class ModelWithAdapter
     public static string PeftTypeOf(string adapterDir)
     {
         string path = Path.Combine(adapterDir, PeftAdapterFiles.ConfigFileName);
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: adapter_config.json not found");
-        JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
-        string? type = root is JsonObject o && o["peft_type"] is JsonValue v && v.TryGetValue<string>(out var s)
-            ? s : null;
+        var root = ConfigFile.ReadObject(path, PeftAdapterFiles.ConfigFileName);
+        string? type = root["peft_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         return type is MoeConfig.PeftTypeName or LoraConfig.PeftTypeName
             ? type
             : throw new InvalidDataException($"{path}: peft_type is '{type}', expected " +

@@ -4,19 +4,32 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace MoeLpr.Model;
 
-/// <summary>Reads a JSON file into a record; a missing, empty or malformed file is one error naming it.</summary>
+/// <summary>
+/// Reads the kit's JSON config files (config.json, adapter_config.json): a missing file, malformed JSON, anything but
+/// an object, or a field of the wrong type is one error naming the file.
+/// </summary>
 internal static class ConfigFile
 {
     /// <param name="what">What the file is, for the messages (e.g. "adapter_config.json").</param>
-    public static T Read<T>(string path, string what, JsonTypeInfo<T> type) where T : class
+    public static JsonObject ReadObject(string path, string what)
     {
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: {what} not found");
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), type)
-                ?? throw new InvalidDataException($"{path}: empty {what}");
-        }
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        return root as JsonObject ?? throw new InvalidDataException($"{path}: {what} is not a JSON object");
+    }
+
+    /// <summary><see cref="ReadObject"/> as a record.</summary>
+    public static T Read<T>(string path, string what, JsonTypeInfo<T> type) where T : class =>
+        Deserialize(ReadObject(path, what), path, type);
+
+    /// <summary>The record <paramref name="json"/> holds; a field of the wrong type is one error naming the file.
+    /// </summary>
+    public static T Deserialize<T>(JsonObject json, string path, JsonTypeInfo<T> type) where T : class
+    {
+        try { return json.Deserialize(type)!; }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: a field has the wrong type ({e.Message})"); }
     }
 
     /// <summary>

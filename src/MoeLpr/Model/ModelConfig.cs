@@ -15,8 +15,14 @@ public sealed record ModelConfig
     public static readonly string[] SupportedModelTypes = ["llama", "mistral", "qwen2"];
 
     /// <summary>The fields every config.json must give, each a positive integer.</summary>
-    public static readonly string[] RequiredFields =
-        ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"];
+    public static readonly string[] RequiredFields = new ModelConfig().Sizes.Select(size => size.Field).ToArray();
+
+    /// <summary>The required fields (HF keys) with this config's values.</summary>
+    IEnumerable<(string Field, int Value)> Sizes =>
+    [
+        ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
+        ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads),
+    ];
 
     [JsonPropertyName("model_type")] public string ModelType { get; init; } = "llama";
     [JsonPropertyName("architectures")] public string[]? Architectures { get; init; }
@@ -64,14 +70,7 @@ public sealed record ModelConfig
     /// <summary>Reads and validates a config.json; every problem names the file.</summary>
     public static ModelConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: config.json not found");
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
-                ?? throw new InvalidDataException($"{path}: not a JSON object");
-        }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        var root = ConfigFile.ReadObject(path, "config.json");
         if (root["model_type"] is not JsonValue type || !type.TryGetValue<string>(out var modelType))
             throw new InvalidDataException($"{path}: missing field 'model_type'");
         if (!SupportedModelTypes.Contains(modelType))
@@ -104,20 +103,14 @@ public sealed record ModelConfig
                 if (!json.ContainsKey("rope_theta") && rope["rope_theta"] is JsonValue theta)
                     json["rope_theta"] = theta.DeepClone();
             }
-        ModelConfig config;
-        try { config = json.Deserialize(Json.ModelConfig)!; }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: a field has the wrong type ({e.Message})"); }
+        var config = ConfigFile.Deserialize(json, path, Json.ModelConfig);
         config.Validate(path);
         return config;
     }
 
     public void Validate(string source)
     {
-        foreach (var (field, value) in new[]
-                 {
-                     ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
-                     ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads),
-                 })
+        foreach (var (field, value) in Sizes)
             if (value < 1) throw new InvalidDataException($"{source}: {field} must be at least 1 (got {value})");
         if (NumKeyValueHeads is < 1)
             throw new InvalidDataException(

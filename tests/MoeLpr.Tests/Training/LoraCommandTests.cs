@@ -106,6 +106,12 @@ public class LoraCommandTests
         Assert.Equal(1, unknown.ExitCode);
         Assert.Equal($"error: {Path.Combine(output, PeftAdapterFiles.ConfigFileName)}: peft_type is 'IA3', " +
                      "expected 'MOE' or 'LORA'", unknown.Error.TrimEnd());
+
+        // Valid JSON, but not an object: said as such, not as a missing peft_type.
+        File.WriteAllText(Path.Combine(output, PeftAdapterFiles.ConfigFileName), "[]");
+        var array = CliRunner.Run(Eval(ws, "--model", ws.ModelDir, "--adapter", output));
+        Assert.Equal((1, $"error: {Path.Combine(output, PeftAdapterFiles.ConfigFileName)}: adapter_config.json is " +
+                         "not a JSON object"), (array.ExitCode, array.Error.TrimEnd()));
     }
 
     [Fact]
