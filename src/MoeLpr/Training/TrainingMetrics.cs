@@ -52,42 +52,53 @@ internal sealed class TrainingMetricsConverter : JsonConverter<TrainingMetrics>
                 ? v.EnumerateArray().Select(ReadDouble).ToArray()
                 : null;
         var parts = line.EnumerateObject()
-            .Where(p => !Fixed.Contains(p.Name) && p.Value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
+            .Where(p => !Key.All.Contains(p.Name)
+                        && p.Value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
             .ToDictionary(p => p.Name, p => ReadDouble(p.Value));
         return new TrainingMetrics
         {
-            Step = (int)Number("step"), Epoch = Number("epoch"), Loss = Number("loss"), LmLoss = Number("lm_loss"),
-            LossParts = parts, LearningRate = Number("lr"), GradNorm = Number("grad_norm"),
-            TokensPerSecond = Number("tokens_per_s"), ElapsedSeconds = Number("elapsed_s"),
-            ExpertProbability = Numbers("expert_prob"),
-            OldLanguageExpert0Probability = Numbers("old_lang_expert0_prob"),
-            OldLanguageExpert0Selected = Numbers("old_lang_expert0_selected"),
+            Step = (int)Number(Key.Step), Epoch = Number(Key.Epoch), Loss = Number(Key.Loss),
+            LmLoss = Number(Key.LmLoss), LossParts = parts, LearningRate = Number(Key.LearningRate),
+            GradNorm = Number(Key.GradNorm), TokensPerSecond = Number(Key.TokensPerSecond),
+            ElapsedSeconds = Number(Key.ElapsedSeconds),
+            ExpertProbability = Numbers(Key.ExpertProbability),
+            OldLanguageExpert0Probability = Numbers(Key.OldLanguageExpert0Probability),
+            OldLanguageExpert0Selected = Numbers(Key.OldLanguageExpert0Selected),
         };
     }
 
     public override void Write(Utf8JsonWriter writer, TrainingMetrics value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
-        writer.WriteNumber("step", value.Step);
-        WriteDouble(writer, "epoch", value.Epoch);
-        WriteDouble(writer, "loss", value.Loss);
-        WriteDouble(writer, "lm_loss", value.LmLoss);
+        writer.WriteNumber(Key.Step, value.Step);
+        WriteDouble(writer, Key.Epoch, value.Epoch);
+        WriteDouble(writer, Key.Loss, value.Loss);
+        WriteDouble(writer, Key.LmLoss, value.LmLoss);
         foreach (var (name, part) in value.LossParts) WriteDouble(writer, name, part);
-        WriteDouble(writer, "lr", value.LearningRate);
-        WriteDouble(writer, "grad_norm", value.GradNorm);
-        WriteDouble(writer, "tokens_per_s", value.TokensPerSecond);
-        WriteDouble(writer, "elapsed_s", value.ElapsedSeconds);
-        WriteArray(writer, "expert_prob", value.ExpertProbability);
-        WriteArray(writer, "old_lang_expert0_prob", value.OldLanguageExpert0Probability);
-        WriteArray(writer, "old_lang_expert0_selected", value.OldLanguageExpert0Selected);
+        WriteDouble(writer, Key.LearningRate, value.LearningRate);
+        WriteDouble(writer, Key.GradNorm, value.GradNorm);
+        WriteDouble(writer, Key.TokensPerSecond, value.TokensPerSecond);
+        WriteDouble(writer, Key.ElapsedSeconds, value.ElapsedSeconds);
+        WriteArray(writer, Key.ExpertProbability, value.ExpertProbability);
+        WriteArray(writer, Key.OldLanguageExpert0Probability, value.OldLanguageExpert0Probability);
+        WriteArray(writer, Key.OldLanguageExpert0Selected, value.OldLanguageExpert0Selected);
         writer.WriteEndObject();
     }
 
-    static readonly HashSet<string> Fixed =
-    [
-        "step", "epoch", "loss", "lm_loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s",
-        "expert_prob", "old_lang_expert0_prob", "old_lang_expert0_selected",
-    ];
+    /// <summary>The fixed fields' names (the reference's); every other field of a line is a loss part.</summary>
+    static class Key
+    {
+        public const string Step = "step", Epoch = "epoch", Loss = "loss", LmLoss = "lm_loss", LearningRate = "lr",
+            GradNorm = "grad_norm", TokensPerSecond = "tokens_per_s", ElapsedSeconds = "elapsed_s",
+            ExpertProbability = "expert_prob", OldLanguageExpert0Probability = "old_lang_expert0_prob",
+            OldLanguageExpert0Selected = "old_lang_expert0_selected";
+
+        public static readonly HashSet<string> All =
+        [
+            Step, Epoch, Loss, LmLoss, LearningRate, GradNorm, TokensPerSecond, ElapsedSeconds, ExpertProbability,
+            OldLanguageExpert0Probability, OldLanguageExpert0Selected,
+        ];
+    }
 
     static double ReadDouble(JsonElement value) => value.ValueKind == JsonValueKind.String
         ? value.GetString() switch
