@@ -35,12 +35,16 @@ public static class TasksCommand
         {
             Description = "Continuations per forward pass", DefaultValueFactory = _ => defaults.BatchSize,
         };
+        var limit = new Option<int?>("--limit")
+        {
+            Description = "Score only the first N items of each language (default: all)",
+        };
         var output = SharedOptions.Output("CSV file for the per-language results");
 
         var command = new Command("tasks",
             "Multiple-choice evaluation: acc and acc_norm per language from continuation log-likelihoods");
         model.AddTo(command);
-        SharedOptions.AddTo(command, task, numFewShot, fewShotTask, seed, batchSize, output);
+        SharedOptions.AddTo(command, task, numFewShot, fewShotTask, seed, batchSize, limit, output);
         device.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -49,7 +53,7 @@ public static class TasksCommand
                 ModelDir = model.ModelDir(parse), AdapterDir = model.AdapterDir(parse),
                 TokenizerDir = model.TokenizerDir(parse), Dtype = model.Dtype(parse), TaskFile = parse.GetValue(task)!,
                 NumFewShot = parse.GetValue(numFewShot), FewShotTaskFile = parse.GetValue(fewShotTask),
-                Seed = parse.GetValue(seed), BatchSize = parse.GetValue(batchSize),
+                Seed = parse.GetValue(seed), BatchSize = parse.GetValue(batchSize), Limit = parse.GetValue(limit),
             }, parse));
             DataFrameExport.WriteCsv(result.PerLanguage(), parse.GetValue(output)!);
             var frame = result.PerLanguage();

@@ -23,6 +23,11 @@ public sealed record TaskRunOptions : DeviceOptions
     public int Seed { get; init; } = FewShotSampler.DefaultSeed;
     /// <summary>Continuations per forward pass.</summary>
     public int BatchSize { get; init; } = 8;
+    /// <summary>
+    /// Scores only the first this many items of each language, in file order (lm-evaluation-harness's
+    /// <c>--limit</c>, per language so that every language is still scored); null scores them all.
+    /// </summary>
+    public int? Limit { get; init; }
 }
 
 /// <summary>Multiple-choice evaluation of a model (<c>moelpr tasks</c>), lm-evaluation-harness style.</summary>
@@ -32,7 +37,8 @@ public static class TaskRun
     {
         if (options.NumFewShot > 0 && options.FewShotTaskFile is null)
             throw new ArgumentException("--num-fewshot needs --fewshot-task (examples must come from another split)");
-        var items = MultipleChoiceTaskFile.Load(options.TaskFile);
+        if (options.Limit is < 1) throw new ArgumentException($"--limit must be at least 1 (got {options.Limit})");
+        var items = FirstOfEachLanguage(MultipleChoiceTaskFile.Load(options.TaskFile), options.Limit);
         var pool = options.FewShotTaskFile is string poolPath ? MultipleChoiceTaskFile.Load(poolPath) : null;
         var device = options.Start();
         var tokenizer = TokenizerLoader.Load(TokenizerLoader.FolderFor(options.TokenizerDir, options.ModelDir));
@@ -45,5 +51,13 @@ public static class TaskRun
             return MultipleChoiceEvaluator.Evaluate(model, tokenizer.Tokenizer, tokenizer.EosId, items,
                 new MultipleChoiceOptions(options.NumFewShot, pool, options.Seed, options.BatchSize));
         }
+    }
+
+    static IReadOnlyList<MultipleChoiceItem> FirstOfEachLanguage(IReadOnlyList<MultipleChoiceItem> items, int? limit)
+    {
+        if (limit is not int most) return items;
+        var taken = new Dictionary<string, int>();
+        return items.Where(item => (taken[item.Language] = taken.GetValueOrDefault(item.Language) + 1) <= most)
+            .ToList();
     }
 }

@@ -82,6 +82,26 @@ public class EvaluationCommandsTests
         Assert.StartsWith("en,1,3,", lines[1]);
         Assert.StartsWith("el,1,3,", lines[2]);
 
+        // --limit scores the first items of each language: the same scores for those as in a full run of them.
+        string firstTwo = Path.Combine(root.Path, "first-two.jsonl"), limitedCsv = Path.Combine(root.Path, "lim.csv");
+        var seen = new Dictionary<string, int>();
+        File.WriteAllLines(firstTwo, File.ReadAllLines(task).Where(line =>
+        {
+            var language = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("language").GetString()!;
+            return (seen[language] = seen.GetValueOrDefault(language) + 1) <= 2;
+        }));
+        string[] Tasks(string file, string output, params string[] more) =>
+            ["tasks", "--model", modelDir, "--tokenizer", SmallTokenizer.Directory, "--task", file, "--output", output,
+             .. more];
+        var limited = CliRunner.Run(Tasks(task, limitedCsv, "--limit", "2"));
+        var firstTwoRun = CliRunner.Run(Tasks(firstTwo, Path.Combine(root.Path, "two.csv")));
+        Assert.True(limited.ExitCode == 0 && firstTwoRun.ExitCode == 0, limited.Error + firstTwoRun.Error);
+        Assert.Equal(File.ReadAllLines(Path.Combine(root.Path, "two.csv")), File.ReadAllLines(limitedCsv));
+        Assert.StartsWith("en,0,2,", File.ReadAllLines(limitedCsv)[1]);
+        Assert.StartsWith("el,0,2,", File.ReadAllLines(limitedCsv)[2]);
+        var zero = CliRunner.Run(Tasks(task, limitedCsv, "--limit", "0"));
+        Assert.Equal((1, "error: --limit must be at least 1 (got 0)"), (zero.ExitCode, zero.Error.Trim()));
+
         var missingPool = CliRunner.Run("tasks", "--model", modelDir, "--tokenizer", SmallTokenizer.Directory, "--task",
             task, "--num-fewshot", "2", "--output", csv);
         Assert.Equal(1, missingPool.ExitCode);
