@@ -21,7 +21,7 @@ public static class InspectCommand
         {
             Description = "Per-token old-language flags, e.g. 1,1,0 (default: all 0)",
         };
-        var output = SharedOptions.Output("safetensors file to write");
+        var output = SharedOptions.OutputFile("safetensors file to write");
 
         var command = new Command("inspect",
             "Write float32 logits [T,V], router_logits [L_moe,T,N] and lm_loss, aux_loss, lpr_loss, " +

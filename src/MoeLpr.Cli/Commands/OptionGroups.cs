@@ -29,8 +29,13 @@ internal static class SharedOptions
     public static Option<int?> MaxSamples() =>
         new("--max-samples", "--max_samples") { Description = "First N documents of each dataset (default: all)" };
 
+    /// <summary>A required output folder; <c>--output_dir</c> as the reference scripts spell it.</summary>
     public static Option<string> Output(string description) =>
         new("--output", "--output_dir", "--out") { Description = description, Required = true };
+
+    /// <summary>A required output file (no <c>--output_dir</c>: it names no folder).</summary>
+    public static Option<string> OutputFile(string description) =>
+        new("--output", "--out") { Description = description, Required = true };
 
     public static void AddTo(Command command, params Option[] options)
     {

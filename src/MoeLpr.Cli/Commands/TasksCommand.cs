@@ -39,7 +39,7 @@ public static class TasksCommand
         {
             Description = "Score only the first N items of each language (default: all)",
         };
-        var output = SharedOptions.Output("CSV file for the per-language results");
+        var output = SharedOptions.OutputFile("CSV file for the per-language results");
 
         var command = new Command("tasks",
             "Multiple-choice evaluation: acc and acc_norm per language from continuation log-likelihoods");

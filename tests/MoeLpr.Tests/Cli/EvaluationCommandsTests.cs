@@ -101,6 +101,11 @@ public class EvaluationCommandsTests
         Assert.StartsWith("el,0,2,", File.ReadAllLines(limitedCsv)[2]);
         var zero = CliRunner.Run(Tasks(task, limitedCsv, "--limit", "0"));
         Assert.Equal((1, "error: --limit must be at least 1 (got 0)"), (zero.ExitCode, zero.Error.Trim()));
+        // The CSV is a file: the reference scripts' folder spelling is not taken for it.
+        var folderSpelling = CliRunner.Run(
+            [.. Tasks(task, limitedCsv).Select(arg => arg == "--output" ? "--output_dir" : arg)]);
+        Assert.Equal(1, folderSpelling.ExitCode);
+        Assert.Contains("--output_dir", folderSpelling.Error);
 
         var missingPool = CliRunner.Run("tasks", "--model", modelDir, "--tokenizer", SmallTokenizer.Directory, "--task",
             task, "--num-fewshot", "2", "--output", csv);
