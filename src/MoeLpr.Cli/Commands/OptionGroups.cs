@@ -41,6 +41,27 @@ internal static class SharedOptions
     {
         foreach (var option in options) command.Options.Add(option);
     }
+
+    /// <summary>
+    /// An enum option shown as users type it (<c>&lt;auto|eager|sdpa&gt;</c>, <c>[default: auto]</c>), where the parser
+    /// would show the members' names; null when not given, so the caller's default applies.
+    /// </summary>
+    public static Option<T?> Choice<T>(string name, string description, T defaultValue) where T : struct, Enum
+    {
+        var choices = Enum.GetNames<T>().Select(member => member.ToLowerInvariant()).ToArray();
+        return new(name)
+        {
+            Description = $"{description} [default: {defaultValue.ToString().ToLowerInvariant()}]",
+            HelpName = string.Join("|", choices),
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (choices.Contains(text.ToLowerInvariant())) return Enum.Parse<T>(text, ignoreCase: true);
+                result.AddError($"{name}: '{text}' is not {string.Join(", ", choices[..^1])} or {choices[^1]}");
+                return null;
+            },
+        };
+    }
 }
 
 /// <summary>
@@ -58,19 +79,13 @@ internal sealed class DeviceOptionGroup(DeviceOptions defaults, bool runsMoe = t
         Description = "libtorch CPU threads (default: libtorch's, one per core; 1 is fastest on a busy machine)",
     };
 
-    readonly Option<AttentionImplementation> attention = new("--attention")
-    {
-        Description = "How attention is computed: auto (sdpa on CUDA, eager elsewhere), eager (HF's: T×T scores, " +
-                      "softmax in float32) or sdpa (libtorch's fused scaled_dot_product_attention)",
-        DefaultValueFactory = _ => defaults.Attention,
-    };
+    readonly Option<AttentionImplementation?> attention = SharedOptions.Choice("--attention",
+        "How attention is computed: auto (sdpa on CUDA, eager elsewhere), eager (HF's: T×T scores, softmax in " +
+        "float32) or sdpa (libtorch's fused scaled_dot_product_attention)", defaults.Attention);
 
-    readonly Option<ExpertDispatch> moeDispatch = new("--moe-dispatch")
-    {
-        Description = "How MoE blocks run their experts: auto (grouped on CUDA in bfloat16, the loop elsewhere), " +
-                      "loop or grouped",
-        DefaultValueFactory = _ => defaults.MoeDispatch,
-    };
+    readonly Option<ExpertDispatch?> moeDispatch = SharedOptions.Choice("--moe-dispatch",
+        "How MoE blocks run their experts: auto (grouped on CUDA in bfloat16, the loop elsewhere), loop or grouped",
+        defaults.MoeDispatch);
 
     public void AddTo(Command command)
     {
@@ -82,8 +97,8 @@ internal sealed class DeviceOptionGroup(DeviceOptions defaults, bool runsMoe = t
         (T)((DeviceOptions)options with
         {
             Device = parse.GetValue(device)!, Threads = parse.GetValue(threads),
-            Attention = parse.GetValue(attention),
-            MoeDispatch = runsMoe ? parse.GetValue(moeDispatch) : defaults.MoeDispatch,
+            Attention = parse.GetValue(attention) ?? defaults.Attention,
+            MoeDispatch = (runsMoe ? parse.GetValue(moeDispatch) : null) ?? defaults.MoeDispatch,
         });
 }
 

@@ -51,10 +51,10 @@ public class TrainCommandTests
     /// value is refused naming the option.
     /// </summary>
     [Theory]
-    [InlineData("--moe-dispatch", "grouped", "experts run loop", "experts run grouped")]
-    [InlineData("--attention", "sdpa", "attention eager", "attention sdpa")]
+    [InlineData("--moe-dispatch", "grouped", "experts run loop", "experts run grouped", "auto, loop or grouped")]
+    [InlineData("--attention", "sdpa", "attention eager", "attention sdpa", "auto, eager or sdpa")]
     public void KernelOptions_ChangeHowTrainingRunsNotWhatItLearns(string option, string value, string autoSays,
-        string chosenSays)
+        string chosenSays, string choices)
     {
         using var ws = new TinyTrainingWorkspace();
         string auto = ws.Output("auto"), chosen = ws.Output(value);
@@ -75,7 +75,11 @@ public class TrainCommandTests
 
         var bad = CliRunner.Run(Train(ws, "1", "new_text", ws.Output("bad"), option, "fast"));
         Assert.NotEqual(0, bad.ExitCode);
-        Assert.Contains(option, bad.Error);
+        Assert.Contains($"{option}: 'fast' is not {choices}", bad.Error);
+        // Help shows the values as they are typed, not as the enum's members are named.
+        var help = CliRunner.Run("train", "--help");
+        Assert.Contains($"{option} <{choices.Replace(", ", "|").Replace(" or ", "|")}>", help.Output);
+        Assert.Contains("[default: auto]", help.Output);
     }
 
     /// <summary>
