@@ -20,7 +20,7 @@ namespace MoeLpr.Devices;
 /// </remarks>
 public sealed unsafe class CudaGraph : IDisposable
 {
-    // at::cuda::CUDAGraph is a C++ object: room for it (a few hundred bytes in libtorch 2.10/2.11) and its constructor.
+    // at::cuda::CUDAGraph is a C++ object whose size libtorch does not export: 16 KiB is far above what it holds.
     const int ObjectBytes = 16 * 1024;
     // cudaStreamCaptureModeGlobal, PyTorch's default: no thread may make a call that is unsafe during a capture.
     const int CaptureModeGlobal = 0;
