@@ -44,7 +44,7 @@ public static class GraphAgreement
             var graphLosses = Train(graphed, models.Moe, stage, device, cudaGraphs: true, batches);
             // Without gradient, and freed at once: arithmetic on trainable weights with autograd on would keep their
             // AccumulateGrad nodes alive on the default stream, and the next stage's capture would have to wait for
-            // that stream (on the H100 that ended the capture, and the process).
+            // that stream (the likely reason this section ended its process on the H100).
             using var compare = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             var trained = eager.named_parameters().Zip(graphed.named_parameters())
