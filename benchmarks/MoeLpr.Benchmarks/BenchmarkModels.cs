@@ -8,6 +8,10 @@ public sealed record BenchmarkModels(ModelConfig Model, MoeConfig Moe, int Batch
 {
     public int TokensPerBatch => Batch * SeqLen;
 
+    /// <summary>Seeds of the measured model's initial weights and of its upcycling: every section that builds the
+    /// model builds the same one.</summary>
+    public const int ModelSeed = 1, UpcycleSeed = 3;
+
     /// <summary>
     /// hidden 512, intermediate 1408, 4 layers, 8 heads, vocab 8192; batch 8 × seq 512 = 4,096 tokens.
     /// </summary>

@@ -62,10 +62,10 @@ public static class GraphAgreement
     static LlamaForCausalLM Upcycled(BenchmarkModels models, Device device, ScalarType dtype,
         DeviceOptions kernels)
     {
-        torch.manual_seed(1);
+        torch.manual_seed(BenchmarkModels.ModelSeed);
         var model = new LlamaForCausalLM(models.Model, dtype);
         model.to(device);
-        Upcycler.Upcycle(model, models.Moe, seed: 3);
+        Upcycler.Upcycle(model, models.Moe, BenchmarkModels.UpcycleSeed);
         kernels.ChooseKernels(model);
         return model;
     }

@@ -94,7 +94,7 @@ if (options.Runs("moe-layer"))
 
 if (options.Runs("throughput") || options.Runs("profile"))
 {
-    torch.manual_seed(1);
+    torch.manual_seed(BenchmarkModels.ModelSeed);
     using var model = new LlamaForCausalLM(models.Model, dtype);
     model.to(device);
     kernels.ChooseKernels(model);
@@ -111,7 +111,7 @@ if (options.Runs("throughput") || options.Runs("profile"))
         });
     else
     {
-        MoeLpr.Upcycling.Upcycler.Upcycle(model, models.Moe, seed: 3);
+        MoeLpr.Upcycling.Upcycler.Upcycle(model, models.Moe, BenchmarkModels.UpcycleSeed);
         kernels.ChooseKernels(model);
     }
     if (options.Runs("profile"))

@@ -32,7 +32,7 @@ public static class ThroughputBenchmark
         Add(Forward("dense forward", "no_grad forward of the dense model (logits)", model, batch, device, matmulPeak,
                     warmup, repetitions, FlopCounts.For(config, 1, 1, moe: false, b, t, FlopCounts.Trainable.None)));
 
-        Upcycler.Upcycle(model, moe, seed: 3);
+        Upcycler.Upcycle(model, moe, BenchmarkModels.UpcycleSeed);
         kernels.ChooseKernels(model);
         var moeCounts = FlopCounts.For(config, moe.NumExperts, moe.TopK, moe: true, b, t, FlopCounts.Trainable.None);
         Add(Forward("moe forward", $"no_grad forward, {moe.NumExperts} experts top-{moe.TopK}", model, batch, device,
