@@ -34,6 +34,7 @@ public sealed class Stage2Policy(MoeConfig adapterConfig, LprLossForm form = Lpr
         RequireMoe(output, Name);
         var lm = output.LmLoss ?? throw new InvalidOperationException("stage 2 needs labels for the LM loss");
         var lpr = LprLoss.Compute(output.RouterLogits, oldLanguageMask, Form);
-        return new LossTerms(lm + LprLossCoef * lpr, lm, new Dictionary<string, Tensor> { [LprLossName] = lpr });
+        return new LossTerms(lm + LprLossCoef * lpr, lm, new Dictionary<string, Tensor> { [LprLossName] = lpr },
+            new Dictionary<string, Tensor> { [LprLossName] = LprLoss.Pairs(output.RouterLogits, oldLanguageMask) });
     }
 }

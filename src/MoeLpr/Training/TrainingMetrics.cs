@@ -5,7 +5,8 @@ namespace MoeLpr.Training;
 
 /// <summary>
 /// One line of <c>metrics.jsonl</c>, written every logging step. Loss values are means over the micro-batches since
-/// the previous line; <see cref="LossParts"/> are the policy's named parts, unscaled (before their coefficients).
+/// the previous line; <see cref="LossParts"/> are the policy's named parts, unscaled (before their coefficients), each
+/// a mean over its items in that window (<c>lpr_loss</c>: the old-language (layer, token) pairs; absent without any).
 /// Routing statistics are token-weighted over the same window: <see cref="ExpertProbability"/> is the reference's
 /// <c>scores_per_expert</c> (mean router probability per expert over layers and tokens); per MoE layer,
 /// <see cref="OldLanguageExpert0Probability"/> is the mean p_0 of old-language tokens (the reference's

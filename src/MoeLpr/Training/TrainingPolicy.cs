@@ -9,7 +9,13 @@ namespace MoeLpr.Training;
 /// their names in <c>metrics.jsonl</c>, as the reference logs them (stage 1: <c>aux_loss</c>, stage 2:
 /// <c>lpr_loss</c>).
 /// </summary>
-public sealed record LossTerms(Tensor Total, Tensor LmLoss, IReadOnlyDictionary<string, Tensor> Parts)
+/// <param name="PartCounts">
+/// For a part that is a mean over items whose number varies by micro-batch (stage 2's <c>lpr_loss</c>: the
+/// old-language (layer, token) pairs), that number, so that a logging window averages the part over its items, not
+/// over its micro-batches, and leaves it out where it had none. A part not named here counts once per micro-batch.
+/// </param>
+public sealed record LossTerms(Tensor Total, Tensor LmLoss, IReadOnlyDictionary<string, Tensor> Parts,
+    IReadOnlyDictionary<string, Tensor>? PartCounts = null)
 {
     /// <summary>The plain LM loss, no other part.</summary>
     public static LossTerms LanguageModeling(Tensor lmLoss) => new(lmLoss, lmLoss, new Dictionary<string, Tensor>());

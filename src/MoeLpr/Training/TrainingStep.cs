@@ -9,20 +9,28 @@ namespace MoeLpr.Training;
 public sealed record MicroBatch(Tensor InputIds, Tensor OldLanguageMask);
 
 /// <summary>
-/// A micro-batch's losses, unscaled, with the policy's named parts (e.g. <c>aux_loss</c>), and its token count.
+/// A micro-batch's losses, unscaled, with the policy's named parts (e.g. <c>aux_loss</c>) and how many items each
+/// part is a mean over (<see cref="LossTerms.PartCounts"/>; 1 for a part that is one number per micro-batch), and
+/// its token count.
 /// </summary>
 public sealed record MicroBatchLoss(double Total, double LmLoss,
-    IReadOnlyDictionary<string, double> Parts, long Tokens);
+    IReadOnlyDictionary<string, double> Parts, IReadOnlyDictionary<string, double> PartCounts, long Tokens);
 
-/// <summary>A micro-batch's loss terms still on the device: total, LM loss, then the named parts.</summary>
+/// <summary>
+/// A micro-batch's loss terms still on the device: total, LM loss, the named parts, then each part's item count.
+/// </summary>
 internal sealed record PendingLoss(Tensor Values, IReadOnlyList<string> PartNames, long Tokens)
 {
-    public int Count => 2 + PartNames.Count;
+    public int Count => 2 + 2 * PartNames.Count;
 
     /// <summary>The terms as read back, from <paramref name="offset"/> in the step's one copy.</summary>
-    public MicroBatchLoss Read(double[] values, int offset) => new(values[offset], values[offset + 1],
-        PartNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[offset + 2 + p.i]),
-        Tokens);
+    public MicroBatchLoss Read(double[] values, int offset)
+    {
+        Dictionary<string, double> Named(int from) =>
+            PartNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[from + p.i]);
+        return new(values[offset], values[offset + 1], Named(offset + 2), Named(offset + 2 + PartNames.Count),
+            Tokens);
+    }
 }
 
 /// <summary>What one optimizer step did: the loss of each micro-batch and the gradient norm before clipping.</summary>
@@ -154,8 +162,12 @@ public sealed class TrainingStep : IDisposable
         (terms.Total / microBatches).backward();
 
         // Logged in single precision, as the losses are computed; widened only to travel with the gradient norm.
-        var values = torch.stack([terms.Total.detach(), terms.LmLoss.detach(), .. terms.Parts.Values.Select(
+        var losses = torch.stack([terms.Total.detach(), terms.LmLoss.detach(), .. terms.Parts.Values.Select(
             part => part.detach())]).to_type(ScalarType.Float32).to_type(ScalarType.Float64);
+        var counts = terms.Parts.Keys.Select(name => terms.PartCounts?.GetValueOrDefault(name) is { } count
+            ? count.to_type(ScalarType.Float64).reshape([])
+            : torch.ones([], ScalarType.Float64, Device)).ToArray();
+        var values = counts.Length == 0 ? losses : torch.cat([losses, torch.stack(counts)]);
         return (new PendingLoss(values, terms.Parts.Keys.ToList(), ids.numel()),
             output.RouterLogits.Select(logits => logits.detach()).ToList());
     }

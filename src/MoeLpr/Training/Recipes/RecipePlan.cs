@@ -114,7 +114,7 @@ internal sealed record RecipePlan(
                                                                              "`scores_per_expert`";
         list.Add($"**Logs.** LLaMA-Factory logs `loss` with {logged} from one micro-batch per logging step; the " +
                  $"kit's `metrics.jsonl` logs {(stage2 ? "`lpr_loss`" : "`aux_loss`")} averaged over the logging " +
-                 "window.");
+                 (stage2 ? "window's old-language tokens (absent where it had none)." : "window."));
         return list;
     }
 }
