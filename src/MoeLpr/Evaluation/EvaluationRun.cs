@@ -13,7 +13,7 @@ namespace MoeLpr.Evaluation;
 public sealed record EvaluationOptions : ModelDataOptions
 {
     /// <summary>Blocks per forward pass.</summary>
-    public int BatchSize { get; init; } = 4;
+    public int BatchSize { get; init; } = EvaluationDefaults.BatchSize;
 }
 
 /// <summary>

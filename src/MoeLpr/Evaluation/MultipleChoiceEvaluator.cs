@@ -11,8 +11,8 @@ namespace MoeLpr.Evaluation;
 /// <param name="BatchSize">Scored continuations per forward pass.</param>
 /// <param name="MaxLength">Context length in tokens; default the model's max_position_embeddings.</param>
 public sealed record MultipleChoiceOptions(int NumFewShot = 0, IReadOnlyList<MultipleChoiceItem>? FewShotPool = null,
-                                           int Seed = FewShotSampler.DefaultSeed, int BatchSize = 8,
-                                           int? MaxLength = null);
+                                           int Seed = FewShotSampler.DefaultSeed,
+                                           int BatchSize = EvaluationDefaults.BatchSize, int? MaxLength = null);
 
 /// <summary>
 /// One multiple-choice question in the lm-evaluation-harness style: the model scores each choice as a continuation of

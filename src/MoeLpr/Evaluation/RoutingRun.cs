@@ -12,7 +12,7 @@ namespace MoeLpr.Evaluation;
 public sealed record RoutingOptions : ModelDataOptions
 {
     /// <summary>Blocks per forward pass.</summary>
-    public int BatchSize { get; init; } = 8;
+    public int BatchSize { get; init; } = EvaluationDefaults.BatchSize;
 }
 
 /// <summary>

@@ -22,7 +22,7 @@ public sealed record TaskRunOptions : DeviceOptions
     public string? FewShotTaskFile { get; init; }
     public int Seed { get; init; } = FewShotSampler.DefaultSeed;
     /// <summary>Continuations per forward pass.</summary>
-    public int BatchSize { get; init; } = 8;
+    public int BatchSize { get; init; } = EvaluationDefaults.BatchSize;
     /// <summary>
     /// Scores only the first this many items of each language, in file order (lm-evaluation-harness's
     /// <c>--limit</c>, per language so that every language is still scored); null scores them all.

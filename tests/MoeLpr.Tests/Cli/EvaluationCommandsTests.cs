@@ -153,4 +153,18 @@ public class EvaluationCommandsTests
         Assert.Equal($"error: {adapterDir}: {mixtral} is a merged Mixtral folder, which holds its experts; " +
                      "no adapter applies", both.Error.TrimEnd());
     }
+
+    /// <summary>The three evaluators batch alike by default (eval took 4 where routes and tasks took 8).</summary>
+    [Theory]
+    [InlineData("eval")]
+    [InlineData("routes")]
+    [InlineData("tasks")]
+    public void EveryEvaluatorDefaultsToTheSameBatchSize(string command)
+    {
+        var help = CliRunner.Run(command, "--help");
+        Assert.Equal(0, help.ExitCode);
+        var line = help.Output.Split('\n')
+            .Single(l => l.TrimStart().StartsWith("--batch-size", StringComparison.Ordinal));
+        Assert.EndsWith($"[default: {EvaluationDefaults.BatchSize}]", line.TrimEnd());
+    }
 }
