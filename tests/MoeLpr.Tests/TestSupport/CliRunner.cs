@@ -14,11 +14,9 @@ internal static class CliRunner
 
     public static Result Run(params string[] args)
     {
-        var root = new RootCommand("moelpr (test)");
-        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        int code = CommandCatalog.Root().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
         return new Result(code, output.ToString(), error.ToString());
     }
 
