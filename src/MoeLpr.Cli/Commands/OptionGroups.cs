@@ -2,6 +2,7 @@ using System.CommandLine;
 using MoeLpr.Data;
 using MoeLpr.Devices;
 using MoeLpr.Model;
+using MoeLpr.Runs;
 using MoeLpr.Training;
 using MoeLpr.Training.Losses;
 

@@ -1,6 +1,6 @@
 using MoeLpr.Data;
 using MoeLpr.Evaluation;
-using MoeLpr.Training;
+using MoeLpr.Runs;
 
 namespace MoeLpr.Demo;
 

@@ -4,6 +4,7 @@ using MoeLpr.Data;
 using MoeLpr.Devices;
 using MoeLpr.Evaluation;
 using MoeLpr.Model;
+using MoeLpr.Runs;
 using MoeLpr.Training;
 using MoeLpr.Upcycling;
 using TorchSharp;

@@ -1,7 +1,7 @@
 using MoeLpr.Checkpoints;
 using MoeLpr.Data;
 using MoeLpr.Devices;
-using MoeLpr.Training;
+using MoeLpr.Runs;
 using TorchSharp;
 
 namespace MoeLpr.Evaluation;

@@ -1,5 +1,4 @@
 using MoeLpr.Model;
-using MoeLpr.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using MoeLpr.Data;

@@ -1,6 +1,6 @@
 using MoeLpr.Checkpoints;
 using MoeLpr.Data;
-using MoeLpr.Training;
+using MoeLpr.Runs;
 using TorchSharp;
 
 namespace MoeLpr.Evaluation;

@@ -1,5 +1,6 @@
 using MoeLpr.Data;
 using MoeLpr.Model;
+using MoeLpr.Runs;
 using MoeLpr.Training.Losses;
 
 namespace MoeLpr.Training;

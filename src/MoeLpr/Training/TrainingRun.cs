@@ -2,6 +2,7 @@ using MoeLpr.Checkpoints;
 using MoeLpr.Data;
 using MoeLpr.Devices;
 using MoeLpr.Model;
+using MoeLpr.Runs;
 using MoeLpr.Upcycling;
 using TorchSharp;
 

@@ -3,6 +3,7 @@ using MoeLpr.Checkpoints;
 using MoeLpr.Data;
 using MoeLpr.Devices;
 using MoeLpr.Model;
+using MoeLpr.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

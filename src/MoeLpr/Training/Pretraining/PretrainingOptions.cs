@@ -1,4 +1,4 @@
-using MoeLpr.Training;
+using MoeLpr.Runs;
 
 namespace MoeLpr.Training.Pretraining;
 

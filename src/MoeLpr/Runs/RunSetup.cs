@@ -2,7 +2,7 @@ using MoeLpr.Data;
 using MoeLpr.Devices;
 using static TorchSharp.torch;
 
-namespace MoeLpr.Training;
+namespace MoeLpr.Runs;
 
 /// <summary>
 /// How every run starts (training, evaluation, routing statistics, pretraining, the demo): libtorch's threads and the

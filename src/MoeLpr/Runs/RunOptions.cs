@@ -1,7 +1,7 @@
 using MoeLpr.Data;
 using MoeLpr.Devices;
 
-namespace MoeLpr.Training;
+namespace MoeLpr.Runs;
 
 /// <summary>The registered datasets a run reads and how they are packed, as training packs them.</summary>
 public abstract record DataOptions : DeviceOptions
