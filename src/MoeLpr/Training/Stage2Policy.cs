@@ -33,8 +33,8 @@ public sealed class Stage2Policy(MoeConfig adapterConfig, LprLossForm form = Lpr
     {
         RequireMoe(output, Name);
         var lm = output.LmLoss ?? throw new InvalidOperationException("stage 2 needs labels for the LM loss");
-        var lpr = LprLoss.Compute(output.RouterLogits, oldLanguageMask, Form);
+        var (lpr, pairs) = LprLoss.MeanAndPairs(output.RouterLogits, oldLanguageMask, Form);
         return new LossTerms(lm + LprLossCoef * lpr, lm, new Dictionary<string, Tensor> { [LprLossName] = lpr },
-            new Dictionary<string, Tensor> { [LprLossName] = LprLoss.Pairs(output.RouterLogits, oldLanguageMask) });
+            new Dictionary<string, Tensor> { [LprLossName] = pairs });
     }
 }

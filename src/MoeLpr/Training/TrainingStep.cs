@@ -17,19 +17,21 @@ public sealed record MicroBatchLoss(double Total, double LmLoss,
     IReadOnlyDictionary<string, double> Parts, IReadOnlyDictionary<string, double> PartCounts, long Tokens);
 
 /// <summary>
-/// A micro-batch's loss terms still on the device: total, LM loss, the named parts, then each part's item count.
+/// A micro-batch's loss terms still on the device: total, LM loss, the named parts, then the item counts of the parts
+/// in <paramref name="CountedParts"/> (every other part counts 1).
 /// </summary>
-internal sealed record PendingLoss(Tensor Values, IReadOnlyList<string> PartNames, long Tokens)
+internal sealed record PendingLoss(Tensor Values, IReadOnlyList<string> PartNames, IReadOnlyList<string> CountedParts,
+    long Tokens)
 {
-    public int Count => 2 + 2 * PartNames.Count;
+    public int Count => 2 + PartNames.Count + CountedParts.Count;
 
     /// <summary>The terms as read back, from <paramref name="offset"/> in the step's one copy.</summary>
     public MicroBatchLoss Read(double[] values, int offset)
     {
-        Dictionary<string, double> Named(int from) =>
-            PartNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[from + p.i]);
-        return new(values[offset], values[offset + 1], Named(offset + 2), Named(offset + 2 + PartNames.Count),
-            Tokens);
+        var parts = PartNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[offset + 2 + p.i]);
+        var counts = PartNames.ToDictionary(name => name, _ => 1.0);
+        for (int i = 0; i < CountedParts.Count; i++) counts[CountedParts[i]] = values[offset + 2 + PartNames.Count + i];
+        return new(values[offset], values[offset + 1], parts, counts, Tokens);
     }
 }
 
@@ -164,11 +166,10 @@ public sealed class TrainingStep : IDisposable
         // Logged in single precision, as the losses are computed; widened only to travel with the gradient norm.
         var losses = torch.stack([terms.Total.detach(), terms.LmLoss.detach(), .. terms.Parts.Values.Select(
             part => part.detach())]).to_type(ScalarType.Float32).to_type(ScalarType.Float64);
-        var counts = terms.Parts.Keys.Select(name => terms.PartCounts?.GetValueOrDefault(name) is { } count
-            ? count.to_type(ScalarType.Float64).reshape([])
-            : torch.ones([], ScalarType.Float64, Device)).ToArray();
-        var values = counts.Length == 0 ? losses : torch.cat([losses, torch.stack(counts)]);
-        return (new PendingLoss(values, terms.Parts.Keys.ToList(), ids.numel()),
+        var counted = terms.Parts.Keys.Where(name => terms.PartCounts?.ContainsKey(name) == true).ToList();
+        var values = counted.Count == 0 ? losses : torch.cat([losses, torch.stack(counted
+            .Select(name => terms.PartCounts![name].reshape([]).to_type(ScalarType.Float64)).ToArray())]);
+        return (new PendingLoss(values, terms.Parts.Keys.ToList(), counted, ids.numel()),
             output.RouterLogits.Select(logits => logits.detach()).ToList());
     }
 

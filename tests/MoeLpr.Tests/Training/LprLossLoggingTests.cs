@@ -47,13 +47,18 @@ public class LprLossLoggingTests
     }
 
     [Fact]
-    public void Pairs_CountsLayersTimesOldTokens()
+    public void Pairs_CountLayersTimesOldTokens()
     {
         using var a = torch.zeros(4, 3);
         using var b = torch.zeros(4, 3);
         using var mask = torch.tensor(new[] { true, false, true, true }).reshape(2, 2);
-        using var pairs = LprLoss.Pairs([a, b], mask);
-        Assert.Equal(6L, pairs.item<long>());
+        var (mean, pairs) = LprLoss.MeanAndPairs([a, b], mask, LprLossForm.Nll);
+        using (mean)
+        using (pairs)
+        {
+            Assert.Equal(6L, pairs.item<long>());
+            Assert.Equal(Math.Log(3), mean.item<float>(), 1e-6);   // uniform over 3 experts: −log p0 = log 3
+        }
     }
 
     static LlamaForCausalLM UpcycledModel()

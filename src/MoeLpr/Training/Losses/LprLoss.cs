@@ -35,6 +35,18 @@ public static class LprLoss
     /// <param name="oldLanguageMask">[B, T] (or [B*T]) bool/0-1: true for tokens of old-language documents.</param>
     public static Tensor Compute(IReadOnlyList<Tensor> routerLogits, Tensor oldLanguageMask, LprLossForm form)
     {
+        var (mean, pairs) = MeanAndPairs(routerLogits, oldLanguageMask, form);
+        pairs.Dispose();
+        return mean;
+    }
+
+    /// <summary>
+    /// <see cref="Compute"/>'s mean and how many (MoE layer, old-language token) pairs it averages over, an int64
+    /// scalar left on the device (a CUDA graph records it; a training log weights the mean by it).
+    /// </summary>
+    public static (Tensor Mean, Tensor Pairs) MeanAndPairs(IReadOnlyList<Tensor> routerLogits,
+        Tensor oldLanguageMask, LprLossForm form)
+    {
         if (routerLogits.Count == 0)
             throw new ArgumentException("no router logits: the model has no MoE layer", nameof(routerLogits));
         using var scope = torch.NewDisposeScope();
@@ -45,7 +57,7 @@ public static class LprLoss
                 $"old-language mask has {oldLanguageMask.numel()} tokens, router logits {logits.shape[1]}");
         // A masked mean rather than a selection: selecting the old tokens (nonzero) would read their count back to the
         // host, making the host wait for the device at every micro-batch, and a CUDA graph could not record it.
-        var old = OldTokens(oldLanguageMask, logits.device).reshape(1, -1);                      // [1, B*T]
+        var old = oldLanguageMask.reshape(1, -1).to(logits.device).to_type(ScalarType.Bool);     // [1, B*T]
         var perToken = form switch                                                                // [L, B*T]
         {
             LprLossForm.Nll => -logits.log_softmax(-1).select(-1, 0),
@@ -54,18 +66,10 @@ public static class LprLoss
         };
         // where, not a product: a new-language token whose p_0 is 0 has an infinite −log p_0, and ∞·0 is NaN.
         var sum = torch.where(old, perToken, torch.zeros_like(perToken)).sum();
-        return (sum / Pairs(routerLogits, oldLanguageMask).to_type(sum.dtype).clamp_min(1)).MoveToOuterDisposeScope();
+        var pairs = old.sum() * logits.shape[0];
+        var mean = sum / pairs.to_type(sum.dtype).clamp_min(1);
+        return (mean.MoveToOuterDisposeScope(), pairs.MoveToOuterDisposeScope());
     }
-
-    /// <summary>
-    /// How many (MoE layer, old-language token) pairs <see cref="Compute"/> averages over: an int64 scalar on the
-    /// router logits' device, never read back, so that a CUDA graph can record it.
-    /// </summary>
-    public static Tensor Pairs(IReadOnlyList<Tensor> routerLogits, Tensor oldLanguageMask) =>
-        OldTokens(oldLanguageMask, routerLogits[0].device).sum() * routerLogits.Count;
-
-    static Tensor OldTokens(Tensor oldLanguageMask, Device device) =>
-        oldLanguageMask.to(device).to_type(ScalarType.Bool);
 
     /// <summary>CrossEntropy(probabilities as logits, target 0) = −p_0 + log Σ_e exp(p_e).</summary>
     private static Tensor ReferenceForm(Tensor probabilities) =>
