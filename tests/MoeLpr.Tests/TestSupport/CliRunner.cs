@@ -16,7 +16,8 @@ internal static class CliRunner
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = CommandCatalog.Root().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        int code = CommandCatalog.Root().Parse(args)
+            .Invoke(new InvocationConfiguration { Output = output, Error = error });
         return new Result(code, output.ToString(), error.ToString());
     }
 

@@ -71,8 +71,9 @@ public class LprLossLoggingTests
     static List<int[]> Blocks(int count)
     {
         var random = new Random(3);
+        int vocab = Model.TinyModels.Llama.VocabSize;
         return Enumerable.Range(0, count)
-            .Select(_ => Enumerable.Range(0, Tokens).Select(_ => random.Next(Model.TinyModels.Llama.VocabSize)).ToArray())
+            .Select(_ => Enumerable.Range(0, Tokens).Select(_ => random.Next(vocab)).ToArray())
             .ToList();
     }
 
